@@ -1,0 +1,144 @@
+/**
+ * DWS wire types. modifyCustomer fields and the result table come from the seed
+ * (shared/seeds/dws-modifyCustomer.txt); triggerChallenge and verifyAndResume from the public DWS pages
+ * (docs.antom.com/ac/dws2/...), whose result-code lists are cut short: the codes marked "ours" are this
+ * project's definitions, documented in sandbox/README.md.
+ */
+
+export type ResultStatus = 'S' | 'F' | 'U';
+
+/** Every row of the seed's error table. */
+export type SeedResultCode =
+  | 'SUCCESS'
+  | 'REPEAT_REQ_INCONSISTENT'
+  | 'PARAM_ILLEGAL'
+  | 'PROCESS_FAIL'
+  | 'UNKNOWN_EXCEPTION'
+  | 'INVALID_PHONE_NUMBER'
+  | 'TIMES_EXCEED_LIMIT'
+  | 'INVALID_API'
+  | 'INVALID_CLIENT'
+  | 'INVALID_SIGNATURE'
+  | 'REQUEST_TRAFFIC_EXCEED_LIMIT'
+  | 'ACCESS_DENIED'
+  | 'SEND_TIMES_EXCEED_LIMIT'
+  | 'METHOD_NOT_SUPPORTED';
+
+/** ours: verifyAndResume answers for a wrong, expired or exhausted code (all F). */
+export type VerifyResultCode = 'VERIFY_CODE_INCORRECT' | 'VERIFY_CODE_EXPIRED' | 'VERIFY_TIMES_EXCEED_LIMIT';
+
+export type ResultCode = SeedResultCode | VerifyResultCode;
+
+export interface Result {
+  resultCode: ResultCode | (string & {});
+  resultStatus: ResultStatus;
+  resultMessage?: string;
+}
+
+/** seed: businessSceneCode valid values (MOBILE_AVAILABLE is the documented default). */
+export type BusinessSceneCode = 'MOBILE_AVAILABLE' | 'MOBILE_UNAVAILABLE';
+
+/** seed: actionForm.challengeType examples. */
+export type ChallengeType = 'sms' | 'PAYMENT_PASSWORD';
+
+export interface ActionForm {
+  challengeType: ChallengeType;
+  /** masked destination, e.g. "+60******6353"; empty for a PIN */
+  challengeRenderValue: string;
+}
+
+export interface MobileNoInfo {
+  countryCode: string;
+  phoneNo: string;
+}
+
+/** seed: customer.user; either or both fields. */
+export interface CustomerUser {
+  email?: string;
+  mobileNoInfo?: MobileNoInfo;
+}
+
+/** seed: Env (risk data); every field a string. */
+export interface Env {
+  appVersion?: string;
+  clientIp?: string;
+  deviceModel?: string;
+  deviceTokenId?: string;
+  language?: string;
+  operateEntrance?: string;
+  osType?: string;
+  osVersion?: string;
+  sessionId?: string;
+  terminalType?: string;
+  umidTokenId?: string;
+}
+
+/** POST /ams/api/v1/customers/modifyCustomer (seed). Consult: businessSceneCode; modify: authenticationId + user. */
+export interface ModifyCustomerRequest {
+  requestId: string;
+  authenticationId?: string;
+  customer: { customerId: string; user?: CustomerUser };
+  businessSceneCode?: BusinessSceneCode;
+  env?: Env;
+}
+
+export interface ModifyCustomerResponse {
+  result: Result;
+  customerId?: string;
+  actionForm?: ActionForm;
+  authenticationId?: string;
+}
+
+/** POST /ams/api/v1/security/triggerChallenge (docs.antom.com/ac/dws2/triggerchallenge). */
+export interface TriggerChallengeRequest {
+  /** the authenticationId from modifyCustomer */
+  challengeId: string;
+  /** ≤ 64, the idempotency key */
+  triggerRequestId?: string;
+}
+
+export interface TriggerChallengeResponse {
+  result: Result;
+  /** public pages: the challenge actually issued; for a PIN, key material to encrypt it */
+  challengeType?: ChallengeType;
+  challengeRenderValue?: string;
+  /** public pages: PIN encryption material (PAYMENT_PASSWORD only) */
+  encryptionInfo?: { publicKey?: string; salt?: string };
+}
+
+/** verifyAndResume challengeData.challengeType (public pages: SMS_OTP, PAYMENT_PASSWORD). */
+export type ChallengeDataType = 'SMS_OTP' | 'PAYMENT_PASSWORD';
+
+export type ChallengeData =
+  | { challengeType: 'SMS_OTP'; otpValue: string }
+  | { challengeType: 'PAYMENT_PASSWORD'; passwordValue: string };
+
+/** POST /ams/api/v1/security/verifyAndResume (docs.antom.com/ac/dws2/verifyandresume). */
+export interface VerifyAndResumeRequest {
+  authenticationId: string;
+  /** ≤ 64, the idempotency key */
+  requestId?: string;
+  challengeData: ChallengeData;
+}
+
+export interface VerifyAndResumeResponse {
+  result: Result;
+  verifyRequestId?: string;
+  authenticationId?: string;
+  /** a further challenge guarding the resumed operation */
+  challengeInfo?: ActionForm & { authenticationId?: string };
+}
+
+export const dwsPaths = {
+  modifyCustomer: '/ams/api/v1/customers/modifyCustomer',
+  triggerChallenge: '/ams/api/v1/security/triggerChallenge',
+  verifyAndResume: '/ams/api/v1/security/verifyAndResume',
+} as const;
+
+export type DwsApi = keyof typeof dwsPaths;
+
+/** A client id beginning SANDBOX_ is served under /ams/sandbox/api/... by the real provider. */
+export function pathFor(api: DwsApi, clientId: string): string {
+  const path = dwsPaths[api];
+  return clientId.startsWith('SANDBOX_') ? path.replace('/ams/api/', '/ams/sandbox/api/') : path;
+}
