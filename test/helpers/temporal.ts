@@ -12,6 +12,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { temporalCliPath, temporalTestServerPath } from '../../scripts/temporal-binaries.js';
+import { verificationSearchAttributes } from '../../workflows/search-attributes.js';
 
 let devEnv: Promise<TestWorkflowEnvironment> | undefined;
 let timeSkippingEnv: Promise<TestWorkflowEnvironment> | undefined;
@@ -32,6 +33,7 @@ export function devServer(): Promise<TestWorkflowEnvironment> {
       executable: { type: 'existing-path', path: temporalCliPath() },
       ip: '127.0.0.1',
       log: { format: 'pretty', level: 'error' },
+      searchAttributes: verificationSearchAttributes,
     },
   });
   return devEnv;

@@ -1,0 +1,215 @@
+/**
+ * What a backend service imports: start a contact-change verification, feed it the user's code, read
+ * its state, await its outcome. Every call names the customer; the verification id is derived from it.
+ */
+import {
+  Client,
+  Connection,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
+import { verificationWorkflowId, defaultTaskQueue } from '../workflows/ids.js';
+import {
+  cancelSignal,
+  requestResendUpdate,
+  resendOtpSignal,
+  stateQuery,
+  submitOtpSignal,
+  verifyOtpUpdate,
+} from '../workflows/messages.js';
+import { verificationStepKey } from '../workflows/search-attributes.js';
+import type {
+  OtpVerdict,
+  ResendAnswer,
+  VerificationInput,
+  VerificationOutcome,
+  VerificationState,
+} from '../workflows/types.js';
+import type { verifyContactChange } from '../workflows/verification.js';
+import {
+  InvalidVerificationInputError,
+  VerificationAlreadyRunningError,
+  VerificationFinishedError,
+  VerificationNotFoundError,
+} from './errors.js';
+import type { TemporalTarget } from './temporal-connection.js';
+import { validateVerificationInput } from './validate.js';
+
+export interface StartOptions {
+  /** What to do when this customer already has a verification running: refuse (default) or join it. */
+  ifRunning?: 'fail' | 'attach';
+}
+
+export interface StartedVerification {
+  verificationId: string;
+  runId: string;
+  /** true when an existing run was returned instead of a new one */
+  attached: boolean;
+}
+
+type VerificationHandle = WorkflowHandle<typeof verifyContactChange>;
+
+export class VerificationClient {
+  constructor(
+    readonly client: Client,
+    readonly taskQueue: string = defaultTaskQueue,
+  ) {}
+
+  static async connect(target: TemporalTarget, dataConverter: DataConverter, taskQueue?: string) {
+    const connection = await Connection.connect(
+      target.connectConfig.connectionOptions as Parameters<typeof Connection.connect>[0],
+    );
+    return new VerificationClient(
+      new Client({ connection, namespace: target.namespace, dataConverter }),
+      taskQueue,
+    );
+  }
+
+  verificationId(customerId: string): string {
+    return verificationWorkflowId(customerId);
+  }
+
+  /**
+   * Starts the customer's verification. Idempotent on `input.requestKey`: a retried start with the same
+   * key returns the run it started, running or finished, instead of a second one.
+   */
+  async start(input: VerificationInput, options: StartOptions = {}): Promise<StartedVerification> {
+    const valid = validateVerificationInput(input);
+    const verificationId = this.verificationId(valid.customerId);
+    const existing = await this.latestRun(verificationId);
+    // The same request key again: the caller is retrying a start that already happened.
+    if (existing && valid.requestKey && existing.requestKey === valid.requestKey) {
+      return { verificationId, runId: existing.runId, attached: true };
+    }
+    if (existing?.running) {
+      if (options.ifRunning === 'attach') return { verificationId, runId: existing.runId, attached: true };
+      throw new VerificationAlreadyRunningError(verificationId);
+    }
+    try {
+      const handle = await this.client.workflow.start('verifyContactChange', {
+        args: [valid],
+        taskQueue: this.taskQueue,
+        workflowId: verificationId,
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        // Kept where a retried start can compare it; memo payloads pass through the codec too.
+        memo: valid.requestKey ? { requestKey: valid.requestKey } : {},
+        typedSearchAttributes: [{ key: verificationStepKey, value: 'CONSULTING' }],
+        staticSummary: `Contact change (${changeKind(valid)}) for DWS customer ${valid.customerId}`,
+      });
+      return { verificationId, runId: handle.firstExecutionRunId ?? '', attached: false };
+    } catch (err) {
+      // Lost a race with another start for the same customer.
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        const winner = await this.latestRun(verificationId);
+        if (winner && (options.ifRunning === 'attach' || winner.requestKey === valid.requestKey)) {
+          return { verificationId, runId: winner.runId, attached: true };
+        }
+        throw new VerificationAlreadyRunningError(verificationId);
+      }
+      throw err;
+    }
+  }
+
+  /** The user's code, fire-and-forget: the primary path for OTP-entry endpoints that then poll state. */
+  async submitOtp(customerId: string, code: string): Promise<void> {
+    await this.whileRunning(customerId, (handle) => handle.signal(submitOtpSignal, { code }));
+  }
+
+  /** The user's code, answered with the verdict once the provider has checked it. */
+  async verifyOtp(customerId: string, code: string): Promise<OtpVerdict> {
+    return this.whileRunning(customerId, (handle) =>
+      handle.executeUpdate(verifyOtpUpdate, { args: [{ code }] }),
+    );
+  }
+
+  /** Asks for a new code; answered with whether it was sent (cooldown and cap apply). */
+  async resend(customerId: string): Promise<ResendAnswer> {
+    return this.whileRunning(customerId, (handle) => handle.executeUpdate(requestResendUpdate));
+  }
+
+  /** Fire-and-forget resend, for callers that poll state instead. */
+  async requestResend(customerId: string): Promise<void> {
+    await this.whileRunning(customerId, (handle) => handle.signal(resendOtpSignal));
+  }
+
+  async cancel(customerId: string, reason?: string): Promise<void> {
+    await this.whileRunning(customerId, (handle) => handle.signal(cancelSignal, reason ? { reason } : {}));
+  }
+
+  async state(customerId: string): Promise<VerificationState> {
+    return this.mapErrors(customerId, (handle) => handle.query(stateQuery));
+  }
+
+  async result(customerId: string): Promise<VerificationOutcome> {
+    return this.mapErrors(customerId, (handle) => handle.result());
+  }
+
+  private handle(customerId: string): VerificationHandle {
+    return this.client.workflow.getHandle<typeof verifyContactChange>(this.verificationId(customerId));
+  }
+
+  private async latestRun(
+    verificationId: string,
+  ): Promise<{ runId: string; running: boolean; requestKey?: string } | undefined> {
+    try {
+      const description = await this.client.workflow.getHandle(verificationId).describe();
+      const memo = description.memo;
+      const requestKey = typeof memo?.requestKey === 'string' ? memo.requestKey : undefined;
+      return { runId: description.runId, running: description.status.name === 'RUNNING', requestKey };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /** Messages go only to a running verification; a finished one answers with its status. */
+  private async whileRunning<T>(
+    customerId: string,
+    act: (handle: VerificationHandle) => Promise<T>,
+  ): Promise<T> {
+    return this.mapErrors(customerId, async (handle) => {
+      const description = await handle.describe();
+      if (description.status.name !== 'RUNNING') {
+        throw new VerificationFinishedError(handle.workflowId, description.status.name);
+      }
+      return act(handle);
+    });
+  }
+
+  private async mapErrors<T>(
+    customerId: string,
+    act: (handle: VerificationHandle) => Promise<T>,
+  ): Promise<T> {
+    const handle = this.handle(customerId);
+    try {
+      return await act(handle);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) {
+        // A finished run also answers "not found" to signals; describe tells the two apart.
+        const status = await handle
+          .describe()
+          .then((d) => d.status.name)
+          .catch(() => undefined);
+        if (status && status !== 'RUNNING') throw new VerificationFinishedError(handle.workflowId, status);
+        throw new VerificationNotFoundError(handle.workflowId);
+      }
+      if (err instanceof WorkflowUpdateFailedError) {
+        const reason = (err.cause as Error | undefined)?.message ?? err.message;
+        if (/already finished/.test(reason))
+          throw new VerificationFinishedError(handle.workflowId, 'COMPLETED');
+        throw new InvalidVerificationInputError('code', reason);
+      }
+      throw err;
+    }
+  }
+}
+
+function changeKind(input: VerificationInput): string {
+  return [input.change.email ? 'email' : '', input.change.mobileNoInfo ? 'phone' : '']
+    .filter(Boolean)
+    .join(' and ');
+}

@@ -1,0 +1,267 @@
+import assert from 'node:assert/strict';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { RunningSandbox } from '../sandbox/server.js';
+import { cancelSignal, submitOtpSignal, verifyOtpUpdate } from '../workflows/messages.js';
+import { verificationWorkflowId } from '../workflows/ids.js';
+import { verifyContactChange } from '../workflows/verification.js';
+import { devServer } from './helpers/temporal.js';
+import {
+  createVerificationWorker,
+  SandboxControl,
+  startVerificationSandbox,
+  waitForStep,
+  withVerificationWorker,
+} from './helpers/verification-env.js';
+import { uniqueName } from './helpers/temporal.js';
+
+describe('contact-change verification on the dev server', function () {
+  let env: TestWorkflowEnvironment;
+  let sandbox: RunningSandbox;
+
+  before(async function () {
+    env = await devServer();
+    sandbox = await startVerificationSandbox();
+  });
+  after(async () => sandbox?.close());
+
+  it('changes an email: consult, SMS code by signal, verify, modify', async function () {
+    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+      const customer = await control.addCustomer();
+      const handle = await start({
+        customerId: customer.customerId,
+        change: { email: 'new.address@example.com' },
+      });
+      const waiting = await waitForStep(handle, 'AWAITING_INPUT');
+      assert.equal(waiting.challengeType, 'sms');
+      assert.equal(waiting.attemptsLeft, 5);
+      assert.equal(waiting.resendsLeft, 3);
+      assert.match(waiting.maskedDestination ?? '', /\*{3,}/);
+      assert.ok(waiting.expiresAt && Date.parse(waiting.expiresAt) > Date.now());
+
+      await handle.signal(submitOtpSignal, { code: await control.latestOtp(customer.customerId) });
+      const outcome = await handle.result();
+      assert.equal(outcome.status, 'MODIFIED');
+      const steps = outcome.timeline.map((e) => e.step).filter((step, i, all) => step !== all[i - 1]);
+      assert.deepEqual(steps, ['CONSULTING', 'CHALLENGING', 'VERIFYING', 'MODIFYING', 'DONE']);
+      assert.equal((await control.customer(customer.customerId)).email, 'new.address@example.com');
+      assert.equal(await control.appliedCount(customer.customerId), 1);
+    });
+  });
+
+  it('changes a phone number', async function () {
+    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+      const customer = await control.addCustomer();
+      const handle = await start({
+        customerId: customer.customerId,
+        change: { mobileNoInfo: { countryCode: '65', phoneNo: '85555555' } },
+      });
+      await waitForStep(handle, 'AWAITING_INPUT');
+      await handle.signal(submitOtpSignal, { code: await control.latestOtp(customer.customerId) });
+      assert.equal((await handle.result()).status, 'MODIFIED');
+      assert.deepEqual((await control.customer(customer.customerId)).mobileNoInfo, {
+        countryCode: '65',
+        phoneNo: '85555555',
+      });
+    });
+  });
+
+  it('passes the second challenge of a phone change "with risk", applied once by verifyAndResume', async function () {
+    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+      const customer = await control.addCustomer({ riskyPhoneChange: true });
+      const handle = await start({
+        customerId: customer.customerId,
+        change: { mobileNoInfo: { countryCode: '65', phoneNo: '87777777' } },
+      });
+      await waitForStep(handle, 'AWAITING_INPUT', (s) => s.round === 1);
+      await handle.signal(submitOtpSignal, { code: await control.latestOtp(customer.customerId) });
+      const second = await waitForStep(handle, 'AWAITING_INPUT', (s) => s.round === 2);
+      assert.match(second.maskedDestination ?? '', /7777$/, 'the second code goes to the new number');
+      await handle.signal(submitOtpSignal, { code: await control.latestOtp(customer.customerId) });
+      const outcome = await handle.result();
+      assert.equal(outcome.status, 'MODIFIED');
+      assert.equal(await control.appliedCount(customer.customerId), 1);
+      assert.equal((await control.customer(customer.customerId)).mobileNoInfo?.phoneNo, '87777777');
+    });
+  });
+
+  it('takes a payment PIN through the verifyOtp update', async function () {
+    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+      const customer = await control.addCustomer({ challengeType: 'PAYMENT_PASSWORD', pin: '246810' });
+      const handle = await start({
+        customerId: customer.customerId,
+        change: { email: 'pin.user@example.com' },
+      });
+      const waiting = await waitForStep(handle, 'AWAITING_INPUT');
+      assert.equal(waiting.challengeType, 'PAYMENT_PASSWORD');
+      assert.deepEqual(await handle.executeUpdate(verifyOtpUpdate, { args: [{ code: '000000' }] }), {
+        verdict: 'INCORRECT',
+        attemptsLeft: 4,
+      });
+      assert.deepEqual(await handle.executeUpdate(verifyOtpUpdate, { args: [{ code: '246810' }] }), {
+        verdict: 'ACCEPTED',
+      });
+      assert.equal((await handle.result()).status, 'MODIFIED');
+    });
+  });
+
+  it('keeps waiting after a wrong code and accepts the right one', async function () {
+    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+      const customer = await control.addCustomer();
+      const handle = await start({ customerId: customer.customerId, change: { email: 'retry@example.com' } });
+      await waitForStep(handle, 'AWAITING_INPUT');
+      const right = await control.latestOtp(customer.customerId);
+      const wrong = right === '111111' ? '222222' : '111111';
+      await handle.signal(submitOtpSignal, { code: wrong });
+      const after = await waitForStep(handle, 'AWAITING_INPUT', (s) => s.attemptsLeft === 4);
+      assert.equal(after.lastResultCode, 'VERIFY_CODE_INCORRECT');
+      await handle.signal(submitOtpSignal, { code: right });
+      assert.equal((await handle.result()).status, 'MODIFIED');
+    });
+  });
+
+  it('ends ATTEMPTS_EXCEEDED after the last wrong code, without modifying', async function () {
+    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+      const customer = await control.addCustomer();
+      const handle = await start({
+        customerId: customer.customerId,
+        change: { email: 'brute@example.com' },
+        policy: { maxVerifyAttempts: 3 },
+      });
+      await waitForStep(handle, 'AWAITING_INPUT');
+      const right = await control.latestOtp(customer.customerId);
+      const wrong = right === '111111' ? '222222' : '111111';
+      const verdicts = [];
+      for (let i = 0; i < 3; i++)
+        verdicts.push(await handle.executeUpdate(verifyOtpUpdate, { args: [{ code: wrong }] }));
+      assert.deepEqual(verdicts, [
+        { verdict: 'INCORRECT', attemptsLeft: 2 },
+        { verdict: 'INCORRECT', attemptsLeft: 1 },
+        { verdict: 'ATTEMPTS_EXCEEDED' },
+      ]);
+      assert.equal((await handle.result()).status, 'ATTEMPTS_EXCEEDED');
+      assert.equal(await control.appliedCount(customer.customerId), 0);
+    });
+  });
+
+  it('refuses a malformed code in the update validator, before anything reaches history', async function () {
+    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+      const customer = await control.addCustomer();
+      const handle = await start({
+        customerId: customer.customerId,
+        change: { email: 'validator@example.com' },
+      });
+      await waitForStep(handle, 'AWAITING_INPUT');
+      await assert.rejects(
+        handle.executeUpdate(verifyOtpUpdate, { args: [{ code: '12ab' }] }),
+        /4 to 8 digits/,
+      );
+      const history = await handle.fetchHistory();
+      assert.equal(history.events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length, 0);
+      await handle.signal(cancelSignal, {});
+      assert.equal((await handle.result()).status, 'CANCELLED');
+    });
+  });
+
+  it('ends CANCELLED when cancelled while waiting, and never modifies', async function () {
+    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+      const customer = await control.addCustomer();
+      const handle = await start({
+        customerId: customer.customerId,
+        change: { email: 'cancel@example.com' },
+      });
+      await waitForStep(handle, 'AWAITING_INPUT');
+      await handle.signal(cancelSignal, { reason: 'user closed the app' });
+      const outcome = await handle.result();
+      assert.equal(outcome.status, 'CANCELLED');
+      assert.equal(outcome.status === 'CANCELLED' && outcome.reason, 'user closed the app');
+      assert.equal(await control.appliedCount(customer.customerId), 0);
+    });
+  });
+
+  it('rides out U, UNKNOWN_EXCEPTION and 5xx answers: applied once, every retry with the same requestId', async function () {
+    this.timeout(120_000);
+    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+      const customer = await control.addCustomer();
+      await control.faults({
+        failNext: [
+          { api: 'modifyCustomer', kind: 'unknown', count: 1, phase: 'before' },
+          { api: 'modifyCustomer', kind: 'serverError', count: 1, phase: 'before' },
+        ],
+      });
+      const handle = await start({ customerId: customer.customerId, change: { email: 'flaky@example.com' } });
+      await waitForStep(handle, 'AWAITING_INPUT');
+      await control.faults({
+        failNext: [
+          { api: 'modifyCustomer', kind: 'unknown', count: 1, phase: 'after' },
+          { api: 'modifyCustomer', kind: 'serverError', count: 1, phase: 'after' },
+        ],
+      });
+      await handle.signal(submitOtpSignal, { code: await control.latestOtp(customer.customerId) });
+      assert.equal((await handle.result()).status, 'MODIFIED');
+      assert.equal(await control.appliedCount(customer.customerId), 1);
+      const modifies = (await control.requests()).filter(
+        (r) => r.api === 'modifyCustomer' && r.requestId && !r.resultCode?.startsWith('REPEAT'),
+      );
+      const forThisFlow = modifies.slice(-3);
+      assert.equal(new Set(forThisFlow.map((r) => r.requestId)).size, 1, 'one requestId across the retries');
+      assert.ok(!(await control.requests()).some((r) => r.resultCode === 'REPEAT_REQ_INCONSISTENT'));
+    });
+  });
+
+  it('ends REJECTED on an F code, with that code and no retry', async function () {
+    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+      const customer = await control.addCustomer();
+      const handle = await start({
+        customerId: customer.customerId,
+        change: { mobileNoInfo: { countryCode: '65', phoneNo: '12' } },
+      });
+      await waitForStep(handle, 'AWAITING_INPUT');
+      await handle.signal(submitOtpSignal, { code: await control.latestOtp(customer.customerId) });
+      const outcome = await handle.result();
+      assert.equal(outcome.status, 'REJECTED');
+      assert.equal(outcome.status === 'REJECTED' && outcome.resultCode, 'INVALID_PHONE_NUMBER');
+      assert.equal(outcome.status === 'REJECTED' && outcome.failedStep, 'MODIFYING');
+      const history = await handle.fetchHistory();
+      const modifyAttempts = history.events
+        ?.filter((e) => e.activityTaskStartedEventAttributes)
+        .map((e) => e.activityTaskStartedEventAttributes?.attempt);
+      assert.ok(
+        modifyAttempts?.every((a) => a === 1),
+        'every activity ran on its first attempt only',
+      );
+    });
+  });
+
+  it('refuses a second start for the same customer while one runs', async function () {
+    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+      const customer = await control.addCustomer();
+      const handle = await start({ customerId: customer.customerId, change: { email: 'first@example.com' } });
+      await assert.rejects(
+        start({ customerId: customer.customerId, change: { email: 'second@example.com' } }),
+        WorkflowExecutionAlreadyStartedError,
+      );
+      await handle.signal(cancelSignal, {});
+      await handle.result();
+    });
+  });
+
+  it('loses no signal sent while no worker runs', async function () {
+    const control = new SandboxControl(sandbox.url);
+    const customer = await control.addCustomer();
+    const taskQueue = uniqueName('restart');
+    const handle = await env.client.workflow.start(verifyContactChange, {
+      args: [{ customerId: customer.customerId, change: { email: 'restart@example.com' } }],
+      taskQueue,
+      workflowId: verificationWorkflowId(customer.customerId),
+    });
+    const first = await createVerificationWorker(env, sandbox.url, taskQueue);
+    await first.runUntil(waitForStep(handle, 'AWAITING_INPUT'));
+    // The first worker is gone; the code arrives while nobody polls.
+    await handle.signal(submitOtpSignal, { code: await control.latestOtp(customer.customerId) });
+    const second = await createVerificationWorker(env, sandbox.url, taskQueue);
+    const outcome = await second.runUntil(handle.result());
+    assert.equal(outcome.status, 'MODIFIED');
+    assert.equal(await control.appliedCount(customer.customerId), 1);
+  });
+});

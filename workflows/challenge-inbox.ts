@@ -1,0 +1,52 @@
+/**
+ * The user's input while a challenge is open. Signals and updates land here in arrival order; the
+ * workflow body takes them one at a time, so a code typed twice is verified twice, in order, and an
+ * update's caller gets the verdict of exactly its own code.
+ */
+import { condition } from '@temporalio/workflow';
+import type { OtpVerdict, ResendAnswer } from './types.js';
+
+export type InboxItem = { id: number; kind: 'otp'; code: string } | { id: number; kind: 'resend' };
+
+type Reply = OtpVerdict | ResendAnswer;
+
+export class ChallengeInbox {
+  private readonly queue: InboxItem[] = [];
+  private readonly replies = new Map<number, Reply>();
+  /** ids whose caller (an update) waits for a reply; signals have none */
+  private readonly awaited = new Set<number>();
+  private nextId = 1;
+
+  get hasItems(): boolean {
+    return this.queue.length > 0;
+  }
+
+  push(item: { kind: 'otp'; code: string } | { kind: 'resend' }, awaitReply: boolean): number {
+    const id = this.nextId++;
+    this.queue.push({ ...item, id });
+    if (awaitReply) this.awaited.add(id);
+    return id;
+  }
+
+  take(): InboxItem | undefined {
+    return this.queue.shift();
+  }
+
+  reply(id: number, answer: Reply): void {
+    if (this.awaited.delete(id)) this.replies.set(id, answer);
+  }
+
+  async replyTo<T extends Reply>(id: number): Promise<T> {
+    await condition(() => this.replies.has(id));
+    const answer = this.replies.get(id) as T;
+    this.replies.delete(id);
+    return answer;
+  }
+
+  /** When the flow ends, whatever is still queued is answered, so no update caller hangs. */
+  closeAll(otpAnswer: OtpVerdict, resendAnswer: ResendAnswer): void {
+    for (let item = this.take(); item; item = this.take()) {
+      this.reply(item.id, item.kind === 'otp' ? otpAnswer : resendAnswer);
+    }
+  }
+}
