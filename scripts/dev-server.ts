@@ -109,5 +109,6 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await main();
+  // Not a top-level await: this module is also imported, and a CommonJS require cannot load one.
+  void main();
 }

@@ -154,7 +154,7 @@ describe('contact-change verification on the dev server', function () {
       await waitForStep(handle, 'AWAITING_INPUT');
       await assert.rejects(
         handle.executeUpdate(verifyOtpUpdate, { args: [{ code: '12ab' }] }),
-        /4 to 8 digits/,
+        (err: Error) => /4 to 8 digits/.test((err.cause as Error | undefined)?.message ?? ''),
       );
       const history = await handle.fetchHistory();
       assert.equal(history.events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length, 0);

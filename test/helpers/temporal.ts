@@ -7,12 +7,15 @@ import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   bundleWorkflowCode,
+  makeTelemetryFilterString,
   Runtime,
   DefaultLogger,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { temporalCliPath, temporalTestServerPath } from '../../scripts/temporal-binaries.js';
 import { verificationSearchAttributes } from '../../workflows/search-attributes.js';
+import { failureConverterPath } from '../../client/encryption/data-converter.js';
+import { temporal } from '@temporalio/proto';
 
 let devEnv: Promise<TestWorkflowEnvironment> | undefined;
 let timeSkippingEnv: Promise<TestWorkflowEnvironment> | undefined;
@@ -23,7 +26,10 @@ function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   // Workers log at WARN so mocha's report stays readable; failures still surface through assertions.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
+  });
 }
 
 export function devServer(): Promise<TestWorkflowEnvironment> {
@@ -43,15 +49,32 @@ export function timeSkippingServer(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   timeSkippingEnv ??= TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+  }).then(async (env) => {
+    await registerSearchAttributes(env);
+    return env;
   });
   return timeSkippingEnv;
+}
+
+/** The test server has no start-up flag for search attributes; register them as an operator would. */
+async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      verificationSearchAttributes.map((key) => [
+        key.name,
+        temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      ]),
+    ),
+  });
 }
 
 /** Bundles a workflows module once per run, however many tests use it. */
 export function workflowBundle(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
   let bundle = bundles.get(workflowsPath);
   if (!bundle) {
-    bundle = bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+    // The failure converter must be bundled too, or failure messages would reach history unencrypted.
+    bundle = bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: new DefaultLogger('WARN') });
     bundles.set(workflowsPath, bundle);
   }
   return bundle;

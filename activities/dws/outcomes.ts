@@ -1,0 +1,155 @@
+/**
+ * The one place where a DWS exchange becomes an outcome: a value to use, or the ApplicationFailure that
+ * tells Temporal whether to retry. It covers every row of the seed's result table, our three verify codes,
+ * and the exchanges that carry no trustworthy result at all (HTTP errors, timeouts, dropped connections,
+ * answers whose signature does not verify).
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { httpStatusFailure, transportFailure } from '../shared/errors.js';
+import { redactContacts } from '../shared/mask.js';
+import type { DwsApi, Result, ResultStatus, VerifyResultCode } from './types.js';
+
+/** The seed: TIMES_EXCEED_LIMIT means "too many requests in a short time, wait for a while". */
+export const TIMES_EXCEED_LIMIT_RETRY_DELAY_MS = 30_000;
+
+/** Codes the seed tells callers to retry, whatever status they come with. */
+const RETRYABLE_CODES: ReadonlySet<string> = new Set(['UNKNOWN_EXCEPTION', 'REQUEST_TRAFFIC_EXCEED_LIMIT']);
+
+export const dwsFailureTypes = {
+  /** an answer that claims to be DWS's but is unsigned or badly signed */
+  invalidResponseSignature: 'INVALID_RESPONSE_SIGNATURE',
+  /** a signed answer without a usable result, or an S that lacks what the call must return */
+  malformedResponse: 'MALFORMED_RESPONSE',
+} as const;
+
+export interface DwsResponse {
+  result: Result;
+}
+
+/** What one exchange produced. */
+export type DwsAnswer<T extends DwsResponse> =
+  /** a signed DWS answer (S, F or U) */
+  | { kind: 'answer'; response: T }
+  /** an HTTP answer that carried no signed DWS result */
+  | { kind: 'http'; statusCode: number }
+  /** what got, or one of the client's hooks, rejected with */
+  | { kind: 'error'; error: unknown };
+
+export type DwsOutcome<T> = { ok: true; response: T } | { ok: false; failure: ApplicationFailure };
+
+export function dwsOutcome<T extends DwsResponse>(api: DwsApi, answer: DwsAnswer<T>): DwsOutcome<T> {
+  const label = `DWS ${api}`;
+  switch (answer.kind) {
+    case 'error':
+      return { ok: false, failure: transportFailure(label, answer.error) };
+    case 'http':
+      return {
+        ok: false,
+        failure:
+          answer.statusCode < 300
+            ? malformedResponse(`${label} answered HTTP ${answer.statusCode} without a result`)
+            : httpStatusFailure(label, answer.statusCode),
+      };
+    case 'answer':
+      return answer.response.result.resultStatus === 'S'
+        ? { ok: true, response: answer.response }
+        : { ok: false, failure: resultFailure(label, answer.response.result) };
+  }
+}
+
+/** The response of an S outcome; otherwise throws its failure. */
+export function successOrThrow<T>(outcome: DwsOutcome<T>): T {
+  if (!outcome.ok) throw outcome.failure;
+  return outcome.response;
+}
+
+function resultFailure(label: string, result: Result): ApplicationFailure {
+  const { resultCode, resultStatus } = result;
+  const type = resultCode || `RESULT_${resultStatus}`;
+  const message = result.resultMessage
+    ? redactContacts(result.resultMessage)
+    : `${label} answered ${resultStatus} ${resultCode}`;
+  const details = { resultCode, resultStatus };
+  if (resultCode === 'TIMES_EXCEED_LIMIT') {
+    return ApplicationFailure.create({
+      message,
+      type,
+      details: [details],
+      nextRetryDelay: TIMES_EXCEED_LIMIT_RETRY_DELAY_MS,
+    });
+  }
+  if (resultStatus === 'U' || RETRYABLE_CODES.has(resultCode)) {
+    return ApplicationFailure.retryable(message, type, details);
+  }
+  return ApplicationFailure.nonRetryable(message, type, details);
+}
+
+export function malformedResponse(message: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(message, dwsFailureTypes.malformedResponse);
+}
+
+/**
+ * Never trust an answer whose signature does not verify, whatever it claims. A forged or proxied S must
+ * not apply a change; a bad signature on anything else most likely means a wrong DWS_PROVIDER_PUBLIC_KEY or
+ * DWS_CLIENT_ID, which no retry fixes, and with the same requestId a retry would fetch the same answer.
+ * Hence non-retryable: the workflow stops with a reason an operator can act on.
+ */
+export function invalidResponseSignature(
+  api: DwsApi | undefined,
+  httpStatus: number,
+  claimed: Result | undefined,
+): ApplicationFailure {
+  const what = claimed ? `an ${claimed.resultStatus} answer` : `an HTTP ${httpStatus} answer`;
+  return ApplicationFailure.nonRetryable(
+    `DWS ${api ?? 'call'} got ${what} that is unsigned or whose signature does not verify; it is not trusted ` +
+      '(check DWS_PROVIDER_PUBLIC_KEY and DWS_CLIENT_ID, and what sits between this service and DWS)',
+    dwsFailureTypes.invalidResponseSignature,
+    { httpStatus, claimedResultStatus: claimed?.resultStatus, claimedResultCode: claimed?.resultCode },
+  );
+}
+
+/** Reads a DWS answer out of a body: JSON with a result whose status is S, F or U; anything else is undefined. */
+export function parseDwsAnswer<T extends DwsResponse>(body: string): T | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const result: unknown = (parsed as { result?: unknown }).result;
+  if (typeof result !== 'object' || result === null) return undefined;
+  const { resultStatus, resultCode } = result as { resultStatus?: unknown; resultCode?: unknown };
+  if (!isResultStatus(resultStatus) || typeof resultCode !== 'string') return undefined;
+  return parsed as T;
+}
+
+function isResultStatus(value: unknown): value is ResultStatus {
+  return value === 'S' || value === 'F' || value === 'U';
+}
+
+/** ours: verifyAndResume's answers about the user's code. They are the user's answer, not a failure. */
+export const userVerdicts = {
+  VERIFY_CODE_INCORRECT: 'INCORRECT',
+  VERIFY_CODE_EXPIRED: 'EXPIRED',
+  VERIFY_TIMES_EXCEED_LIMIT: 'LOCKED',
+} as const satisfies Record<VerifyResultCode, string>;
+
+export type UserVerdict = (typeof userVerdicts)[VerifyResultCode];
+
+export interface RejectedCode {
+  verdict: UserVerdict;
+  resultCode: VerifyResultCode;
+  resultMessage: string;
+}
+
+/** The verdict an F result gives about the user's code, or undefined when the result is not about the code. */
+export function userVerdict(result: Result): RejectedCode | undefined {
+  if (result.resultStatus !== 'F' || !Object.hasOwn(userVerdicts, result.resultCode)) return undefined;
+  const resultCode = result.resultCode as VerifyResultCode;
+  return {
+    verdict: userVerdicts[resultCode],
+    resultCode,
+    resultMessage: redactContacts(result.resultMessage ?? resultCode),
+  };
+}

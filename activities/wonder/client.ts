@@ -1,0 +1,203 @@
+/**
+ * The Wonder HTTP client: one got instance per config, with the request signing as a beforeRequest hook,
+ * per-phase timeouts, keep-alive agents and got's own retry off (Temporal retries the activity; one
+ * layer only). Bodies are serialised once by the caller and sent as that exact string, which is what
+ * the hook signs.
+ */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import got, { type Got, type Method } from 'got';
+import type { WonderConfig } from './config.js';
+import { generateNonce, signRequest } from './signing.js';
+import {
+  interpretWonderAnswer,
+  wonderFailureTypes,
+  wonderTransportFailure,
+  type WonderHttpAnswer,
+} from './outcomes.js';
+import { toPutCustomerBody, WonderInputError } from './update.js';
+import {
+  wonderLangs,
+  wonderPaths,
+  type EchoRequestBody,
+  type WonderCustomer,
+  type WonderCustomerUpdate,
+  type WonderLang,
+} from './types.js';
+
+export interface WonderRequestOptions {
+  /** X-Request-ID: the idempotency key, made once per logical call and reused by every retry */
+  requestId: string;
+  /** x-i18n-lang: the language of the provider's messages */
+  lang?: WonderLang;
+}
+
+export interface WonderClientDeps {
+  /** the clock the Credential time is read from */
+  now?: () => Date;
+  nonce?: () => string;
+}
+
+const REQUEST_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
+
+function checkRequestOptions(options: Partial<WonderRequestOptions>, requestIdRequired = false): void {
+  if (requestIdRequired && options.requestId === undefined) {
+    throw new WonderInputError('requestId', 'must be given: it is the idempotency key every retry reuses');
+  }
+  if (options.requestId !== undefined && !REQUEST_ID_PATTERN.test(options.requestId)) {
+    throw new WonderInputError('requestId', 'must be 1 to 128 printable characters without spaces');
+  }
+  if (options.lang !== undefined && !wonderLangs.includes(options.lang)) {
+    throw new WonderInputError('lang', `must be one of ${wonderLangs.join(', ')}`);
+  }
+}
+
+function checkPathId(value: unknown, field: string): void {
+  if (typeof value !== 'string' || value.trim() === '' || value.length > 255) {
+    throw new WonderInputError(field, 'must be a non-empty string of at most 255 characters');
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** data.customer with the fields the workflow relies on; a success without them is a malformed answer. */
+function readCustomer(data: unknown, operation: string): WonderCustomer {
+  const customer = isRecord(data) ? data.customer : undefined;
+  if (
+    isRecord(customer) &&
+    typeof customer.uuid === 'string' &&
+    typeof customer.reference_number === 'string'
+  ) {
+    return customer as unknown as WonderCustomer;
+  }
+  throw ApplicationFailure.create({
+    message: `Wonder ${operation}: success answer without data.customer.uuid and reference_number`,
+    type: wonderFailureTypes.malformedAnswer,
+    nonRetryable: false,
+    details: [{ operation, httpStatus: 200 }],
+  });
+}
+
+/** One got instance per config: base URL, timeouts, keep-alive agents, no retries, signing as a hook. */
+export class WonderClient {
+  readonly appId: string;
+  readonly #agents = {
+    http: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
+    https: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+  };
+  readonly #http: Got;
+
+  constructor(config: WonderConfig, deps: WonderClientDeps = {}) {
+    this.appId = config.appId;
+    const now = deps.now ?? (() => new Date());
+    const nonce = deps.nonce ?? generateNonce;
+    this.#http = got.extend({
+      prefixUrl: config.baseUrl,
+      retry: { limit: 0 },
+      timeout: { ...config.timeouts },
+      agent: this.#agents,
+      // Every status is mapped by interpretWonderAnswer, not thrown by got.
+      throwHttpErrors: false,
+      // A redirect is not an answer, and would change the uri the signature covers.
+      followRedirect: false,
+      responseType: 'text',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      hooks: {
+        beforeRequest: [
+          (options) => {
+            const body = options.body;
+            if (body !== undefined && typeof body !== 'string') {
+              throw new TypeError(
+                'Wonder requests must carry their body as the serialised string that is signed',
+              );
+            }
+            const url = options.url instanceof URL ? options.url : new URL(String(options.url));
+            const auth = signRequest({
+              method: options.method,
+              uri: `${url.pathname}${url.search}`,
+              body,
+              appId: config.appId,
+              privateKey: config.privateKey,
+              now: now(),
+              nonce: nonce(),
+            });
+            options.headers.credential = auth.Credential;
+            options.headers.nonce = auth.Nonce;
+            options.headers.signature = auth.Signature;
+          },
+        ],
+      },
+    });
+  }
+
+  /** PUT /customers/:uuid. Validates first: a bad update, uuid or request id throws WonderInputError and sends nothing. */
+  async putCustomer(
+    uuid: string,
+    update: WonderCustomerUpdate,
+    options: WonderRequestOptions,
+  ): Promise<WonderCustomer> {
+    checkPathId(uuid, 'customerUuid');
+    checkRequestOptions(options, true);
+    const body = JSON.stringify(toPutCustomerBody(update));
+    const answer = await this.send('PUT', wonderPaths.customer(uuid), body, options, 'putCustomer');
+    return readCustomer(interpretWonderAnswer(answer, 'putCustomer'), 'putCustomer');
+  }
+
+  /** GET /customers/ref/:id (a read: the request id is made here when not given). */
+  async getCustomerByReference(
+    referenceNumber: string,
+    options: Partial<WonderRequestOptions> = {},
+  ): Promise<WonderCustomer> {
+    checkPathId(referenceNumber, 'referenceNumber');
+    checkRequestOptions(options);
+    const full = { ...options, requestId: options.requestId ?? randomUUID() };
+    const path = wonderPaths.customerByRef(referenceNumber);
+    const answer = await this.send('GET', path, undefined, full, 'getCustomer');
+    return readCustomer(interpretWonderAnswer(answer, 'getCustomer'), 'getCustomer');
+  }
+
+  /** Signed POST /echo: checks the credential and signature without side effects; answers the data. */
+  async echo(message: string, options: Partial<WonderRequestOptions> = {}): Promise<unknown> {
+    checkRequestOptions(options);
+    const body: EchoRequestBody = { message };
+    const full = { ...options, requestId: options.requestId ?? randomUUID() };
+    const answer = await this.send('POST', wonderPaths.echo, JSON.stringify(body), full, 'echo');
+    return interpretWonderAnswer(answer, 'echo');
+  }
+
+  /** Closes the keep-alive sockets. */
+  close(): void {
+    this.#agents.http.destroy();
+    this.#agents.https.destroy();
+  }
+
+  /** One signed request; a transport error comes back as an ApplicationFailure (shared rules). */
+  private async send(
+    method: Method,
+    path: string,
+    body: string | undefined,
+    options: WonderRequestOptions,
+    operation: string,
+  ): Promise<WonderHttpAnswer> {
+    const headers: Record<string, string> = { 'x-request-id': options.requestId };
+    if (options.lang) headers['x-i18n-lang'] = options.lang;
+    try {
+      const response = await this.#http(path.replace(/^\/+/, ''), {
+        method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+      });
+      return { statusCode: response.statusCode, headers: response.headers, body: response.body };
+    } catch (err) {
+      throw wonderTransportFailure(err, operation);
+    }
+  }
+}
+
+export function createWonderClient(config: WonderConfig, deps: WonderClientDeps = {}): WonderClient {
+  return new WonderClient(config, deps);
+}

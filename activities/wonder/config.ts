@@ -1,0 +1,122 @@
+/**
+ * Wonder client settings, read once at worker start. The private key comes from configuration (a PEM
+ * file or a variable), never from workflow input; errors name the variable and never print key material.
+ */
+import { readFileSync } from 'node:fs';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+/** got's per-phase timeouts, in milliseconds. */
+export interface WonderTimeouts {
+  lookup: number;
+  connect: number;
+  secureConnect: number;
+  send: number;
+  response: number;
+  /** the whole request, first byte out to last byte in */
+  request: number;
+}
+
+export interface WonderConfig {
+  /** scheme and host (and a path prefix if a proxy adds one), no trailing slash */
+  baseUrl: string;
+  appId: string;
+  privateKey: KeyObject;
+  timeouts: WonderTimeouts;
+}
+
+export const defaultWonderTimeouts: WonderTimeouts = {
+  lookup: 2_000,
+  connect: 3_000,
+  secureConnect: 3_000,
+  send: 5_000,
+  response: 10_000,
+  request: 15_000,
+};
+
+export const wonderHosts = {
+  production: 'https://gateway.wonder.today',
+  staging: 'https://gateway-stg.wonder.today',
+} as const;
+
+export const SANDBOX_WONDER_APP_ID = 'sandbox-app-id';
+
+export class WonderConfigError extends Error {
+  override readonly name = 'WonderConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function parseBaseUrl(value: string, variable: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new WonderConfigError(`${variable} is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new WonderConfigError(`${variable} must be an http or https URL`);
+  }
+  if (url.search || url.hash) throw new WonderConfigError(`${variable} must not carry a query or fragment`);
+  return url.toString().replace(/\/+$/, '');
+}
+
+function parsePrivateKey(pem: string, source: string): KeyObject {
+  try {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType !== 'rsa') throw new Error('not RSA');
+    return key;
+  } catch {
+    // The parser's own message can quote the input; say only where it came from.
+    throw new WonderConfigError(`${source} does not hold a PEM RSA private key`);
+  }
+}
+
+function readPrivateKey(env: Env): KeyObject {
+  const inline = env.WONDER_PRIVATE_KEY;
+  const file = env.WONDER_PRIVATE_KEY_FILE;
+  if (inline && file) {
+    throw new WonderConfigError('set only one of WONDER_PRIVATE_KEY and WONDER_PRIVATE_KEY_FILE');
+  }
+  if (inline) {
+    // .env files often carry the PEM on one line with literal \n escapes.
+    return parsePrivateKey(inline.replace(/\\n/g, '\n'), 'WONDER_PRIVATE_KEY');
+  }
+  if (file) {
+    let pem: string;
+    try {
+      pem = readFileSync(file, 'utf8');
+    } catch {
+      throw new WonderConfigError(`WONDER_PRIVATE_KEY_FILE names ${file}, which cannot be read`);
+    }
+    return parsePrivateKey(pem, `WONDER_PRIVATE_KEY_FILE (${file})`);
+  }
+  throw new WonderConfigError('WONDER_PRIVATE_KEY or WONDER_PRIVATE_KEY_FILE must be set');
+}
+
+/** WONDER_BASE_URL, WONDER_APP_ID, and WONDER_PRIVATE_KEY or WONDER_PRIVATE_KEY_FILE. */
+export function wonderConfigFromEnv(env: Env = process.env): WonderConfig {
+  const baseUrl = env.WONDER_BASE_URL;
+  if (!baseUrl) throw new WonderConfigError('WONDER_BASE_URL must be set');
+  const appId = env.WONDER_APP_ID?.trim();
+  if (!appId) throw new WonderConfigError('WONDER_APP_ID must be set');
+  if (appId.includes('/')) throw new WonderConfigError('WONDER_APP_ID must not contain "/"');
+  return {
+    baseUrl: parseBaseUrl(baseUrl, 'WONDER_BASE_URL'),
+    appId,
+    privateKey: readPrivateKey(env),
+    timeouts: { ...defaultWonderTimeouts },
+  };
+}
+
+const sandboxKeyUrl = new URL('../../sandbox/keys/wonder-merchant.private.pem', import.meta.url);
+
+/** For the local simulator only: its app id and the public sandbox key pair (sandbox/keys/README.md). */
+export function sandboxWonderConfig(baseUrl: string): WonderConfig {
+  return {
+    baseUrl: parseBaseUrl(baseUrl, 'the sandbox base URL'),
+    appId: SANDBOX_WONDER_APP_ID,
+    privateKey: parsePrivateKey(readFileSync(fileURLToPath(sandboxKeyUrl), 'utf8'), 'the sandbox key'),
+    timeouts: { ...defaultWonderTimeouts },
+  };
+}

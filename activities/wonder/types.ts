@@ -1,0 +1,152 @@
+/**
+ * Wonder wire types for the customer API. PUT /customers/:uuid comes from the seed
+ * (shared/seeds/wonder-put-customer.txt); create, get-by-ref and echo from developer.wonder.today.
+ *
+ * Partial updates. The seed says name, email and phone are left unchanged when empty ("为空,则不修改"),
+ * while default_payment_method and default_payment_token may be changed to empty ("允许修改为空"), which
+ * clears them. The same empty string therefore means "leave it" for one field and "clear it" for
+ * another, which is the kind of rule that gets mixed up at a call site. Callers never write wire bodies:
+ * they write a WonderCustomerUpdate, in which
+ *   - a field that is absent is left unchanged (all five fields);
+ *   - name, email and phone are non-empty when present (the validator refuses "" and names the field:
+ *     omit the field instead; TypeScript cannot exclude "" from `string`, so that part is a runtime check);
+ *   - default_payment_method and default_payment_token take `null` to clear.
+ * toPutCustomerBody (update.ts) is the one place that turns that into the wire form, where clearing is "".
+ * `null` rather than a `{ clear: true }` wrapper because it survives Temporal's JSON payloads unchanged and
+ * reads naturally: "set it to nothing".
+ */
+
+export const wonderPaths = {
+  customers: '/svc/payment/api/v1/openapi/customers',
+  customer: (uuid: string) => `/svc/payment/api/v1/openapi/customers/${encodeURIComponent(uuid)}`,
+  customerByRef: (ref: string) => `/svc/payment/api/v1/openapi/customers/ref/${encodeURIComponent(ref)}`,
+  echo: '/svc/payment/api/v1/openapi/echo',
+} as const;
+
+export const wonderPaymentMethods = [
+  'Credit Card',
+  'Alipay',
+  'Wechat Pay',
+  'Google Pay',
+  'FPS',
+  'Octopus Business',
+  'Union Pay',
+  'Payment Token',
+] as const;
+
+/** seed: default_payment_method possible values. */
+export type WonderPaymentMethod = (typeof wonderPaymentMethods)[number];
+
+export function isWonderPaymentMethod(value: unknown): value is WonderPaymentMethod {
+  return typeof value === 'string' && (wonderPaymentMethods as readonly string[]).includes(value);
+}
+
+/** seed: default_payment_token.token_type possible values. */
+export type WonderTokenType = 'CreditCard' | 'WechatPayAutoDebit' | 'AlipayAutoDebit';
+
+/** seed: x-i18n-lang. */
+export type WonderLang = 'zh-HK' | 'zh-CN' | 'en';
+
+export const wonderLangs: readonly WonderLang[] = ['zh-HK', 'zh-CN', 'en'];
+
+/** The change a caller asks for (see the header comment for the rules). */
+export interface WonderCustomerUpdate {
+  /** absent: unchanged; never "" */
+  name?: string;
+  /** absent: unchanged; never "" */
+  email?: string;
+  /** absent: unchanged; never "" */
+  phone?: string;
+  /** absent: unchanged; null: cleared */
+  default_payment_method?: WonderPaymentMethod | null;
+  /** absent: unchanged; null: cleared; otherwise the token value of one of the customer's payment tokens */
+  default_payment_token?: string | null;
+}
+
+export type WonderUpdateField = keyof WonderCustomerUpdate;
+
+export const wonderUpdateFields: readonly WonderUpdateField[] = [
+  'name',
+  'email',
+  'phone',
+  'default_payment_method',
+  'default_payment_token',
+];
+
+/** PUT /customers/:uuid request body, as sent. Only toPutCustomerBody builds one. */
+export interface PutCustomerRequestBody {
+  name?: string;
+  email?: string;
+  phone?: string;
+  /** "" clears */
+  default_payment_method?: WonderPaymentMethod | '';
+  /** "" clears */
+  default_payment_token?: string;
+}
+
+export interface WonderCreditCard {
+  number?: string;
+  exp_month?: string;
+  exp_year?: string;
+  holder_name?: string;
+  brand?: string;
+  billing_currency?: string;
+}
+
+export interface WonderPaymentToken {
+  token_type: WonderTokenType;
+  token: string;
+  state: string;
+  verify_url: string | null;
+  verify_uuid: string;
+  /** 默认卡: the customer's default card */
+  default: boolean;
+  credit_card?: WonderCreditCard;
+}
+
+export interface WonderCustomer {
+  name?: string;
+  email?: string;
+  phone?: string;
+  reference_number: string;
+  default_payment_method?: WonderPaymentMethod | (string & {});
+  uuid: string;
+  default_payment_token?: WonderPaymentToken | null;
+}
+
+export interface WonderCustomerData {
+  customer: WonderCustomer;
+}
+
+/** Current answer envelope. `code` is a number on success; error bodies carry strings such as "E000002". */
+export interface WonderEnvelope<T> {
+  code: number | string;
+  message: string;
+  data: T;
+}
+
+/** Older pages' envelope (the create-customer page still shows it). */
+export interface WonderLegacyEnvelope<T> {
+  error_code: number | string;
+  error_message: string;
+  data: T;
+}
+
+export type WonderAnswerBody<T> = WonderEnvelope<T> | WonderLegacyEnvelope<T>;
+
+/** POST /customers (create; updates the profile when reference_number already exists). */
+export interface CreateCustomerRequestBody {
+  customer: {
+    name: string;
+    email?: string;
+    dial_code?: string;
+    phone: string;
+    reference_number: string;
+    default_payment_method?: WonderPaymentMethod;
+    default_payment_token?: string;
+  };
+}
+
+export interface EchoRequestBody {
+  message: string;
+}

@@ -1,0 +1,270 @@
+/**
+ * The codec endpoint the Temporal UI calls to show encrypted payloads in clear to an authorised operator
+ * (and to encrypt what the operator types, e.g. a signal sent from the UI).
+ *
+ * Protocol (Temporal UI remote codec): `POST <endpoint>/decode` and `POST <endpoint>/encode`, JSON body
+ * `{ payloads: [{ metadata: { <key>: <base64> }, data: <base64> }] }`, answered in the same shape; the
+ * UI adds `X-Namespace`, and `Authorization: Bearer <access token>` when told to pass it.
+ *
+ * Guards, in order: a request carrying an Origin other than the UI's is refused (403, no CORS headers);
+ * /encode and /decode then need a valid bearer token or session cookie (401).
+ */
+import cors from '@fastify/cors';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { PayloadDecryptionError } from './aes-gcm-codec.js';
+import { SESSION_COOKIE, TokenVerifier, loadCodecAuthTokens, sessionValue } from './codec-auth.js';
+import type { Env } from './keyring.js';
+
+export const DEFAULT_UI_ORIGIN = 'http://localhost:8233';
+const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
+const SESSION_MAX_AGE_SECONDS = 8 * 60 * 60;
+
+export interface CodecServerOptions {
+  codec: PayloadCodec;
+  /** Bearer tokens that may use /encode and /decode (any one of them). */
+  authTokens: readonly string[];
+  /** The Temporal UI's origin, exactly (scheme, host, port); default http://localhost:8233. */
+  uiOrigin?: string;
+  /**
+   * Accepts a bearer token that is not one of `authTokens`: plug in the verification of the access
+   * token a UI with login forwards (e.g. a JWT check against the identity provider).
+   */
+  verifyAccessToken?: (token: string, request: FastifyRequest) => boolean | Promise<boolean>;
+  /** When set, only these namespaces (the UI's X-Namespace header) are served. */
+  namespaces?: readonly string[];
+  bodyLimit?: number;
+}
+
+/** Temporal's proto-JSON form of a Payload: metadata values and data in base64. */
+export interface JsonPayload {
+  metadata?: Record<string, string> | null;
+  data?: string | null;
+}
+
+interface CodecBody {
+  payloads: JsonPayload[];
+}
+
+const codecBodySchema = {
+  type: 'object',
+  required: ['payloads'],
+  properties: {
+    payloads: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          metadata: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
+          data: { type: ['string', 'null'] },
+        },
+      },
+    },
+  },
+} as const;
+
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+function fromBase64(value: string): Buffer {
+  if (!BASE64.test(value)) throw new TypeError('not base64');
+  return Buffer.from(value, 'base64');
+}
+
+export function payloadFromJson({ metadata, data }: JsonPayload): Payload {
+  return {
+    metadata: Object.fromEntries(
+      Object.entries(metadata ?? {}).map(([key, value]) => [key, fromBase64(value)]),
+    ),
+    data: fromBase64(data ?? ''),
+  };
+}
+
+export function payloadToJson({ metadata, data }: Payload): JsonPayload {
+  return {
+    metadata: Object.fromEntries(
+      Object.entries(metadata ?? {}).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
+    ),
+    data: Buffer.from(data ?? new Uint8Array()).toString('base64'),
+  };
+}
+
+/** Parses an exact origin: refuses paths, credentials and anything that is not http(s). */
+export function parseOrigin(value: string, source = 'the UI origin'): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`${source} must be an origin such as ${DEFAULT_UI_ORIGIN}.`);
+  }
+  const bare = value.replace(/\/$/, '');
+  if (!['http:', 'https:'].includes(url.protocol) || url.origin !== bare) {
+    throw new Error(`${source} must be an origin (scheme, host and port only) such as ${DEFAULT_UI_ORIGIN}.`);
+  }
+  return url.origin;
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of header?.split(';') ?? []) {
+    const at = part.indexOf('=');
+    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
+  }
+  return undefined;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const HTML_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': "default-src 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'cache-control': 'no-store',
+};
+
+function sessionPage(message: string): string {
+  return `<!doctype html><html><head><title>Codec server sign-in</title></head><body>
+<h1>Temporal codec server</h1><p>${escapeHtml(message)}</p>
+<form method="post"><label>Codec auth token <input type="password" name="token" autocomplete="off"></label>
+<button type="submit">Sign in</button></form></body></html>`;
+}
+
+/**
+ * Serves /encode, /decode and /session under wherever it is registered. Encapsulated on purpose (not
+ * wrapped in fastify-plugin): its CORS policy and guards stay inside its own prefix.
+ */
+export const codecServerPlugin: FastifyPluginAsync<CodecServerOptions> = async (app, options) => {
+  const uiOrigin = parseOrigin(options.uiOrigin ?? DEFAULT_UI_ORIGIN);
+  const verifier = new TokenVerifier(options.authTokens);
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const cookiePath = app.prefix || '/';
+  const sessionUrl = `${app.prefix}/session`;
+
+  app.addHook('onRequest', async (request, reply) => {
+    const origin = request.headers.origin;
+    if (origin === undefined || origin === uiOrigin) return;
+    // The sign-in page posts to itself, from the codec server's own origin.
+    if (request.routeOptions.url === sessionUrl && origin === `${request.protocol}://${request.host}`) return;
+    return reply.code(403).send({ error: 'Forbidden', message: 'This origin may not use the codec server.' });
+  });
+
+  await app.register(cors, {
+    origin: [uiOrigin],
+    credentials: true,
+    methods: ['POST'],
+    allowedHeaders: ['content-type', 'x-namespace', 'authorization', 'authorization-extras'],
+    maxAge: 600,
+  });
+
+  async function authorised(request: FastifyRequest): Promise<boolean> {
+    const [scheme, token] = (request.headers.authorization ?? '').split(/\s+/, 2);
+    if (scheme?.toLowerCase() === 'bearer' && token) {
+      if (verifier.matchesToken(token)) return true;
+      return (await options.verifyAccessToken?.(token, request)) ?? false;
+    }
+    const session = readCookie(request.headers.cookie, SESSION_COOKIE);
+    return session !== undefined && verifier.matchesSession(session);
+  }
+
+  async function guard(request: FastifyRequest, reply: FastifyReply) {
+    if (!(await authorised(request))) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .send({ error: 'Unauthorized', message: 'A valid codec auth token is required.' });
+    }
+    const namespace = request.headers['x-namespace'];
+    if (options.namespaces && !(typeof namespace === 'string' && options.namespaces.includes(namespace))) {
+      return reply
+        .code(403)
+        .send({ error: 'Forbidden', message: 'This codec server does not serve the requested namespace.' });
+    }
+  }
+
+  for (const direction of ['encode', 'decode'] as const) {
+    app.post<{ Body: CodecBody }>(
+      `/${direction}`,
+      { schema: { body: codecBodySchema }, bodyLimit, preHandler: guard },
+      async (request, reply) => {
+        let payloads;
+        try {
+          payloads = request.body.payloads.map(payloadFromJson);
+        } catch {
+          return reply
+            .code(400)
+            .send({ error: 'Bad Request', message: 'body.payloads holds an invalid payload.' });
+        }
+        try {
+          const converted = await options.codec[direction](payloads);
+          return { payloads: converted.map(payloadToJson) };
+        } catch (err) {
+          // The codec's messages name key ids only, never payload content.
+          if (err instanceof PayloadDecryptionError) {
+            return reply.code(422).send({ error: 'Unprocessable Entity', message: err.message });
+          }
+          throw err;
+        }
+      },
+    );
+  }
+
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 4096 },
+    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
+
+  app.get('/session', async (_request, reply) =>
+    reply
+      .headers(HTML_HEADERS)
+      .send(sessionPage('Sign in so that this browser can decode payloads in the UI.')),
+  );
+
+  app.post<{ Body: { token?: string } }>('/session', async (request, reply) => {
+    const token = request.body?.token ?? '';
+    if (!verifier.matchesToken(token)) {
+      return reply.code(401).headers(HTML_HEADERS).send(sessionPage('That token is not valid. Try again.'));
+    }
+    return reply
+      .headers(HTML_HEADERS)
+      .header(
+        'set-cookie',
+        `${SESSION_COOKIE}=${sessionValue(token)}; Path=${cookiePath}; Max-Age=${SESSION_MAX_AGE_SECONDS}; HttpOnly; SameSite=Strict`,
+      )
+      .send(
+        sessionPage(
+          'Signed in. In the Temporal UI, open the Codec Server settings and turn on "Include cross-origin credentials".',
+        ),
+      );
+  });
+};
+
+/** A standalone codec server (the recommended deployment: its own port, reachable by operators only). */
+export async function buildCodecServer(
+  options: CodecServerOptions,
+  serverOptions: FastifyServerOptions = {},
+): Promise<FastifyInstance> {
+  const app = Fastify(serverOptions);
+  await app.register(codecServerPlugin, options);
+  return app;
+}
+
+export interface CodecServerConfig {
+  uiOrigin: string;
+  authTokens: string[];
+}
+
+/** `CODEC_UI_ORIGIN` (default http://localhost:8233) and the tokens of `CODEC_AUTH_TOKEN[_FILE]`. */
+export function codecServerConfigFromEnv(env: Env, options: { allowDevToken: boolean }): CodecServerConfig {
+  const origin = env.CODEC_UI_ORIGIN?.trim();
+  return {
+    uiOrigin: origin ? parseOrigin(origin, 'CODEC_UI_ORIGIN') : DEFAULT_UI_ORIGIN,
+    authTokens: loadCodecAuthTokens(env, options),
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * The AES-256 keys that protect workflow history. The first key (the primary) encrypts; every key
+ * decrypts, so a key can be rotated by putting a new one first and keeping the old ones behind it until
+ * no history written under them is still needed.
+ *
+ * Key material is held as `KeyObject`s, which print as `SecretKeyObject { symmetricKeySize: 32 }`: a
+ * stray log line or error cannot show the bytes. Key ids travel in clear in payload metadata, so they
+ * must be labels chosen by the operator, never derived from the key.
+ */
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { devSecretPath, readOrCreateSecretFile } from './dev-secret-file.js';
+
+export const KEY_BYTES = 32;
+
+export interface CodecKey {
+  readonly id: string;
+  readonly key: KeyObject;
+}
+
+export interface RawCodecKey {
+  readonly id: string;
+  readonly key: Uint8Array;
+}
+
+export class KeyRingError extends Error {
+  override readonly name = 'KeyRingError';
+}
+
+const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+// Standard or URL-safe base64 of exactly 32 bytes (43 significant characters, optional padding).
+const KEY_BASE64 = /^[A-Za-z0-9+/_-]{43}=?$/;
+
+export class KeyRing {
+  readonly primary: CodecKey;
+  readonly #byId: ReadonlyMap<string, CodecKey>;
+
+  constructor(keys: readonly RawCodecKey[], source = 'the key ring') {
+    if (keys.length === 0) throw new KeyRingError(`${source} holds no key.`);
+    const byId = new Map<string, CodecKey>();
+    keys.forEach(({ id, key }, index) => {
+      const entry = `entry ${index + 1} of ${source}`;
+      if (!KEY_ID.test(id)) {
+        throw new KeyRingError(
+          `${entry} has an invalid key id: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.`,
+        );
+      }
+      if (key.length !== KEY_BYTES) {
+        throw new KeyRingError(
+          `${entry} (key id ${id}) is ${key.length} bytes long; AES-256 needs ${KEY_BYTES}.`,
+        );
+      }
+      if (id.length >= 12 && Buffer.from(key).toString('base64').includes(id)) {
+        throw new KeyRingError(
+          `${entry} uses part of its own key as its id; choose an id unrelated to the key.`,
+        );
+      }
+      if (byId.has(id)) throw new KeyRingError(`${entry} repeats key id ${id}; key ids must be unique.`);
+      byId.set(id, { id, key: createSecretKey(Buffer.from(key)) });
+    });
+    this.#byId = byId;
+    this.primary = byId.get(keys[0]!.id)!;
+  }
+
+  get(id: string): CodecKey | undefined {
+    return this.#byId.get(id);
+  }
+
+  /** In ring order, primary first. */
+  get ids(): string[] {
+    return [...this.#byId.keys()];
+  }
+}
+
+/**
+ * Parses `<id>:<base64 of 32 bytes>` entries separated by commas or newlines (a file may also hold
+ * blank lines and `#` comments). `source` names the variable or file in errors, which never quote the
+ * entry itself since it may hold key bytes.
+ */
+export function parseKeyRing(text: string, source: string): KeyRing {
+  const entries = text
+    .split(/[,\n]/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  if (entries.length === 0) {
+    throw new KeyRingError(
+      `${source} holds no key; expected <key id>:<base64 of 32 bytes>[,<key id>:<base64>...].`,
+    );
+  }
+  const keys = entries.map((entry, index): RawCodecKey => {
+    const colon = entry.indexOf(':');
+    const id = colon > 0 ? entry.slice(0, colon).trim() : '';
+    const encoded = colon > 0 ? entry.slice(colon + 1).trim() : '';
+    if (!id || !KEY_BASE64.test(encoded)) {
+      throw new KeyRingError(
+        `${source} is malformed at entry ${index + 1}: expected <key id>:<base64 of ${KEY_BYTES} bytes>.`,
+      );
+    }
+    // Node's base64 decoder reads the URL-safe alphabet too.
+    return { id, key: Buffer.from(encoded, 'base64') };
+  });
+  return new KeyRing(keys, source);
+}
+
+/** One `<id>:<base64>` entry, for writing a key file. */
+export function formatKeyEntry(id: string, key: Uint8Array): string {
+  return `${id}:${Buffer.from(key).toString('base64')}`;
+}
+
+export type Env = Record<string, string | undefined>;
+
+/**
+ * The key ring configured by `TEMPORAL_CODEC_KEYS` or `TEMPORAL_CODEC_KEYS_FILE` (same format, in a
+ * file), or undefined when neither is set.
+ */
+export function keyRingFromEnv(env: Env = process.env): KeyRing | undefined {
+  const inline = env.TEMPORAL_CODEC_KEYS?.trim();
+  const file = env.TEMPORAL_CODEC_KEYS_FILE?.trim();
+  if (inline && file) {
+    throw new KeyRingError(
+      'TEMPORAL_CODEC_KEYS and TEMPORAL_CODEC_KEYS_FILE are both set; set only one of them.',
+    );
+  }
+  if (inline) return parseKeyRing(inline, 'TEMPORAL_CODEC_KEYS');
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new KeyRingError(`TEMPORAL_CODEC_KEYS_FILE is set to ${file}, which cannot be read.`);
+    }
+    return parseKeyRing(text, `TEMPORAL_CODEC_KEYS_FILE (${file})`);
+  }
+  return undefined;
+}
+
+export const DEV_KEYS_PATH = devSecretPath('codec-keys');
+
+/**
+ * The embedded default's key ring: one key made on first use and kept in `.temporal/codec-keys`
+ * (git-ignored), so the worker, the client and a restarted `npm start` all read the same history.
+ * Processes starting together agree on one key.
+ */
+export function devKeyRing(path: string = DEV_KEYS_PATH): KeyRing {
+  const text = readOrCreateSecretFile(path, () => {
+    const id = `dev-${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`;
+    return `# Codec key for the local dev server only; never use it for real data.\n${formatKeyEntry(id, randomBytes(KEY_BYTES))}\n`;
+  });
+  return parseKeyRing(text, path);
+}
+
+export interface LoadKeyRingOptions {
+  /** True only for the embedded default (local dev server): then a missing configuration means the dev key. */
+  allowDevKey: boolean;
+  devKeysPath?: string;
+}
+
+/** The configured key ring; without configuration, the dev key if allowed, else an error naming the variables. */
+export function loadKeyRing(env: Env, options: LoadKeyRingOptions): KeyRing {
+  const configured = keyRingFromEnv(env);
+  if (configured) return configured;
+  if (!options.allowDevKey) {
+    throw new KeyRingError(
+      'No payload encryption key is configured: set TEMPORAL_CODEC_KEYS or TEMPORAL_CODEC_KEYS_FILE.',
+    );
+  }
+  return devKeyRing(options.devKeysPath);
+}

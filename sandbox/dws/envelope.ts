@@ -1,0 +1,138 @@
+/**
+ * What surrounds every DWS body: which API a path names, the checks on the caller (client id, signed
+ * request, request time) and the signature on every answer.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { dwsPaths, type DwsApi, type Result } from '../../activities/dws/types.js';
+import { signMessage, verifyMessage, type KeyLike } from '../../activities/dws/signing.js';
+import type { RenderedAnswer } from '../faults.js';
+import { failure, type DwsAnswer } from './results.js';
+
+export interface DwsKeyMaterial {
+  /** verifies requests; default sandbox/keys/dws-merchant.public.pem */
+  merchantPublicKey?: KeyLike;
+  /** signs answers; default sandbox/keys/dws-provider.private.pem */
+  providerPrivateKey?: KeyLike;
+}
+
+export interface DwsKeys {
+  merchantPublicKey: KeyObject;
+  providerPrivateKey: KeyObject;
+}
+
+function sandboxKey(file: string): string {
+  // Source layout (sandbox/dws/) first, then a compiled one (dist/sandbox/dws/), whose keys stay in the source tree.
+  for (const up of ['../keys/', '../../../sandbox/keys/']) {
+    const url = new URL(up + file, import.meta.url);
+    if (existsSync(url)) return readFileSync(url, 'utf8');
+  }
+  throw new Error(`The sandbox key ${file} is missing from sandbox/keys.`);
+}
+
+export function loadDwsKeys(material: DwsKeyMaterial = {}): DwsKeys {
+  const pub = material.merchantPublicKey ?? sandboxKey('dws-merchant.public.pem');
+  const priv = material.providerPrivateKey ?? sandboxKey('dws-provider.private.pem');
+  return {
+    merchantPublicKey: typeof pub === 'string' ? createPublicKey(pub) : pub,
+    providerPrivateKey: typeof priv === 'string' ? createPrivateKey(priv) : priv,
+  };
+}
+
+const apiByPath = new Map<string, DwsApi>(
+  (Object.entries(dwsPaths) as [DwsApi, string][]).flatMap(([api, path]) => [
+    [path, api],
+    // where the real provider serves a SANDBOX_ client id
+    [path.replace('/ams/api/', '/ams/sandbox/api/'), api],
+  ]),
+);
+
+export function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+export function apiForPath(path: string): DwsApi | undefined {
+  return apiByPath.get(path);
+}
+
+export interface EnvelopeRules {
+  clientId: string;
+  keys: DwsKeys;
+  /** how far request-time may be from the sandbox clock */
+  signatureSkewMs: number;
+  now(): number;
+}
+
+export interface IncomingCall {
+  method: string;
+  /** as called, the signed path */
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: string;
+}
+
+function header(call: IncomingCall, name: string): string | undefined {
+  const value = call.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** In the seed's order of precedence; undefined when the call may go on to the API. */
+export function envelopeProblem(call: IncomingCall, rules: EnvelopeRules): Result | undefined {
+  if (call.method !== 'POST') {
+    return failure('METHOD_NOT_SUPPORTED', 'The server does not implement the requested HTTP method.');
+  }
+  if (!apiForPath(pathOf(call.url))) return failure('INVALID_API', 'API is invalid (or not active).');
+  const clientId = header(call, 'client-id');
+  if (clientId !== rules.clientId) return failure('INVALID_CLIENT', 'Invalid client.');
+  const time = header(call, 'request-time');
+  if (!time || !/^\d+$/.test(time)) {
+    return failure('INVALID_SIGNATURE', 'Signature is invalid: request-time must be epoch milliseconds.');
+  }
+  if (Math.abs(rules.now() - Number(time)) > rules.signatureSkewMs) {
+    return failure(
+      'INVALID_SIGNATURE',
+      'Signature is invalid: request-time is too far from the server time.',
+    );
+  }
+  const signed = verifyMessage({
+    method: call.method,
+    path: call.url,
+    clientId,
+    time,
+    body: call.rawBody,
+    signatureHeader: header(call, 'signature'),
+    publicKey: rules.keys.merchantPublicKey,
+  });
+  return signed ? undefined : failure('INVALID_SIGNATURE', 'Signature is invalid.');
+}
+
+/** The answer as sent: serialised once, signed over exactly those bytes and the path called. */
+export function signedAnswer(
+  call: Pick<IncomingCall, 'method' | 'url' | 'headers'>,
+  answer: DwsAnswer,
+  rules: EnvelopeRules,
+): RenderedAnswer {
+  const body = JSON.stringify(answer);
+  // Echo the caller's client id (even an unknown one) so the caller can check the answer as it would its own.
+  const clientId = header(call as IncomingCall, 'client-id') ?? rules.clientId;
+  const time = String(rules.now());
+  const signature = signMessage({
+    method: call.method,
+    path: call.url,
+    clientId,
+    time,
+    body,
+    privateKey: rules.keys.providerPrivateKey,
+  });
+  return {
+    statusCode: 200,
+    headers: {
+      'content-type': 'application/json; charset=UTF-8',
+      'client-id': clientId,
+      'response-time': time,
+      signature,
+    },
+    body,
+  };
+}

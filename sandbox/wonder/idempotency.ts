@@ -1,0 +1,60 @@
+/**
+ * X-Request-ID idempotency for the writing calls (PUT and POST /customers): the first answer to an id is
+ * kept with a fingerprint of the request; the same id with the same method, path and body (whatever its
+ * key order or spacing) gets that answer again and changes nothing; the same id with anything else is
+ * refused with 409 (see README.md). Ids are scoped to the app id, as the provider scopes everything.
+ */
+import { createHash } from 'node:crypto';
+
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.keys(record)
+        .sort()
+        .map((key) => [key, sortedKeys(record[key])]),
+    );
+  }
+  return value;
+}
+
+export function requestFingerprint(method: string, path: string, body: unknown): string {
+  return createHash('sha256')
+    .update(`${method.toUpperCase()} ${path}\n${JSON.stringify(sortedKeys(body) ?? null)}`)
+    .digest('hex');
+}
+
+export interface StoredAnswer {
+  statusCode: number;
+  body: unknown;
+}
+
+export type IdempotencyLookup =
+  { kind: 'new' } | { kind: 'replay'; answer: StoredAnswer } | { kind: 'conflict' };
+
+const MAX_REMEMBERED = 10_000;
+
+export class IdempotencyStore {
+  private readonly answers = new Map<string, { fingerprint: string; answer: StoredAnswer }>();
+
+  lookup(appId: string, requestId: string, fingerprint: string): IdempotencyLookup {
+    const remembered = this.answers.get(`${appId} ${requestId}`);
+    if (!remembered) return { kind: 'new' };
+    if (remembered.fingerprint !== fingerprint) return { kind: 'conflict' };
+    return { kind: 'replay', answer: structuredClone(remembered.answer) };
+  }
+
+  remember(appId: string, requestId: string, fingerprint: string, answer: StoredAnswer): void {
+    this.answers.set(`${appId} ${requestId}`, { fingerprint, answer: structuredClone(answer) });
+    // A long-running sandbox forgets its oldest ids rather than growing without bound.
+    if (this.answers.size > MAX_REMEMBERED) {
+      const oldest = this.answers.keys().next();
+      if (!oldest.done) this.answers.delete(oldest.value);
+    }
+  }
+
+  clear(): void {
+    this.answers.clear();
+  }
+}
