@@ -1,6 +1,7 @@
 /**
  * The provider sandbox as one HTTP server: the DWS API (under /ams/api/v1 and, for SANDBOX_ client ids,
- * /ams/sandbox/api/v1) and the control API under /sandbox/.
+ * /ams/sandbox/api/v1), the Wonder OpenAPI (under /svc/payment/api/v1/openapi) and their control APIs
+ * under /sandbox/ and /sandbox/wonder/.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DwsApi } from '../activities/dws/types.js';
@@ -14,6 +15,7 @@ import {
   type DwsKeyMaterial,
   type DwsSimulatorOptions,
 } from './dws/index.js';
+import { WonderSimulator, wonderSimulator, type WonderApi } from './wonder/index.js';
 
 export interface SandboxOptions extends DwsSimulatorOptions {
   /** default 0: a free port */
@@ -37,6 +39,8 @@ export interface SandboxApp {
   app: FastifyInstance;
   dws: DwsSimulator;
   faults: FaultController<DwsApi>;
+  wonder: WonderSimulator;
+  wonderFaults: FaultController<WonderApi>;
   clientId: string;
 }
 
@@ -47,6 +51,8 @@ export interface RunningSandbox {
   close(): Promise<void>;
   dws: DwsSimulator;
   faults: FaultController<DwsApi>;
+  wonder: WonderSimulator;
+  wonderFaults: FaultController<WonderApi>;
   clientId: string;
 }
 
@@ -71,11 +77,14 @@ export async function buildSandboxApp(options: SandboxOptions = {}): Promise<San
     },
   });
   await app.register(dwsControlRoutes, { simulator: dws, faults, initialFaults });
-  return { app, dws, faults, clientId };
+  const wonder = new WonderSimulator({ now: () => dws.now() });
+  const wonderFaults = new FaultController<WonderApi>();
+  await app.register(wonderSimulator, { simulator: wonder, faults: wonderFaults });
+  return { app, dws, faults, wonder, wonderFaults, clientId };
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
-  const { app, dws, faults, clientId } = await buildSandboxApp(options);
+  const { app, dws, faults, wonder, wonderFaults, clientId } = await buildSandboxApp(options);
   const host = options.host ?? '127.0.0.1';
   await app.listen({ port: options.port ?? 0, host });
   const address = app.server.address();
@@ -88,6 +97,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     close: () => app.close(),
     dws,
     faults,
+    wonder,
+    wonderFaults,
     clientId,
   };
 }

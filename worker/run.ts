@@ -5,7 +5,14 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { failureConverterPath } from '../client/encryption/data-converter.js';
 import { createDwsActivities } from '../activities/dws/activities.js';
 import { DwsClient } from '../activities/dws/client.js';
 import { createWonderActivities } from '../activities/wonder/activities.js';
@@ -27,7 +34,7 @@ export function createActivities(config: Pick<WorkerConfig, 'dws' | 'wonder'>) {
 export interface WorkerDependencies {
   dataConverter: DataConverter;
   connection?: NativeConnection;
-  /** a prebuilt bundle (tests, the benchmark); otherwise the worker bundles workflowsPath at start */
+  /** a prebuilt bundle (tests, the benchmark); otherwise workflowsPath is bundled at start */
   workflowBundle?: WorkflowBundleWithSourceMap;
 }
 
@@ -35,11 +42,15 @@ export async function createWorker(config: WorkerConfig, deps: WorkerDependencie
   const connection =
     deps.connection ?? (await NativeConnection.connect(config.temporal.connectConfig.connectionOptions));
   const { tuning } = config;
+  // Bundled here rather than by Worker.create so webpack's report stays out of the INFO log.
+  const workflowBundle =
+    deps.workflowBundle ??
+    (await bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: new DefaultLogger('WARN') }));
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.taskQueue,
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
+    workflowBundle,
     activities: createActivities(config),
     dataConverter: deps.dataConverter,
     maxCachedWorkflows: tuning.maxCachedWorkflows,

@@ -1,5 +1,5 @@
 import { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import type { TemporalTarget } from '../client/temporal-connection.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
 
@@ -21,7 +21,10 @@ export async function ensureSearchAttributes(target: TemporalTarget): Promise<vo
       await connection.operatorService.addSearchAttributes({
         namespace: target.namespace,
         searchAttributes: Object.fromEntries(
-          missing.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+          missing.map((key) => [
+            key.name,
+            proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+          ]),
         ),
       });
     } catch (err) {

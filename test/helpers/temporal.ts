@@ -15,7 +15,7 @@ import {
 import { temporalCliPath, temporalTestServerPath } from '../../scripts/temporal-binaries.js';
 import { verificationSearchAttributes } from '../../workflows/search-attributes.js';
 import { failureConverterPath } from '../../client/encryption/data-converter.js';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 
 let devEnv: Promise<TestWorkflowEnvironment> | undefined;
 let timeSkippingEnv: Promise<TestWorkflowEnvironment> | undefined;
@@ -63,7 +63,7 @@ async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<v
     searchAttributes: Object.fromEntries(
       verificationSearchAttributes.map((key) => [
         key.name,
-        temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
       ]),
     ),
   });

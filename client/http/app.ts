@@ -1,0 +1,114 @@
+/**
+ * The HTTP service, assembled but not listening: tests drive it with `app.inject()`, `startHttpService`
+ * listens. Layout:
+ *   /verifications...   bearer-token routes for the app and the backend (./routes.ts)
+ *   /healthz, /readyz   unauthenticated probes
+ *   /openapi.json       the OpenAPI 3 document generated from the route schemas
+ *   /codec/...          the payload codec endpoint for the Temporal UI, when `codec` is given (its own
+ *                       tokens, origin check and CORS, see ../encryption/codec-server.ts)
+ */
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { codecServerPlugin, type CodecServerOptions } from '../encryption/codec-server.js';
+import type { VerificationClient } from '../verifications.js';
+import { defaultBodyLimitBytes, defaultRateLimits, type HttpRateLimits } from './config.js';
+import { handleError, handleNotFound } from './error-answers.js';
+import { loggerOptions, logRequest, type HttpLoggerOption } from './logging.js';
+import { verificationRoutes } from './routes.js';
+import { healthSchema } from './schemas.js';
+
+export interface HttpAppOptions {
+  verifications: VerificationClient;
+  /** bearer tokens accepted on /verifications (compared in constant time) */
+  authTokens: readonly string[];
+  /** any limit left out keeps its default (see defaultRateLimits) */
+  rateLimits?: Partial<HttpRateLimits>;
+  bodyLimitBytes?: number;
+  /** trust X-Forwarded-For from a reverse proxy, so per-caller limits see the client's address */
+  trustProxy?: boolean;
+  /** mounts the codec endpoint under /codec */
+  codec?: CodecServerOptions;
+  /** false (default) for none; true or pino options for JSON logs, always with redaction */
+  logger?: HttpLoggerOption;
+}
+
+const readinessTimeoutMs = 2000;
+
+export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(options.logger),
+    // One line per request comes from logRequest, with fields chosen not to include personal data.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimitBytes ?? defaultBodyLimitBytes,
+    trustProxy: options.trustProxy ?? false,
+    ajv: {
+      // Refuse what the schema does not describe instead of silently dropping or converting it.
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false },
+    },
+  });
+  app.decorateRequest('callerId', '');
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+  app.addHook('onResponse', logRequest);
+
+  await app.register(rateLimit, { global: false });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Contact-change verifications',
+        version: '1.0.0',
+        description:
+          'Start a verification, submit the code the user typed, ask for a resend, cancel, and read the state. Errors answer { error, message, field? }.',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+    },
+    hideUntagged: true,
+  });
+
+  await app.register(verificationRoutes, {
+    verifications: options.verifications,
+    authTokens: options.authTokens,
+    rateLimits: { ...defaultRateLimits, ...options.rateLimits },
+  });
+
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness: the process answers',
+        response: { 200: healthSchema },
+      },
+    },
+    async () => ({ ok: true }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Readiness: Temporal answers',
+        response: { 200: healthSchema, 503: healthSchema },
+      },
+    },
+    async (_request, reply) => {
+      const { client } = options.verifications;
+      const up = await client.connection
+        .withDeadline(Date.now() + readinessTimeoutMs, () => client.workflowService.getSystemInfo({}))
+        .then(
+          () => true,
+          () => false,
+        );
+      return reply.code(up ? 200 : 503).send({ ok: up, temporal: up ? 'up' : 'down' });
+    },
+  );
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  if (options.codec) await app.register(codecServerPlugin, { ...options.codec, prefix: '/codec' });
+
+  return app;
+}

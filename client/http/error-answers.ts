@@ -1,0 +1,125 @@
+/**
+ * Every error the service can meet, answered in one place with `{ error, message, field? }`. A caller's
+ * mistake is always a 4xx naming what was wrong; messages are our own sentences, never the request's
+ * content (a JSON parser's message can quote the body, which may hold a code).
+ */
+import { STATUS_CODES } from 'node:http';
+import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  InvalidVerificationInputError,
+  VerificationAlreadyRunningError,
+  VerificationFinishedError,
+  VerificationNotFoundError,
+} from '../errors.js';
+import { describe, fieldOf } from '../validate.js';
+
+export interface ErrorBody {
+  error: string;
+  message: string;
+  field?: string;
+  verificationId?: string;
+  status?: string;
+  retryAfterSeconds?: number;
+}
+
+interface Answer {
+  statusCode: number;
+  body: ErrorBody;
+}
+
+function badRequest(field: string, message: string): Answer {
+  return { statusCode: 400, body: { error: 'BAD_REQUEST', field, message } };
+}
+
+/** Fastify's own request errors, by code: what the caller sent could not be read. */
+const framingErrors: Record<string, () => Answer> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: () => badRequest('(body)', 'the body is not valid JSON'),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => badRequest('(body)', 'the body is empty; a JSON object is expected'),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () =>
+    badRequest('(body)', 'the body does not match its Content-Length'),
+  FST_ERR_CTP_BODY_TOO_LARGE: () => ({
+    statusCode: 413,
+    body: { error: 'PAYLOAD_TOO_LARGE', message: 'the body is larger than this service accepts' },
+  }),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: () => ({
+    statusCode: 415,
+    body: {
+      error: 'UNSUPPORTED_MEDIA_TYPE',
+      field: 'content-type',
+      message: 'send the body as application/json',
+    },
+  }),
+};
+
+export function answerFor(error: FastifyError | Error): Answer | undefined {
+  const fastifyError = error as Partial<FastifyError>;
+  const first = fastifyError.validation?.[0];
+  // Fields are named exactly as the client library names them: params as "id", headers in lower case.
+  if (first) return badRequest(fieldOf(first), describe(first));
+  if (error instanceof InvalidVerificationInputError) return badRequest(error.field, error.message);
+  if (error instanceof VerificationNotFoundError) {
+    return {
+      statusCode: 404,
+      body: { error: 'NOT_FOUND', verificationId: error.verificationId, message: 'no such verification' },
+    };
+  }
+  if (error instanceof VerificationFinishedError) {
+    return {
+      statusCode: 409,
+      body: {
+        error: 'VERIFICATION_FINISHED',
+        verificationId: error.verificationId,
+        status: error.status,
+        message: 'the verification has already finished',
+      },
+    };
+  }
+  if (error instanceof VerificationAlreadyRunningError) {
+    return {
+      statusCode: 409,
+      body: {
+        error: 'ALREADY_RUNNING',
+        verificationId: error.verificationId,
+        message: 'a verification is already running for this customer',
+      },
+    };
+  }
+  const framing = fastifyError.code ? framingErrors[fastifyError.code] : undefined;
+  if (framing) return framing();
+  if (error instanceof ServiceError || error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+    return {
+      statusCode: 503,
+      body: {
+        error: 'TEMPORAL_UNAVAILABLE',
+        message: 'the verification service is unavailable; retry later',
+      },
+    };
+  }
+  const statusCode = fastifyError.statusCode;
+  if (statusCode && statusCode >= 400 && statusCode < 500) {
+    const reason = STATUS_CODES[statusCode] ?? 'Bad Request';
+    return {
+      statusCode,
+      body: { error: reason.toUpperCase().replace(/[^A-Z]+/g, '_'), message: reason.toLowerCase() },
+    };
+  }
+  return undefined;
+}
+
+export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+  const answer = answerFor(error);
+  if (!answer) {
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send({ error: 'INTERNAL', message: 'the request could not be completed' });
+  }
+  if (answer.statusCode === 503) {
+    request.log.warn({ errorName: error.name }, 'Temporal did not answer');
+    reply.header('retry-after', '5');
+  }
+  return reply.code(answer.statusCode).send(answer.body);
+}
+
+export function handleNotFound(_request: FastifyRequest, reply: FastifyReply) {
+  return reply.code(404).send({ error: 'NOT_FOUND', message: 'no such route' });
+}

@@ -1,0 +1,193 @@
+/**
+ * The /verifications routes: what the app's OTP-entry screen and the backend call. Each route declares
+ * its schemas (validated by Fastify, published at /openapi.json); failures are thrown as the client
+ * library's typed errors and answered by the one error handler.
+ */
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { verificationWorkflowId, verificationWorkflowPrefix } from '../../workflows/ids.js';
+import type { VerificationInput } from '../../workflows/types.js';
+import type { VerificationClient } from '../verifications.js';
+import { abuseLimitHook } from './abuse-limits.js';
+import { CallerTokens, requireBearerToken } from './bearer-auth.js';
+import type { HttpRateLimits } from './config.js';
+import {
+  cancelAcceptedSchema,
+  cancelBodySchema,
+  errorResponses,
+  otpBodySchema,
+  resendAnswerSchema,
+  resendBodySchema,
+  startBodySchema,
+  startedSchema,
+  startHeadersSchema,
+  stateSchema,
+  verdictSchema,
+  verificationParamsSchema,
+} from './schemas.js';
+
+export interface VerificationRoutesOptions {
+  verifications: VerificationClient;
+  authTokens: readonly string[];
+  rateLimits: HttpRateLimits;
+}
+
+interface ById {
+  Params: { id: string };
+}
+
+type StartBody = VerificationInput & { ifRunning?: 'fail' | 'attach' };
+
+const tags = ['verifications'];
+const security = [{ bearerAuth: [] }];
+
+function customerOf(verificationId: string): string {
+  return verificationId.slice(verificationWorkflowPrefix.length);
+}
+
+/**
+ * The code, resend and cancel routes act on the caller-named customer's verification only: a request
+ * whose body names another customer than the path is refused before anything reaches Temporal, so the
+ * answer says nothing about whether either verification exists.
+ */
+async function sameCustomer(
+  request: FastifyRequest<ById & { Body: { customerId: string } }>,
+  reply: FastifyReply,
+) {
+  if (verificationWorkflowId(request.body.customerId) !== request.params.id) {
+    return reply.code(403).send({
+      error: 'CUSTOMER_MISMATCH',
+      field: 'customerId',
+      message: 'customerId does not own this verification',
+    });
+  }
+}
+
+export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> = async (
+  app: FastifyInstance,
+  { verifications, authTokens, rateLimits },
+) => {
+  app.addHook('onRequest', requireBearerToken(new CallerTokens(authTokens)));
+  // JSON only: a text body is refused as 415 instead of reaching validation as a string.
+  app.removeContentTypeParser('text/plain');
+
+  const otpLimit = abuseLimitHook(app, {
+    what: 'OTP submissions',
+    perVerification: rateLimits.otpPerVerification,
+    perCaller: rateLimits.otpPerCaller,
+  });
+  const resendLimit = abuseLimitHook(app, {
+    what: 'resend requests',
+    perVerification: rateLimits.resendPerVerification,
+    perCaller: rateLimits.resendPerCaller,
+  });
+
+  app.post<{ Body: StartBody; Headers: { 'idempotency-key'?: string } }>(
+    '/verifications',
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Start the customer's contact-change verification",
+        description:
+          '201 with a new run; 200 when an existing run is returned (ifRunning "attach", or a retried start with the same Idempotency-Key / requestKey); 409 ALREADY_RUNNING otherwise.',
+        headers: startHeadersSchema,
+        body: startBodySchema,
+        response: { 200: startedSchema, 201: startedSchema, ...errorResponses(409, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      const { ifRunning, ...input } = request.body;
+      const headerKey = request.headers['idempotency-key'];
+      if (headerKey && input.requestKey && headerKey !== input.requestKey) {
+        return reply.code(400).send({
+          error: 'BAD_REQUEST',
+          field: 'idempotency-key',
+          message: 'idempotency-key differs from requestKey in the body; send one of them',
+        });
+      }
+      const requestKey = input.requestKey ?? headerKey;
+      const started = await verifications.start(
+        { ...input, ...(requestKey ? { requestKey } : {}) },
+        { ifRunning: ifRunning ?? 'fail' },
+      );
+      if (!started.attached) reply.header('location', `/verifications/${started.verificationId}`);
+      return reply.code(started.attached ? 200 : 201).send(started);
+    },
+  );
+
+  app.get<ById>(
+    '/verifications/:id',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Where the verification is: step, attempts and resends left, expiry, outcome',
+        params: verificationParamsSchema,
+        response: { 200: stateSchema, ...errorResponses(404) },
+      },
+    },
+    async (request) => verifications.state(customerOf(request.params.id)),
+  );
+
+  app.post<ById & { Body: { customerId: string; code: string } }>(
+    '/verifications/:id/otp',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Submit the code the user typed; answered with the verdict',
+        description:
+          'Every verdict is a 200: ACCEPTED, INCORRECT (with attemptsLeft), EXPIRED, ATTEMPTS_EXCEEDED, CLOSED. 409 once the verification has finished; 403 when customerId does not own the verification.',
+        params: verificationParamsSchema,
+        body: otpBodySchema,
+        response: { 200: verdictSchema, ...errorResponses(403, 404, 409, 413, 415, 429) },
+      },
+      preValidation: otpLimit,
+      preHandler: sameCustomer,
+    },
+    async (request) => verifications.verifyOtp(request.body.customerId, request.body.code),
+  );
+
+  app.post<ById & { Body: { customerId: string } }>(
+    '/verifications/:id/resend',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Ask for a new code',
+        description:
+          "The workflow's answer is always a 200: honoured, or refused with a reason (COOLDOWN also sets Retry-After).",
+        params: verificationParamsSchema,
+        body: resendBodySchema,
+        response: { 200: resendAnswerSchema, ...errorResponses(403, 404, 409, 413, 415, 429) },
+      },
+      preValidation: resendLimit,
+      preHandler: sameCustomer,
+    },
+    async (request, reply) => {
+      const answer = await verifications.resend(request.body.customerId);
+      if (!answer.honoured && answer.retryAfterSeconds)
+        reply.header('retry-after', String(answer.retryAfterSeconds));
+      return answer;
+    },
+  );
+
+  app.post<ById & { Body: { customerId: string; reason?: string } }>(
+    '/verifications/:id/cancel',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Cancel the verification; the workflow ends CANCELLED once it can',
+        params: verificationParamsSchema,
+        body: cancelBodySchema,
+        response: { 202: cancelAcceptedSchema, ...errorResponses(403, 404, 409, 413, 415) },
+      },
+      preHandler: sameCustomer,
+    },
+    async (request, reply) => {
+      await verifications.cancel(request.body.customerId, request.body.reason);
+      return reply.code(202).send({ verificationId: request.params.id, cancelRequested: true });
+    },
+  );
+};

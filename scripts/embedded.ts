@@ -1,0 +1,132 @@
+/**
+ * The embedded default: everything a newcomer needs on one laptop, in one process tree. Temporal and the
+ * providers are started here only when no real ones are configured (TEMPORAL_ADDRESS, DWS_BASE_URL,
+ * WONDER_BASE_URL).
+ */
+import { mkdirSync } from 'node:fs';
+import { createDataConverter } from '../client/encryption/data-converter.js';
+import { loadKeyRing } from '../client/encryption/keyring.js';
+import { startHttpService, type RunningHttpService } from '../client/http/main.js';
+import { readInt, type Env } from '../client/settings.js';
+import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
+import { loadWorkerConfig } from '../worker/config.js';
+import { installRuntime } from '../worker/main.js';
+import { createWorker } from '../worker/run.js';
+import { ensureSearchAttributes } from '../worker/search-attributes.js';
+import { verificationSearchAttributes } from '../workflows/search-attributes.js';
+import { defaultDevServerDbFile, startDevServer, type RunningDevServer } from './dev-server.js';
+import { temporalFolder } from './temporal-binaries.js';
+
+/** The embedded default's API token; printed at start, never accepted unless HTTP_AUTH_TOKENS is unset. */
+export const devHttpToken = 'local-dev-http-token';
+
+export interface EmbeddedOptions {
+  env?: Env;
+  /** 0 picks free ports (tests); the defaults are the documented ones */
+  temporalPort?: number;
+  uiPort?: number;
+  sandboxPort?: number;
+  httpPort?: number;
+  dbFile?: string;
+  log?: (line: string) => void;
+  /** the HTTP service's request log lines; default on */
+  httpLogs?: boolean;
+}
+
+export interface Embedded {
+  temporalAddress: string;
+  uiUrl?: string;
+  sandboxUrl?: string;
+  httpUrl: string;
+  httpToken: string;
+  namespace: string;
+  stop(): Promise<void>;
+}
+
+export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embedded> {
+  const env: Env = { ...(options.env ?? process.env) };
+  const log = options.log ?? ((line: string) => console.log(line));
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn().catch(() => undefined);
+  };
+
+  try {
+    const httpPort = options.httpPort ?? readInt(env, 'HTTP_PORT', 8080);
+    let devServer: RunningDevServer | undefined;
+    if (!env.TEMPORAL_ADDRESS) {
+      const port = options.temporalPort ?? 7233;
+      const uiPort = options.uiPort ?? 8233;
+      mkdirSync(temporalFolder, { recursive: true });
+      devServer = await startDevServer({
+        port,
+        uiPort,
+        dbFile: options.dbFile ?? defaultDevServerDbFile,
+        extraArgs: [
+          ...verificationSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
+          // The UI asks the HTTP service's codec endpoint to show encrypted payloads in clear.
+          ...(httpPort ? ['--ui-codec-endpoint', `http://localhost:${httpPort}/codec`] : []),
+        ],
+      });
+      stops.push(() => devServer!.stop());
+      env.TEMPORAL_ADDRESS = devServer.address;
+      log(`Temporal dev server  ${devServer.address}   UI ${devServer.uiUrl}`);
+    }
+
+    let sandbox: RunningSandbox | undefined;
+    if (!env.DWS_BASE_URL || !env.WONDER_BASE_URL) {
+      sandbox = await startSandbox({ port: options.sandboxPort ?? readInt(env, 'SANDBOX_PORT', 8090) });
+      stops.push(() => sandbox!.close());
+      log(`Provider sandbox     ${sandbox.url}   (OTP outbox: ${sandbox.url}/sandbox/outbox)`);
+    }
+
+    const keyRing = loadKeyRing(env, { allowDevKey: !!devServer });
+    const dataConverter = createDataConverter(keyRing);
+    const config = loadWorkerConfig(env, { sandboxUrl: sandbox?.url });
+    if (!runtimeInstalled) {
+      installRuntime(config);
+      runtimeInstalled = true;
+    }
+    await ensureSearchAttributes(config.temporal);
+    const worker = await createWorker(config, { dataConverter });
+    const running = worker.run();
+    stops.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    });
+    log(`Worker               task queue ${config.taskQueue}`);
+
+    const httpEnv: Env = { HTTP_AUTH_TOKENS: devHttpToken, ...env, HTTP_PORT: String(httpPort) };
+    const http: RunningHttpService = await startHttpService({
+      env: httpEnv,
+      dataConverter,
+      codecKeyRing: keyRing,
+      allowDevCodecToken: !!devServer,
+      logger: options.httpLogs ?? true,
+    });
+    stops.push(() => http.close());
+    log(
+      `HTTP service         ${http.url}   (token: ${httpEnv.HTTP_AUTH_TOKENS === devHttpToken ? devHttpToken : 'from HTTP_AUTH_TOKENS'})`,
+    );
+
+    return {
+      temporalAddress: config.temporal.address,
+      ...(devServer ? { uiUrl: devServer.uiUrl } : {}),
+      ...(sandbox ? { sandboxUrl: sandbox.url } : {}),
+      httpUrl: http.url,
+      httpToken: httpEnv.HTTP_AUTH_TOKENS === devHttpToken ? devHttpToken : '',
+      namespace: config.temporal.namespace,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+let runtimeInstalled = false;
+
+/** For a host process (tests) that installed its own Temporal runtime first. */
+export function useExistingRuntime(): void {
+  runtimeInstalled = true;
+}

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultRateLimits, loadHttpConfig } from '../client/http/config.js';
+import { ConfigError } from '../client/settings.js';
+
+const tokenA = 'token-a-0123456789abcdef';
+const tokenB = 'token-b-0123456789abcdef';
+
+function configError(pattern: RegExp, secret?: string) {
+  return (err: unknown) =>
+    err instanceof ConfigError && pattern.test(err.message) && (!secret || !err.message.includes(secret));
+}
+
+describe('HTTP service configuration', function () {
+  let folder: string;
+  before(() => {
+    folder = mkdtempSync(join(tmpdir(), 'http-config-'));
+  });
+  after(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('defaults to 127.0.0.1:8080 and the documented limits', function () {
+    const config = loadHttpConfig({ HTTP_AUTH_TOKENS: tokenA });
+    assert.equal(config.port, 8080);
+    assert.equal(config.host, '127.0.0.1');
+    assert.deepEqual(config.authTokens, [tokenA]);
+    assert.deepEqual(config.rateLimits, defaultRateLimits);
+    assert.equal(config.trustProxy, false);
+  });
+
+  it('reads several tokens, inline or from HTTP_AUTH_TOKENS_FILE', function () {
+    assert.deepEqual(loadHttpConfig({ HTTP_AUTH_TOKENS: ` ${tokenA}, ${tokenB} ` }).authTokens, [
+      tokenA,
+      tokenB,
+    ]);
+    const file = join(folder, 'tokens');
+    writeFileSync(file, `${tokenA}\n${tokenB}\n`);
+    assert.deepEqual(loadHttpConfig({ HTTP_AUTH_TOKENS_FILE: file }).authTokens, [tokenA, tokenB]);
+  });
+
+  it('names the variable when tokens are missing, doubled, short or unreadable, without echoing them', function () {
+    assert.throws(() => loadHttpConfig({}), configError(/HTTP_AUTH_TOKENS or HTTP_AUTH_TOKENS_FILE/));
+    assert.deepEqual(loadHttpConfig({}, { devAuthToken: tokenB }).authTokens, [tokenB]);
+    assert.throws(
+      () => loadHttpConfig({ HTTP_AUTH_TOKENS: tokenA, HTTP_AUTH_TOKENS_FILE: '/x' }),
+      configError(/either HTTP_AUTH_TOKENS or HTTP_AUTH_TOKENS_FILE/, tokenA),
+    );
+    assert.throws(
+      () => loadHttpConfig({ HTTP_AUTH_TOKENS: `${tokenA},short-secret` }),
+      configError(/HTTP_AUTH_TOKENS holds a token shorter than 16/, 'short-secret'),
+    );
+    assert.throws(
+      () => loadHttpConfig({ HTTP_AUTH_TOKENS_FILE: join(folder, 'missing') }),
+      configError(/HTTP_AUTH_TOKENS_FILE names .*missing, which cannot be read/),
+    );
+  });
+
+  it('reads limits as <max>/<window seconds> and names a malformed one', function () {
+    const config = loadHttpConfig({
+      HTTP_AUTH_TOKENS: tokenA,
+      HTTP_LIMIT_OTP_PER_VERIFICATION: '3/120',
+      HTTP_LIMIT_RESEND_PER_CALLER: '7/30',
+    });
+    assert.deepEqual(config.rateLimits.otpPerVerification, { max: 3, windowSeconds: 120 });
+    assert.deepEqual(config.rateLimits.resendPerCaller, { max: 7, windowSeconds: 30 });
+    assert.deepEqual(config.rateLimits.otpPerCaller, defaultRateLimits.otpPerCaller);
+    for (const bad of ['10', '0/60', '10/0', 'ten/60', '10/60s']) {
+      assert.throws(
+        () => loadHttpConfig({ HTTP_AUTH_TOKENS: tokenA, HTTP_LIMIT_OTP_PER_CALLER: bad }),
+        configError(/^HTTP_LIMIT_OTP_PER_CALLER must be <max>\/<window seconds>/),
+        bad,
+      );
+    }
+  });
+
+  it('names HTTP_PORT, HTTP_BODY_LIMIT_BYTES and HTTP_TRUST_PROXY when malformed', function () {
+    const base = { HTTP_AUTH_TOKENS: tokenA };
+    assert.equal(loadHttpConfig({ ...base, HTTP_PORT: '0' }).port, 0);
+    assert.throws(() => loadHttpConfig({ ...base, HTTP_PORT: '70000' }), configError(/^HTTP_PORT/));
+    assert.throws(
+      () => loadHttpConfig({ ...base, HTTP_BODY_LIMIT_BYTES: '10' }),
+      configError(/^HTTP_BODY_LIMIT_BYTES/),
+    );
+    assert.throws(
+      () => loadHttpConfig({ ...base, HTTP_TRUST_PROXY: 'maybe' }),
+      configError(/^HTTP_TRUST_PROXY/),
+    );
+    assert.equal(loadHttpConfig({ ...base, HTTP_TRUST_PROXY: 'true' }).trustProxy, true);
+  });
+});

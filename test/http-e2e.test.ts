@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { Agent } from 'node:http';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import got, { RequestError, type Got } from 'got';
+import { defaultBodyLimitBytes, defaultRateLimits } from '../client/http/config.js';
+import { startHttpService } from '../client/http/main.js';
+import { VerificationClient } from '../client/verifications.js';
+import type { RunningSandbox } from '../sandbox/server.js';
+import type { VerificationState } from '../workflows/types.js';
+import { devServer } from './helpers/temporal.js';
+import { startVerificationSandbox, withVerificationWorker } from './helpers/verification-env.js';
+
+const token = `e2e-${randomBytes(12).toString('hex')}`;
+
+describe('HTTP service on a loopback port, end to end', function () {
+  let env: TestWorkflowEnvironment;
+  let sandbox: RunningSandbox;
+
+  before(async function () {
+    env = await devServer();
+    sandbox = await startVerificationSandbox();
+  });
+  after(async () => sandbox?.close());
+
+  async function stateUntil(
+    http: Got,
+    verificationId: string,
+    predicate: (state: VerificationState) => boolean,
+  ): Promise<VerificationState> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const state = await http.get(`verifications/${verificationId}`).json<VerificationState>();
+      if (predicate(state)) return state;
+      if (state.step === 'DONE') throw new Error(`finished (${state.outcome}) before the awaited state`);
+      if (Date.now() > deadline) throw new Error(`state never matched; step ${state.step}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('changes an email driven only through HTTP: start, poll, code from the outbox, verdict, outcome', async function () {
+    await withVerificationWorker(env, sandbox, async ({ taskQueue, control }) => {
+      const service = await startHttpService({
+        config: {
+          port: 0,
+          host: '127.0.0.1',
+          authTokens: [token],
+          rateLimits: defaultRateLimits,
+          bodyLimitBytes: defaultBodyLimitBytes,
+          trustProxy: false,
+        },
+        verifications: new VerificationClient(env.client, taskQueue),
+        logger: false,
+      });
+      try {
+        assert.match(service.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+        assert.notEqual(service.url, 'http://127.0.0.1:0');
+        const http = got.extend({
+          prefixUrl: service.url,
+          headers: { authorization: `Bearer ${token}` },
+          retry: { limit: 0 },
+        });
+        const customer = await control.addCustomer();
+
+        const started = await http.post('verifications', {
+          json: { customerId: customer.customerId, change: { email: 'e2e.new@example.com' } },
+          headers: { 'idempotency-key': `e2e-${customer.customerId}` },
+        });
+        assert.equal(started.statusCode, 201);
+        const { verificationId } = JSON.parse(started.body) as { verificationId: string };
+
+        const waiting = await stateUntil(http, verificationId, (state) => state.step === 'AWAITING_INPUT');
+        assert.equal(waiting.challengeType, 'sms');
+
+        const code = await control.latestOtp(customer.customerId);
+        const verdict = await http
+          .post(`verifications/${verificationId}/otp`, { json: { customerId: customer.customerId, code } })
+          .json<{ verdict: string }>();
+        assert.deepEqual(verdict, { verdict: 'ACCEPTED' });
+
+        const done = await stateUntil(http, verificationId, (state) => state.step === 'DONE');
+        assert.equal(done.outcome, 'MODIFIED');
+        assert.equal((await control.customer(customer.customerId)).email, 'e2e.new@example.com');
+        assert.equal(await control.appliedCount(customer.customerId), 1);
+
+        const unauthenticated = await got(`${service.url}/verifications/${verificationId}`, {
+          throwHttpErrors: false,
+          retry: { limit: 0 },
+        });
+        assert.equal(unauthenticated.statusCode, 401);
+      } finally {
+        await service.close();
+      }
+      await assert.rejects(
+        got(`${service.url}/healthz`, {
+          // A fresh connection: a kept-alive socket from before close() would fail differently.
+          agent: { http: new Agent({ keepAlive: false }) },
+          retry: { limit: 0 },
+          timeout: { request: 5000 },
+        }),
+        (err: unknown) => err instanceof RequestError && err.code === 'ECONNREFUSED',
+        'the port is released after close()',
+      );
+    });
+  });
+});
