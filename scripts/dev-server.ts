@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { temporalCliPath, temporalFolder, TemporalBinaryError } from './temporal-binaries.js';
@@ -49,6 +49,19 @@ export function devServerArgs(options: DevServerOptions = {}): string[] {
     'warn',
     ...(options.extraArgs ?? []),
   ];
+}
+
+/** A loopback port nothing listens on right now (the kernel's pick). */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
 }
 
 export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {

@@ -4,6 +4,7 @@
  * WONDER_BASE_URL).
  */
 import { mkdirSync } from 'node:fs';
+import type { LogLevel } from '@temporalio/common';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { loadKeyRing } from '../client/encryption/keyring.js';
 import { startHttpService, type RunningHttpService } from '../client/http/main.js';
@@ -14,7 +15,7 @@ import { installRuntime } from '../worker/main.js';
 import { createWorker } from '../worker/run.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
-import { defaultDevServerDbFile, startDevServer, type RunningDevServer } from './dev-server.js';
+import { defaultDevServerDbFile, freePort, startDevServer, type RunningDevServer } from './dev-server.js';
 import { temporalFolder } from './temporal-binaries.js';
 
 /** The embedded default's API token; printed at start, never accepted unless HTTP_AUTH_TOKENS is unset. */
@@ -31,6 +32,8 @@ export interface EmbeddedOptions {
   log?: (line: string) => void;
   /** the HTTP service's request log lines; default on */
   httpLogs?: boolean;
+  /** the worker's log level; default INFO */
+  workerLogLevel?: LogLevel;
 }
 
 export interface Embedded {
@@ -52,11 +55,12 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
   };
 
   try {
-    const httpPort = options.httpPort ?? readInt(env, 'HTTP_PORT', 8080);
+    const pick = async (port: number) => (port === 0 ? freePort() : port);
+    const httpPort = await pick(options.httpPort ?? readInt(env, 'HTTP_PORT', 8080));
     let devServer: RunningDevServer | undefined;
     if (!env.TEMPORAL_ADDRESS) {
-      const port = options.temporalPort ?? 7233;
-      const uiPort = options.uiPort ?? 8233;
+      const port = await pick(options.temporalPort ?? 7233);
+      const uiPort = await pick(options.uiPort ?? 8233);
       mkdirSync(temporalFolder, { recursive: true });
       devServer = await startDevServer({
         port,
@@ -65,7 +69,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         extraArgs: [
           ...verificationSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
           // The UI asks the HTTP service's codec endpoint to show encrypted payloads in clear.
-          ...(httpPort ? ['--ui-codec-endpoint', `http://localhost:${httpPort}/codec`] : []),
+          '--ui-codec-endpoint',
+          `http://localhost:${httpPort}/codec`,
         ],
       });
       stops.push(() => devServer!.stop());
@@ -84,7 +89,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     const dataConverter = createDataConverter(keyRing);
     const config = loadWorkerConfig(env, { sandboxUrl: sandbox?.url });
     if (!runtimeInstalled) {
-      installRuntime(config);
+      installRuntime(config, options.workerLogLevel);
       runtimeInstalled = true;
     }
     await ensureSearchAttributes(config.temporal);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { RunningSandbox } from '../sandbox/server.js';
-import { cancelSignal, submitOtpSignal, verifyOtpUpdate } from '../workflows/messages.js';
+import { cancelSignal, stateQuery, submitOtpSignal, verifyOtpUpdate } from '../workflows/messages.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
 import { verifyContactChange } from '../workflows/verification.js';
 import { devServer } from './helpers/temporal.js';
@@ -263,5 +263,57 @@ describe('contact-change verification on the dev server', function () {
     const outcome = await second.runUntil(handle.result());
     assert.equal(outcome.status, 'MODIFIED');
     assert.equal(await control.appliedCount(customer.customerId), 1);
+  });
+});
+
+describe('carrying a verified change to the Wonder customer record', function () {
+  let env: TestWorkflowEnvironment;
+  let sandbox: RunningSandbox;
+  const wonderCustomer = 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02';
+
+  before(async function () {
+    env = await devServer();
+    sandbox = await startVerificationSandbox();
+  });
+  after(async () => sandbox?.close());
+
+  it('updates the Wonder customer after the DWS modify', async function () {
+    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+      const customer = await control.addCustomer();
+      const handle = await start({
+        customerId: customer.customerId,
+        change: { email: 'synced@example.com', mobileNoInfo: { countryCode: '852', phoneNo: '61234567' } },
+        wonder: { customerUuid: wonderCustomer, lang: 'en' },
+      });
+      await waitForStep(handle, 'AWAITING_INPUT');
+      await handle.signal(submitOtpSignal, { code: await control.latestOtp(customer.customerId) });
+      const outcome = await handle.result();
+      assert.equal(outcome.status, 'MODIFIED');
+      assert.equal(outcome.status === 'MODIFIED' && outcome.wonderSync, 'SYNCED');
+      const record = sandbox.wonder.customer(wonderCustomer);
+      assert.equal(record?.email, 'synced@example.com');
+      assert.equal(record?.phone, '+85261234567');
+      assert.equal(sandbox.wonder.ledger(wonderCustomer).length, 1);
+    });
+  });
+
+  it('stays MODIFIED with the sync marked failed when Wonder refuses, and never undoes DWS', async function () {
+    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+      const customer = await control.addCustomer();
+      const handle = await start({
+        customerId: customer.customerId,
+        change: { email: 'dws-only@example.com' },
+        wonder: { customerUuid: '00000000-0000-4000-8000-000000000000' },
+      });
+      await waitForStep(handle, 'AWAITING_INPUT');
+      await handle.signal(submitOtpSignal, { code: await control.latestOtp(customer.customerId) });
+      const outcome = await handle.result();
+      assert.equal(outcome.status, 'MODIFIED');
+      assert.equal(outcome.status === 'MODIFIED' && outcome.wonderSync, 'FAILED');
+      assert.equal(outcome.status === 'MODIFIED' && outcome.wonderFailure, 'WONDER_NOT_FOUND');
+      assert.equal((await handle.query(stateQuery)).wonderSync, 'FAILED');
+      assert.equal((await control.customer(customer.customerId)).email, 'dws-only@example.com');
+      assert.equal(await control.appliedCount(customer.customerId), 1);
+    });
   });
 });

@@ -4,6 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LogLevel } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { loadKeyRing } from '../client/encryption/keyring.js';
@@ -22,9 +23,9 @@ export function loadOrExit<T>(load: () => T): T {
   }
 }
 
-export function installRuntime(config: Pick<WorkerConfig, 'metricsAddress'>): void {
+export function installRuntime(config: Pick<WorkerConfig, 'metricsAddress'>, level: LogLevel = 'INFO'): void {
   Runtime.install({
-    logger: createJsonLogger(),
+    logger: createJsonLogger(level),
     ...(config.metricsAddress
       ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.metricsAddress } } } }
       : {}),

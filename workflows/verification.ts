@@ -11,6 +11,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -19,7 +20,9 @@ import {
   uuid4,
 } from '@temporalio/workflow';
 import type { DwsActivities, VerifyOutput } from '../activities/dws/activities.js';
-import type { ActionForm, ChallengeData } from '../activities/dws/types.js';
+import type { WonderActivities } from '../activities/wonder/activities.js';
+import type { ActionForm, ChallengeData, CustomerUser } from '../activities/dws/types.js';
+import type { WonderCustomerUpdate } from '../activities/wonder/types.js';
 import { ChallengeInbox } from './challenge-inbox.js';
 import {
   cancelSignal,
@@ -54,6 +57,20 @@ const dws = proxyActivities<DwsActivities>({
     maximumAttempts: 12,
   },
 });
+
+const wonder = proxyActivities<WonderActivities>({
+  startToCloseTimeout: '20 seconds',
+  scheduleToCloseTimeout: '5 minutes',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 12,
+  },
+});
+
+/** Patch ids: each marks a change to the workflow's commands made after histories of it existed. */
+export const patches = { wonderSync: 'wonder-sync' } as const;
 
 interface Challenge {
   authenticationId: string;
@@ -158,7 +175,13 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
       challenge = { authenticationId: modified.authenticationId, actionForm: modified.actionForm };
     }
 
-    return finish({ status: 'MODIFIED', ...base(), wonderSync: state.wonderSync });
+    const wonderFailure = await carryToWonder();
+    return finish({
+      status: 'MODIFIED',
+      ...base(),
+      wonderSync: state.wonderSync,
+      ...(wonderFailure ? { wonderFailure } : {}),
+    });
   } catch (err) {
     if (isCancellation(err)) {
       cancelRequested ??= { reason: 'workflow cancelled by an operator' };
@@ -224,6 +247,32 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
           inbox.reply(item.id, { verdict: 'EXPIRED' });
           return { passed: false, outcome: ended('EXPIRED', 'the provider reports the code expired') };
       }
+    }
+  }
+
+  /**
+   * The DWS change stands whatever happens here: a failure after retries is reported in the state and the
+   * outcome, never undone and never silent.
+   */
+  async function carryToWonder(): Promise<string | undefined> {
+    if (!input.wonder || !patched(patches.wonderSync)) return undefined;
+    enter('SYNCING_WONDER');
+    try {
+      await wonder.putWonderCustomer({
+        requestId: uuid4(),
+        customerUuid: input.wonder.customerUuid,
+        update: wonderUpdateFor(input.change),
+        ...(input.wonder.lang ? { lang: input.wonder.lang } : {}),
+      });
+      state.wonderSync = 'SYNCED';
+      note('carried to the Wonder customer record');
+      return undefined;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const failure = providerFailure(err) ?? { code: 'WONDER_SYNC_FAILED', message: String(err) };
+      state.wonderSync = 'FAILED';
+      note(`Wonder sync failed: ${failure.code}`, failure.code);
+      return failure.code;
     }
   }
 
@@ -318,6 +367,15 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
 
 function now(): number {
   return new Date().getTime();
+}
+
+function wonderUpdateFor(change: CustomerUser): WonderCustomerUpdate {
+  return {
+    ...(change.email ? { email: change.email } : {}),
+    ...(change.mobileNoInfo
+      ? { phone: `+${change.mobileNoInfo.countryCode}${change.mobileNoInfo.phoneNo}` }
+      : {}),
+  };
 }
 
 function challengeData(state: VerificationState, code: string): ChallengeData {

@@ -1,4 +1,8 @@
-import { stopServers } from './temporal.js';
+import { quietRuntime, stopServers } from './temporal.js';
+
+export function mochaGlobalSetup(): void {
+  quietRuntime();
+}
 
 export async function mochaGlobalTeardown(): Promise<void> {
   await stopServers();

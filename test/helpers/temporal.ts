@@ -22,7 +22,7 @@ let timeSkippingEnv: Promise<TestWorkflowEnvironment> | undefined;
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
 let runtimeInstalled = false;
-function quietRuntime(): void {
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   // Workers log at WARN so mocha's report stays readable; failures still surface through assertions.

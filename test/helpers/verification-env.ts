@@ -8,9 +8,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import got from 'got';
-import { createDwsActivities } from '../../activities/dws/activities.js';
-import { DwsClient } from '../../activities/dws/client.js';
 import { sandboxDwsConfig } from '../../activities/dws/config.js';
+import { sandboxWonderConfig } from '../../activities/wonder/config.js';
+import { createActivities } from '../../worker/run.js';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server.js';
 import { verificationWorkflowId } from '../../workflows/ids.js';
 import { stateQuery } from '../../workflows/messages.js';
@@ -106,7 +106,10 @@ export async function createVerificationWorker(
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(verificationWorkflows),
-    activities: createDwsActivities(new DwsClient(sandboxDwsConfig(sandboxUrl))),
+    activities: createActivities({
+      dws: sandboxDwsConfig(sandboxUrl),
+      wonder: sandboxWonderConfig(sandboxUrl),
+    }),
   });
 }
 

@@ -1,0 +1,153 @@
+/**
+ * `npm run demo`: one complete verification driven only through the HTTP service, step by step, against
+ * the embedded default. If `npm start` is already running it is used; otherwise the demo starts the
+ * embedded default itself and stops it afterwards.
+ */
+import { randomInt } from 'node:crypto';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import got, { type Got } from 'got';
+import type { OtpVerdict, VerificationState } from '../workflows/types.js';
+import { devHttpToken, startEmbedded } from './embedded.js';
+
+export interface DemoTarget {
+  httpUrl: string;
+  token: string;
+  sandboxUrl: string;
+  uiUrl?: string;
+  namespace?: string;
+}
+
+export interface DemoResult {
+  verificationId: string;
+  outcome: string;
+  uiLink?: string;
+}
+
+export async function runDemo(
+  target: DemoTarget,
+  say: (line: string) => void = console.log,
+): Promise<DemoResult> {
+  const api: Got = got.extend({
+    prefixUrl: target.httpUrl,
+    headers: { authorization: `Bearer ${target.token}` },
+    responseType: 'json',
+    retry: { limit: 0 },
+  });
+  const sandbox = got.extend({ prefixUrl: target.sandboxUrl, responseType: 'json', retry: { limit: 0 } });
+
+  // A fresh wallet user each run, so the demo can be repeated against the same server.
+  const customerId = `2188${String(randomInt(1e9)).padStart(9, '0')}${String(randomInt(1e6)).padStart(6, '0')}`;
+  await sandbox.post('sandbox/customers', {
+    json: {
+      customerId,
+      email: 'old.address@example.com',
+      mobileNoInfo: { countryCode: '65', phoneNo: '81234567' },
+      challengeType: 'sms',
+    },
+  });
+  say(`1. The sandbox wallet has customer ${customerId} (email o*****s@example.com).`);
+
+  const started = await api
+    .post('verifications', { json: { customerId, change: { email: 'new.address@example.com' } } })
+    .json<{ verificationId: string }>();
+  const id = started.verificationId;
+  say(`2. POST /verifications started ${id}.`);
+
+  const waiting = await pollState(api, id, (s) => s.step === 'AWAITING_INPUT' || s.step === 'DONE');
+  say(
+    `3. The workflow consulted DWS and triggered the challenge: a ${waiting.challengeType === 'sms' ? 'SMS code' : 'PIN challenge'} went to ` +
+      `${waiting.maskedDestination}; ${waiting.attemptsLeft} attempts, expires ${waiting.expiresAt}.`,
+  );
+
+  const outbox = await sandbox
+    .get('sandbox/outbox', { searchParams: { customerId } })
+    .json<Array<{ code: string }>>();
+  const code = outbox[0]?.code;
+  if (!code) throw new Error('the sandbox outbox has no code for this customer');
+  say('4. The user reads the SMS (here: the sandbox outbox).');
+
+  const wrong = code === '000000' ? '111111' : '000000';
+  const first = await submit(api, id, customerId, wrong);
+  say(`5. A mistyped code: POST /verifications/${id}/otp answers ${describeVerdict(first)}.`);
+  const second = await submit(api, id, customerId, code);
+  say(`6. The right code: ${describeVerdict(second)}.`);
+
+  const done = await pollState(api, id, (s) => s.step === 'DONE');
+  say(`7. Finished: ${done.outcome}. Timeline:`);
+  for (const entry of done.timeline) say(`     ${entry.at}  ${entry.step.padEnd(14)} ${entry.event}`);
+
+  const uiLink = target.uiUrl
+    ? `${target.uiUrl}/namespaces/${target.namespace ?? 'default'}/workflows/${encodeURIComponent(id)}`
+    : undefined;
+  if (uiLink) say(`8. See it in the Temporal UI: ${uiLink}`);
+  return { verificationId: id, outcome: done.outcome ?? 'UNKNOWN', ...(uiLink ? { uiLink } : {}) };
+}
+
+async function submit(api: Got, id: string, customerId: string, code: string): Promise<OtpVerdict> {
+  return api
+    .post(`verifications/${encodeURIComponent(id)}/otp`, { json: { customerId, code } })
+    .json<OtpVerdict>();
+}
+
+function describeVerdict(verdict: OtpVerdict): string {
+  return verdict.verdict === 'INCORRECT'
+    ? `INCORRECT (${verdict.attemptsLeft} attempts left)`
+    : verdict.verdict;
+}
+
+async function pollState(
+  api: Got,
+  id: string,
+  done: (state: VerificationState) => boolean,
+): Promise<VerificationState> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const state = await api.get(`verifications/${encodeURIComponent(id)}`).json<VerificationState>();
+    if (done(state)) return state;
+    if (Date.now() > deadline) throw new Error(`verification ${id} is still at ${state.step} after a minute`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function isUp(url: string): Promise<boolean> {
+  try {
+    await got(`${url}/healthz`, { timeout: { request: 1000 }, retry: { limit: 0 } });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  const httpUrl = process.env.DEMO_HTTP_URL ?? 'http://127.0.0.1:8080';
+  if (await isUp(httpUrl)) {
+    console.log(`Using the running embedded default at ${httpUrl}.\n`);
+    await runDemo({
+      httpUrl,
+      token: process.env.DEMO_HTTP_TOKEN ?? devHttpToken,
+      sandboxUrl: process.env.DEMO_SANDBOX_URL ?? 'http://127.0.0.1:8090',
+      uiUrl: process.env.DEMO_UI_URL ?? 'http://localhost:8233',
+    });
+    return;
+  }
+  console.log('Starting the embedded default for the demo (npm start keeps it running) ...');
+  const embedded = await startEmbedded({ httpLogs: false, workerLogLevel: 'WARN', log: () => undefined });
+  try {
+    if (!embedded.sandboxUrl) throw new Error('the demo needs the provider sandbox: unset DWS_BASE_URL');
+    console.log('');
+    await runDemo({ ...embedded, token: embedded.httpToken, sandboxUrl: embedded.sandboxUrl });
+  } finally {
+    await embedded.stop();
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then(
+    () => process.exit(0),
+    (err: Error) => {
+      console.error(`The demo failed: ${err.message}`);
+      process.exit(1);
+    },
+  );
+}

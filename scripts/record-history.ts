@@ -1,0 +1,72 @@
+/**
+ * Records the history of one complete email change (against a throwaway dev server and the sandbox) as a
+ * replay fixture: `npx tsx scripts/record-history.ts <name>`. Record a new fixture before changing the
+ * workflow's commands; test/replay.test.ts replays every fixture against the current code.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createDwsActivities } from '../activities/dws/activities.js';
+import { DwsClient } from '../activities/dws/client.js';
+import { sandboxDwsConfig } from '../activities/dws/config.js';
+import { createWonderActivities } from '../activities/wonder/activities.js';
+import { WonderClient } from '../activities/wonder/client.js';
+import { sandboxWonderConfig } from '../activities/wonder/config.js';
+import { startSandbox } from '../sandbox/server.js';
+import { submitOtpSignal, stateQuery } from '../workflows/messages.js';
+import { verificationSearchAttributes } from '../workflows/search-attributes.js';
+import { verifyContactChange } from '../workflows/verification.js';
+import { temporalCliPath } from './temporal-binaries.js';
+import { workflowsPath } from '../worker/run.js';
+
+const name = process.argv[2] ?? 'verify-email';
+const env = await TestWorkflowEnvironment.createLocal({
+  server: {
+    executable: { type: 'existing-path', path: temporalCliPath() },
+    searchAttributes: verificationSearchAttributes,
+  },
+});
+const sandbox = await startSandbox();
+try {
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: 'record',
+    workflowsPath,
+    activities: {
+      ...createDwsActivities(new DwsClient(sandboxDwsConfig(sandbox.url))),
+      ...createWonderActivities(new WonderClient(sandboxWonderConfig(sandbox.url))),
+    },
+  });
+  const customerId = '2188000000000000001';
+  const handle = await env.client.workflow.start(verifyContactChange, {
+    args: [{ customerId, change: { email: 'recorded@example.com' } }],
+    taskQueue: 'record',
+    workflowId: `record-${name}`,
+  });
+  await worker.runUntil(async () => {
+    while ((await handle.query(stateQuery)).step !== 'AWAITING_INPUT')
+      await new Promise((r) => setTimeout(r, 100));
+    const code = sandbox.dws.outbox.latest({ customerId })?.code;
+    if (!code) throw new Error('no code in the outbox');
+    await handle.signal(submitOtpSignal, { code });
+    console.log('outcome', (await handle.result()).status);
+  });
+  const path = new URL(`../test/fixtures/histories/${name}.json`, import.meta.url);
+  // The CLI's JSON is the format every Temporal tool replays (the SDK's historyToJSON fails in this install).
+  const json = execFileSync(temporalCliPath(), [
+    'workflow',
+    'show',
+    '--workflow-id',
+    handle.workflowId,
+    '--address',
+    env.address,
+    '--output',
+    'json',
+  ]);
+  writeFileSync(path, json);
+  console.log(`recorded ${path.pathname}`);
+} finally {
+  await sandbox.close();
+  await env.teardown();
+}
