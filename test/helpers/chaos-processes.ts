@@ -1,0 +1,167 @@
+/**
+ * The processes a chaos run owns and breaks on purpose: its own Temporal dev server on a SQLite file (so
+ * it can be stopped and started again on the same port without losing a workflow) and the worker as a
+ * child process, so it can be killed outright (SIGKILL: no graceful shutdown, no goodbye to the server).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { startDevServer, type RunningDevServer } from '../../scripts/dev-server.js';
+import { projectRoot } from '../../scripts/temporal-binaries.js';
+
+/** A port nobody listens on right now, on the loopback address the servers bind. */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => (port ? resolve(port) : reject(new Error('no free port was handed out'))));
+    });
+  });
+}
+
+function exitOf(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+  });
+}
+
+/** Sends `signal`, and SIGKILL if the process is still there after `graceMs`. */
+async function endProcess(child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
+  const exited = exitOf(child);
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export interface RestartableDevServerOptions {
+  port: number;
+  uiPort: number;
+  dbFile: string;
+  extraArgs: string[];
+}
+
+/** The dev server on a fixed port and database file, so a restart brings back every workflow. */
+export class RestartableDevServer {
+  private running: RunningDevServer | undefined;
+  readonly address: string;
+
+  constructor(private readonly options: RestartableDevServerOptions) {
+    this.address = `127.0.0.1:${options.port}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) throw new Error('the dev server is already running');
+    this.running = await startDevServer({ ...this.options, ip: '127.0.0.1', stdio: 'ignore' });
+  }
+
+  /** Graceful (SIGTERM, as an operator's restart would be), with SIGKILL after 20 s so a hang cannot stall. */
+  async stop(): Promise<void> {
+    const running = this.running;
+    this.running = undefined;
+    if (running) await endProcess(running.process, 'SIGTERM', 20_000);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+}
+
+export interface WorkerProcessOptions {
+  /** the worker's whole environment (TEMPORAL_*, DWS_*, TEMPORAL_CODEC_KEYS) */
+  env: NodeJS.ProcessEnv;
+  /** every incarnation appends its output here, for the report of a failed run */
+  logFile: string;
+  /** bundling the workflows takes a few seconds on a small machine */
+  readyTimeoutMs?: number;
+}
+
+const workerMain = join(projectRoot, 'worker', 'main.ts');
+
+/**
+ * `worker/main.ts` as its own process, started the way an operator would (`node --import tsx`, no npx in
+ * between, so the pid we kill is the worker itself). It counts as ready once it logs "worker started".
+ */
+export class WorkerProcess {
+  private child: ChildProcess | undefined;
+  private readonly log: WriteStream;
+  private killing = false;
+  starts = 0;
+  kills = 0;
+  /** set when the worker died without being told to: the run cannot go on and must say why */
+  unexpectedExit: string | undefined;
+
+  constructor(private readonly options: WorkerProcessOptions) {
+    this.log = createWriteStream(options.logFile, { flags: 'a' });
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(): Promise<void> {
+    if (this.child) throw new Error('the worker is already running');
+    this.starts += 1;
+    this.killing = false;
+    this.log.write(`--- worker start #${this.starts} at ${new Date().toISOString()}\n`);
+    const child = spawn(process.execPath, ['--import', 'tsx', workerMain], {
+      cwd: projectRoot,
+      env: this.options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    child.stderr?.pipe(this.log, { end: false });
+    const lines = createInterface({ input: child.stdout! });
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(new Error(`the worker did not start within ${this.options.readyTimeoutMs ?? 60_000} ms`)),
+        this.options.readyTimeoutMs ?? 60_000,
+      );
+      lines.on('line', (line) => {
+        this.log.write(`${line}\n`);
+        if (line.includes('"msg":"worker started"')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (this.child === child) this.child = undefined;
+        if (!this.killing) {
+          this.unexpectedExit = `the worker exited on its own (code ${code}, signal ${signal}); see ${this.options.logFile}`;
+        }
+        reject(new Error(this.unexpectedExit ?? 'the worker was stopped while starting'));
+      });
+    });
+    await ready;
+  }
+
+  /** SIGKILL: the crash this test is about. Waits until the process is gone. */
+  async crash(): Promise<void> {
+    if (!this.child) throw new Error('there is no worker to crash');
+    this.kills += 1;
+    await this.end();
+  }
+
+  /** Ends whatever incarnation is running; safe to call at any time, also after a failure. */
+  async close(): Promise<void> {
+    await this.end();
+    await new Promise<void>((resolve) => this.log.end(() => resolve()));
+  }
+
+  private async end(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.killing = true;
+    await endProcess(child, 'SIGKILL', 10_000);
+    this.child = undefined;
+  }
+}

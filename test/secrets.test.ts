@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createDataConverter } from '../client/encryption/data-converter.js';
+import { formatKeyEntry, parseKeyRing } from '../client/encryption/keyring.js';
+import type { RunningSandbox } from '../sandbox/server.js';
+import { verificationWorkflowId } from '../workflows/ids.js';
+import { submitOtpSignal, verifyOtpUpdate } from '../workflows/messages.js';
+import { verifyContactChange } from '../workflows/verification.js';
+import { leakedFields } from './helpers/history-scan.js';
+import { devServer, uniqueName } from './helpers/temporal.js';
+import { SandboxControl, startVerificationSandbox, waitForStep } from './helpers/verification-env.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const key = (name: string) => fileURLToPath(new URL(`../sandbox/keys/${name}`, import.meta.url));
+
+/** A digit string standing alone, so a code is not "found" inside a 35-digit authentication id. */
+const standalone = (digits: string) => new RegExp(`(?<![0-9])${digits}(?![0-9])`);
+
+describe('secrets stay out of history and logs (real worker process, real workflow)', function () {
+  let env: TestWorkflowEnvironment;
+  let sandbox: RunningSandbox;
+  let worker: ChildProcess | undefined;
+  let workerOutput = '';
+  const codecKeys = formatKeyEntry('test-k1', randomBytes(32));
+  const taskQueue = uniqueName('secrets');
+
+  before(async function () {
+    this.timeout(90_000);
+    env = await devServer();
+    sandbox = await startVerificationSandbox();
+    worker = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH,
+        TEMPORAL_ADDRESS: env.address,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        TEMPORAL_CODEC_KEYS: codecKeys,
+        DWS_BASE_URL: sandbox.url,
+        DWS_CLIENT_ID: sandbox.clientId,
+        DWS_PRIVATE_KEY_FILE: key('dws-merchant.private.pem'),
+        DWS_PROVIDER_PUBLIC_KEY_FILE: key('dws-provider.public.pem'),
+        WONDER_BASE_URL: sandbox.url,
+        WONDER_APP_ID: 'sandbox-app-id',
+        WONDER_PRIVATE_KEY_FILE: key('wonder-merchant.private.pem'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    worker.stdout?.on('data', (chunk) => (workerOutput += chunk));
+    worker.stderr?.on('data', (chunk) => (workerOutput += chunk));
+    const deadline = Date.now() + 60_000;
+    while (!workerOutput.includes('worker started')) {
+      if (worker.exitCode !== null) throw new Error(`the worker exited: ${workerOutput}`);
+      if (Date.now() > deadline) throw new Error(`the worker did not start: ${workerOutput}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
+  after(async () => {
+    if (worker && worker.exitCode === null) {
+      const exited = new Promise((r) => worker?.once('exit', r));
+      worker.kill('SIGTERM');
+      await exited;
+    }
+    await sandbox?.close();
+  });
+
+  it('a full phone and email change leaves neither OTP, phone nor email readable in history or logs', async function () {
+    this.timeout(60_000);
+    const control = new SandboxControl(sandbox.url);
+    const customer = await control.addCustomer({ mobileNoInfo: { countryCode: '65', phoneNo: '81112222' } });
+    const newPhone = { countryCode: '65', phoneNo: '93334444' };
+    const newEmail = `secret.${randomBytes(4).toString('hex')}@example.com`;
+    const client = new Client({
+      connection: env.connection,
+      namespace: env.namespace ?? 'default',
+      dataConverter: createDataConverter(parseKeyRing(codecKeys, 'test')),
+    });
+
+    const handle = await client.workflow.start(verifyContactChange, {
+      args: [
+        {
+          customerId: customer.customerId,
+          change: { email: newEmail, mobileNoInfo: newPhone },
+          wonder: { customerUuid: 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02' },
+        },
+      ],
+      taskQueue,
+      workflowId: verificationWorkflowId(customer.customerId),
+    });
+    await waitForStep(handle, 'AWAITING_INPUT');
+    const code = await control.latestOtp(customer.customerId);
+    const wrong = code === '000000' ? '999999' : '000000';
+    assert.equal(
+      (await handle.executeUpdate(verifyOtpUpdate, { args: [{ code: wrong }] })).verdict,
+      'INCORRECT',
+    );
+    await handle.signal(submitOtpSignal, { code });
+    const outcome = await handle.result();
+    assert.equal(outcome.status, 'MODIFIED', 'the codec-equipped client reads the outcome');
+    assert.equal((await control.customer(customer.customerId)).email, newEmail);
+
+    const secrets = {
+      otp: code,
+      phone: newPhone.phoneNo,
+      oldPhone: customer.mobileNoInfo.phoneNo,
+      email: newEmail,
+      emailUser: newEmail.split('@')[0] ?? newEmail,
+    };
+    const raw = await env.client.workflow.getHandle(handle.workflowId).fetchHistory();
+    assert.deepEqual(leakedFields(raw, secrets), [], 'the raw history shows none of them');
+    assert.equal(JSON.stringify(raw.events).match(standalone(wrong)), null, 'nor the mistyped code');
+
+    // Give the worker a moment to flush its last lines, then read everything it printed.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(workerOutput.includes('"resultCode":"SUCCESS"'), 'the log does say what happened');
+    for (const [name, value] of Object.entries({
+      code,
+      wrong,
+      phone: newPhone.phoneNo,
+      oldPhone: '81112222',
+    })) {
+      assert.doesNotMatch(workerOutput, standalone(value), `the worker log shows no ${name}`);
+    }
+    assert.ok(
+      !workerOutput.includes(newEmail) && !workerOutput.includes(secrets.emailUser),
+      'the worker log shows no email',
+    );
+  });
+});
