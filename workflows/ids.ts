@@ -9,3 +9,8 @@ export function verificationWorkflowId(customerId: string): string {
 }
 
 export const defaultTaskQueue = 'contact-change-verification';
+
+/** One payment-method change per Wonder customer at a time. */
+export function paymentMethodWorkflowId(wonderCustomerUuid: string): string {
+  return `payment-method-${wonderCustomerUuid}`;
+}

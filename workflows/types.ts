@@ -9,6 +9,7 @@ import type {
   CustomerUser,
   Env,
 } from '../activities/dws/types.js';
+import type { WonderCustomerUpdate } from '../activities/wonder/types.js';
 
 export interface VerificationPolicy {
   /** how long one issued code may be answered; the workflow's timer, not the provider's */
@@ -52,7 +53,9 @@ export interface VerificationInput {
 export type VerificationStep =
   'CONSULTING' | 'CHALLENGING' | 'AWAITING_INPUT' | 'VERIFYING' | 'MODIFYING' | 'SYNCING_WONDER' | 'DONE';
 
-export type OutcomeStatus = 'MODIFIED' | 'CANCELLED' | 'EXPIRED' | 'ATTEMPTS_EXCEEDED' | 'REJECTED';
+/** MODIFIED ends a contact change; UPDATED a Wonder payment-method change. */
+export type OutcomeStatus =
+  'MODIFIED' | 'UPDATED' | 'CANCELLED' | 'EXPIRED' | 'ATTEMPTS_EXCEEDED' | 'REJECTED';
 
 export type WonderSyncStatus = 'NOT_REQUESTED' | 'PENDING' | 'SYNCED' | 'FAILED';
 
@@ -124,5 +127,38 @@ export type ResendAnswer =
 export interface CancelRequest {
   reason?: string;
 }
+
+/** Change the default payment method/token of a Wonder customer, optionally confirmed by the wallet user. */
+export interface PaymentMethodChangeInput {
+  wonderCustomerUuid: string;
+  /** null clears the field at Wonder; an absent field is left as it is */
+  update: Pick<WonderCustomerUpdate, 'default_payment_method' | 'default_payment_token'>;
+  /** ask the wallet user to prove possession (the DWS challenge: SMS code or PIN) before the change */
+  confirmWith?: { customerId: string; businessSceneCode?: BusinessSceneCode; env?: Env };
+  lang?: WonderSyncTarget['lang'];
+  policy?: Partial<VerificationPolicy>;
+}
+
+export type PaymentMethodChangeOutcome =
+  | {
+      status: 'UPDATED';
+      wonderCustomerUuid: string;
+      changed: string[];
+      cleared: string[];
+      timeline: TimelineEntry[];
+    }
+  | {
+      status: 'CANCELLED' | 'EXPIRED' | 'ATTEMPTS_EXCEEDED';
+      wonderCustomerUuid: string;
+      timeline: TimelineEntry[];
+    }
+  | {
+      status: 'REJECTED';
+      wonderCustomerUuid: string;
+      resultCode: string;
+      resultMessage: string;
+      failedStep: VerificationStep;
+      timeline: TimelineEntry[];
+    };
 
 export type { ActionForm };

@@ -1,0 +1,95 @@
+/**
+ * A Wonder customer's default payment method or token, changed in one durable flow:
+ * (optionally: consult → challenge → wait for the wallet user's code → verify) → Put Customer.
+ * The confirmation reuses the contact change's challenge session, signals and update included; no DWS
+ * modify is sent, so nothing changes at DWS.
+ */
+import { isCancellation, log, uuid4 } from '@temporalio/workflow';
+import { ChallengeSession, type Challenge } from './challenge-session.js';
+import { FlowJournal } from './flow-journal.js';
+import { dws, wonder } from './provider-activities.js';
+import { providerFailure } from './provider-failure.js';
+import {
+  defaultPolicy,
+  type PaymentMethodChangeInput,
+  type PaymentMethodChangeOutcome,
+  type VerificationState,
+} from './types.js';
+
+export async function changeWonderPaymentMethod(
+  input: PaymentMethodChangeInput,
+): Promise<PaymentMethodChangeOutcome> {
+  const policy = { ...defaultPolicy, ...input.policy };
+  const state: VerificationState = {
+    customerId: input.confirmWith?.customerId ?? input.wonderCustomerUuid,
+    step: input.confirmWith ? 'CONSULTING' : 'SYNCING_WONDER',
+    round: 0,
+    attemptsLeft: policy.maxVerifyAttempts,
+    resendsLeft: policy.maxResends,
+    wonderSync: 'PENDING',
+    timeline: [],
+  };
+  const journal = new FlowJournal(state);
+  const session = new ChallengeSession(journal, policy);
+  const base = () => ({ wonderCustomerUuid: input.wonderCustomerUuid, timeline: state.timeline });
+
+  try {
+    if (input.confirmWith) {
+      journal.enter('CONSULTING');
+      const consult = await dws.consultModification({
+        requestId: uuid4(),
+        customerId: input.confirmWith.customerId,
+        businessSceneCode: input.confirmWith.businessSceneCode ?? 'MOBILE_AVAILABLE',
+        env: input.confirmWith.env,
+      });
+      journal.note('consulted for confirmation', consult.resultCode);
+      let challenge: Challenge = {
+        authenticationId: consult.authenticationId,
+        actionForm: consult.actionForm,
+      };
+      for (let round = 1; ; round++) {
+        if (round > policy.maxChallengeRounds) {
+          return finish(rejected('TOO_MANY_CHALLENGES', `more than ${policy.maxChallengeRounds} challenges`));
+        }
+        const result = await session.pass(challenge, round);
+        if (!result.passed) return finish({ status: result.status, ...base() });
+        if (!result.furtherChallenge) break;
+        challenge = result.furtherChallenge;
+      }
+      if (session.cancelled) return finish({ status: 'CANCELLED', ...base() });
+    }
+
+    journal.enter('SYNCING_WONDER');
+    const { customer } = await wonder.putWonderCustomer({
+      requestId: uuid4(),
+      customerUuid: input.wonderCustomerUuid,
+      update: input.update,
+      ...(input.lang ? { lang: input.lang } : {}),
+    });
+    state.wonderSync = 'SYNCED';
+    journal.note('default payment method updated at Wonder');
+    return finish({ status: 'UPDATED', ...base(), changed: customer.changed, cleared: customer.cleared });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const failure = providerFailure(err);
+    if (!failure) throw err;
+    if (state.step === 'SYNCING_WONDER') state.wonderSync = 'FAILED';
+    return finish(rejected(failure.code, failure.message));
+  }
+
+  function rejected(resultCode: string, resultMessage: string): PaymentMethodChangeOutcome {
+    const failedStep = state.step;
+    journal.note(`rejected: ${resultCode}`, resultCode);
+    return { status: 'REJECTED', ...base(), resultCode, resultMessage, failedStep };
+  }
+
+  async function finish(outcome: PaymentMethodChangeOutcome): Promise<PaymentMethodChangeOutcome> {
+    journal.close(outcome.status);
+    await session.close(outcome.status);
+    log.info('payment method change finished', {
+      outcome: outcome.status,
+      wonderCustomerUuid: input.wonderCustomerUuid,
+    });
+    return outcome;
+  }
+}
