@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  InvalidVerificationInputError,
+  VerificationAlreadyRunningError,
+  VerificationFinishedError,
+  VerificationNotFoundError,
+} from '../client/errors.js';
+import { VerificationClient } from '../client/verifications.js';
+import type { RunningSandbox } from '../sandbox/server.js';
+import { devServer } from './helpers/temporal.js';
+import { startVerificationSandbox, waitForStep, withVerificationWorker } from './helpers/verification-env.js';
+
+describe('the client library a backend service imports', function () {
+  let env: TestWorkflowEnvironment;
+  let sandbox: RunningSandbox;
+
+  before(async function () {
+    env = await devServer();
+    sandbox = await startVerificationSandbox();
+  });
+  after(async () => sandbox?.close());
+
+  it('runs a verification: start, state, wrong and right code by update, outcome', async function () {
+    await withVerificationWorker(env, sandbox, async ({ control, taskQueue }) => {
+      const verifications = new VerificationClient(env.client, taskQueue);
+      const customer = await control.addCustomer();
+      const started = await verifications.start({
+        customerId: customer.customerId,
+        change: { email: 'lib@example.com' },
+      });
+      assert.equal(started.attached, false);
+      assert.equal(started.verificationId, `contact-change-${customer.customerId}`);
+      await waitForStep(env.client.workflow.getHandle(started.verificationId), 'AWAITING_INPUT');
+      const state = await verifications.state(customer.customerId);
+      assert.equal(state.step, 'AWAITING_INPUT');
+      const code = await control.latestOtp(customer.customerId);
+      const wrong = code === '000000' ? '111111' : '000000';
+      assert.deepEqual(await verifications.verifyOtp(customer.customerId, wrong), {
+        verdict: 'INCORRECT',
+        attemptsLeft: 4,
+      });
+      assert.deepEqual(await verifications.verifyOtp(customer.customerId, code), { verdict: 'ACCEPTED' });
+      assert.equal((await verifications.result(customer.customerId)).status, 'MODIFIED');
+      await assert.rejects(verifications.submitOtp(customer.customerId, code), VerificationFinishedError);
+    });
+  });
+
+  it('refuses a second start, attaches when asked, and is idempotent on the request key', async function () {
+    await withVerificationWorker(env, sandbox, async ({ control, taskQueue }) => {
+      const verifications = new VerificationClient(env.client, taskQueue);
+      const customer = await control.addCustomer();
+      const input = {
+        customerId: customer.customerId,
+        change: { email: 'once@example.com' },
+        requestKey: 'req-1',
+      };
+      const first = await verifications.start(input);
+      const retried = await verifications.start(input);
+      assert.deepEqual(retried, { ...first, attached: true }, 'the same key returns the same run');
+      await assert.rejects(
+        verifications.start({ ...input, requestKey: 'req-2' }),
+        VerificationAlreadyRunningError,
+      );
+      const attached = await verifications.start({ ...input, requestKey: 'req-3' }, { ifRunning: 'attach' });
+      assert.equal(attached.runId, first.runId);
+      await verifications.cancel(customer.customerId, 'test over');
+      assert.equal((await verifications.result(customer.customerId)).status, 'CANCELLED');
+    });
+  });
+
+  it('names the field of bad input and the verification that does not exist', async function () {
+    const verifications = new VerificationClient(env.client, 'unused');
+    await assert.rejects(
+      verifications.start({
+        customerId: '2188',
+        change: { mobileNoInfo: { countryCode: '65', phoneNo: 'abc' } },
+      }),
+      (err: unknown) =>
+        err instanceof InvalidVerificationInputError && err.field === 'change.mobileNoInfo.phoneNo',
+    );
+    await assert.rejects(
+      verifications.start({ customerId: '2188', change: {} }),
+      (err: unknown) => err instanceof InvalidVerificationInputError && err.field === 'change',
+    );
+    await assert.rejects(verifications.state('no-such-customer-0000'), VerificationNotFoundError);
+    await assert.rejects(
+      verifications.submitOtp('no-such-customer-0000', '123456'),
+      VerificationNotFoundError,
+    );
+  });
+});
