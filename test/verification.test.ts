@@ -163,6 +163,32 @@ describe('contact-change verification on the dev server', function () {
     });
   });
 
+  it('lets an operator find waiting flows by search attribute, and says the state in words', async function () {
+    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+      const customer = await control.addCustomer();
+      const handle = await start({
+        customerId: customer.customerId,
+        change: { email: 'visible@example.com' },
+      });
+      await waitForStep(handle, 'AWAITING_INPUT');
+      const query = `VerificationStep = "AWAITING_INPUT" AND WorkflowId = "${handle.workflowId}"`;
+      let found = 0;
+      for (let i = 0; i < 100 && found === 0; i++) {
+        for await (const _ of env.client.workflow.list({ query })) found++;
+        if (found === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(found, 1, 'visibility lists the waiting flow');
+      const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      assert.match(
+        metadata.currentDetails ?? '',
+        /^Waiting for the SMS code sent to \+65\*+\d{4}: 5 attempts left/,
+      );
+      assert.ok(!JSON.stringify(metadata).includes('visible@example.com'));
+      await handle.signal(cancelSignal, {});
+      await handle.result();
+    });
+  });
+
   it('ends CANCELLED when cancelled while waiting, and never modifies', async function () {
     await withVerificationWorker(env, sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();
