@@ -1,6 +1,6 @@
 /**
  * Records the history of one complete email change (against a throwaway dev server and the sandbox) as a
- * replay fixture: `npx tsx scripts/record-history.ts <name>`. Record a new fixture before changing the
+ * replay fixture: `npx tsx scripts/record-history.ts <name> [--wonder]`. Record a new fixture before changing the
  * workflow's commands; test/replay.test.ts replays every fixture against the current code.
  */
 import { execFileSync } from 'node:child_process';
@@ -21,6 +21,8 @@ import { temporalCliPath } from './temporal-binaries.js';
 import { workflowsPath } from '../worker/run.js';
 
 const name = process.argv[2] ?? 'verify-email';
+// `--wonder`: the flow also carries the change to a seeded Wonder customer.
+const withWonder = process.argv.includes('--wonder');
 const env = await TestWorkflowEnvironment.createLocal({
   server: {
     executable: { type: 'existing-path', path: temporalCliPath() },
@@ -40,7 +42,13 @@ try {
   });
   const customerId = '2188000000000000001';
   const handle = await env.client.workflow.start(verifyContactChange, {
-    args: [{ customerId, change: { email: 'recorded@example.com' } }],
+    args: [
+      {
+        customerId,
+        change: { email: 'recorded@example.com' },
+        ...(withWonder ? { wonder: { customerUuid: 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02' } } : {}),
+      },
+    ],
     taskQueue: 'record',
     workflowId: `record-${name}`,
   });

@@ -2,7 +2,7 @@
  * Keeps what an operator sees in step with the flow: the state (query), the timeline, the search
  * attribute `VerificationStep` and the UI's current details, written together so they never disagree.
  */
-import { setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
 import { verificationOutcomeKey, verificationStepKey } from './search-attributes.js';
 import { describeState } from './state-details.js';
 import type { OutcomeStatus, VerificationState, VerificationStep } from './types.js';
@@ -13,6 +13,8 @@ export class FlowJournal {
   enter(step: VerificationStep): void {
     if (this.state.step === step && this.state.timeline.length > 0) return;
     this.state.step = step;
+    // One structured line per step (ids only); the SDK drops it during replay.
+    log.info('step', { step, customerId: this.state.customerId, round: this.state.round });
     upsertSearchAttributes([{ key: verificationStepKey, value: step }]);
     setCurrentDetails(describeState(this.state));
   }
