@@ -3,10 +3,9 @@
  * beforeRequest hook and the response signature checked by an afterResponse hook, so no call can skip
  * either. got retries nothing: Temporal owns retries, and each call's idempotency key is the caller's.
  */
-import http from 'node:http';
-import https from 'node:https';
-import got, { type AfterResponseHook, type BeforeRequestHook, type Got, type Response } from 'got';
+import type { AfterResponseHook, BeforeRequestHook, Got, Response } from 'got';
 import { isTransientHttpStatus } from '../shared/errors.js';
+import { providerHttp, type ProviderHttp } from '../shared/provider-http.js';
 import type { DwsConfig } from './config.js';
 import {
   dwsOutcome,
@@ -39,26 +38,15 @@ export interface DwsCallOptions {
  */
 export class DwsClient {
   readonly clientId: string;
-  readonly #agents = {
-    http: new http.Agent({ keepAlive: true }),
-    https: new https.Agent({ keepAlive: true }),
-  };
+  readonly #transport: ProviderHttp;
   readonly #verified = new WeakSet<Response>();
   readonly #http: Got;
 
   constructor(config: DwsConfig) {
     this.clientId = config.clientId;
-    this.#http = got.extend({
-      prefixUrl: config.baseUrl,
+    this.#transport = providerHttp(config.baseUrl, config.timeouts);
+    this.#http = this.#transport.got.extend({
       method: 'POST',
-      retry: { limit: 0 },
-      timeout: { ...config.timeouts },
-      agent: this.#agents,
-      // Every status is looked at by the afterResponse hook and then by dwsOutcome, not thrown by got.
-      throwHttpErrors: false,
-      // A redirect is not an answer; following one would also change the path the answer is signed for.
-      followRedirect: false,
-      responseType: 'text',
       hooks: {
         beforeRequest: [signRequest(config)],
         afterResponse: [checkResponseSignature(config, this.#verified)],
@@ -86,8 +74,7 @@ export class DwsClient {
 
   /** Releases the keep-alive sockets. */
   close(): void {
-    this.#agents.http.destroy();
-    this.#agents.https.destroy();
+    this.#transport.close();
   }
 
   async #call<T extends DwsResponse>(api: DwsApi, request: object, options?: DwsCallOptions): Promise<T> {

@@ -4,17 +4,10 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { ProviderTimeouts } from '../shared/provider-http.js';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 
-/** Per-phase limits in milliseconds; `request` caps the whole exchange below the activity's start-to-close. */
-export interface DwsTimeouts {
-  lookup: number;
-  connect: number;
-  secureConnect: number;
-  send: number;
-  response: number;
-  request: number;
-}
+export type DwsTimeouts = ProviderTimeouts;
 
 export interface DwsConfig {
   /** scheme, host and any path prefix in front of `/ams/...` */

@@ -4,11 +4,10 @@
  * layer only). Bodies are serialised once by the caller and sent as that exact string, which is what
  * the hook signs.
  */
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import got, { type Got, type Method } from 'got';
+import type { Got, Method } from 'got';
+import { providerHttp, type ProviderHttp } from '../shared/provider-http.js';
 import type { WonderConfig } from './config.js';
 import { generateNonce, signRequest } from './signing.js';
 import {
@@ -82,29 +81,18 @@ function readCustomer(data: unknown, operation: string): WonderCustomer {
   });
 }
 
-/** One got instance per config: base URL, timeouts, keep-alive agents, no retries, signing as a hook. */
+/** The shared provider transport (activities/shared/provider-http.ts) extended with Wonder's signing hook. */
 export class WonderClient {
   readonly appId: string;
-  readonly #agents = {
-    http: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
-    https: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
-  };
+  readonly #transport: ProviderHttp;
   readonly #http: Got;
 
   constructor(config: WonderConfig, deps: WonderClientDeps = {}) {
     this.appId = config.appId;
     const now = deps.now ?? (() => new Date());
     const nonce = deps.nonce ?? generateNonce;
-    this.#http = got.extend({
-      prefixUrl: config.baseUrl,
-      retry: { limit: 0 },
-      timeout: { ...config.timeouts },
-      agent: this.#agents,
-      // Every status is mapped by interpretWonderAnswer, not thrown by got.
-      throwHttpErrors: false,
-      // A redirect is not an answer, and would change the uri the signature covers.
-      followRedirect: false,
-      responseType: 'text',
+    this.#transport = providerHttp(config.baseUrl, config.timeouts);
+    this.#http = this.#transport.got.extend({
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       hooks: {
         beforeRequest: [
@@ -171,8 +159,7 @@ export class WonderClient {
 
   /** Closes the keep-alive sockets. */
   close(): void {
-    this.#agents.http.destroy();
-    this.#agents.https.destroy();
+    this.#transport.close();
   }
 
   /** One signed request; a transport error comes back as an ApplicationFailure (shared rules). */

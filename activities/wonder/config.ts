@@ -5,17 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import type { ProviderTimeouts } from '../shared/provider-http.js';
 
-/** got's per-phase timeouts, in milliseconds. */
-export interface WonderTimeouts {
-  lookup: number;
-  connect: number;
-  secureConnect: number;
-  send: number;
-  response: number;
-  /** the whole request, first byte out to last byte in */
-  request: number;
-}
+export type WonderTimeouts = ProviderTimeouts;
 
 export interface WonderConfig {
   /** scheme and host (and a path prefix if a proxy adds one), no trailing slash */
