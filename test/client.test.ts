@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   InvalidVerificationInputError,
   VerificationAlreadyRunningError,
@@ -7,23 +6,14 @@ import {
   VerificationNotFoundError,
 } from '../client/errors.js';
 import { VerificationClient } from '../client/verifications.js';
-import type { RunningSandbox } from '../sandbox/server.js';
-import { devServer } from './helpers/temporal.js';
-import { startVerificationSandbox, waitForStep, withVerificationWorker } from './helpers/verification-env.js';
+import { waitForStep, withVerificationWorker, verificationStack } from './helpers/verification-env.js';
 
 describe('the client library a backend service imports', function () {
-  let env: TestWorkflowEnvironment;
-  let sandbox: RunningSandbox;
-
-  before(async function () {
-    env = await devServer();
-    sandbox = await startVerificationSandbox();
-  });
-  after(async () => sandbox?.close());
+  const stack = verificationStack();
 
   it('runs a verification: start, state, wrong and right code by update, outcome', async function () {
-    await withVerificationWorker(env, sandbox, async ({ control, taskQueue }) => {
-      const verifications = new VerificationClient(env.client, taskQueue);
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, taskQueue }) => {
+      const verifications = new VerificationClient(stack.env.client, taskQueue);
       const customer = await control.addCustomer();
       const started = await verifications.start({
         customerId: customer.customerId,
@@ -31,7 +21,7 @@ describe('the client library a backend service imports', function () {
       });
       assert.equal(started.attached, false);
       assert.equal(started.verificationId, `contact-change-${customer.customerId}`);
-      await waitForStep(env.client.workflow.getHandle(started.verificationId), 'AWAITING_INPUT');
+      await waitForStep(stack.env.client.workflow.getHandle(started.verificationId), 'AWAITING_INPUT');
       const state = await verifications.state(customer.customerId);
       assert.equal(state.step, 'AWAITING_INPUT');
       const code = await control.latestOtp(customer.customerId);
@@ -47,8 +37,8 @@ describe('the client library a backend service imports', function () {
   });
 
   it('refuses a second start, attaches when asked, and is idempotent on the request key', async function () {
-    await withVerificationWorker(env, sandbox, async ({ control, taskQueue }) => {
-      const verifications = new VerificationClient(env.client, taskQueue);
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, taskQueue }) => {
+      const verifications = new VerificationClient(stack.env.client, taskQueue);
       const customer = await control.addCustomer();
       const input = {
         customerId: customer.customerId,
@@ -70,7 +60,7 @@ describe('the client library a backend service imports', function () {
   });
 
   it('names the field of bad input and the verification that does not exist', async function () {
-    const verifications = new VerificationClient(env.client, 'unused');
+    const verifications = new VerificationClient(stack.env.client, 'unused');
     await assert.rejects(
       verifications.start({
         customerId: '2188',

@@ -1,27 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import got, { RequestError, type Got } from 'got';
 import { defaultBodyLimitBytes, defaultRateLimits } from '../client/http/config.js';
 import { startHttpService } from '../client/http/main.js';
 import { VerificationClient } from '../client/verifications.js';
-import type { RunningSandbox } from '../sandbox/server.js';
 import type { VerificationState } from '../workflows/types.js';
-import { devServer } from './helpers/temporal.js';
-import { startVerificationSandbox, withVerificationWorker } from './helpers/verification-env.js';
+import { withVerificationWorker, verificationStack } from './helpers/verification-env.js';
 
 const token = `e2e-${randomBytes(12).toString('hex')}`;
 
 describe('HTTP service on a loopback port, end to end', function () {
-  let env: TestWorkflowEnvironment;
-  let sandbox: RunningSandbox;
-
-  before(async function () {
-    env = await devServer();
-    sandbox = await startVerificationSandbox();
-  });
-  after(async () => sandbox?.close());
+  const stack = verificationStack();
 
   async function stateUntil(
     http: Got,
@@ -39,7 +29,7 @@ describe('HTTP service on a loopback port, end to end', function () {
   }
 
   it('changes an email driven only through HTTP: start, poll, code from the outbox, verdict, outcome', async function () {
-    await withVerificationWorker(env, sandbox, async ({ taskQueue, control }) => {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ taskQueue, control }) => {
       const service = await startHttpService({
         config: {
           port: 0,
@@ -49,7 +39,7 @@ describe('HTTP service on a loopback port, end to end', function () {
           bodyLimitBytes: defaultBodyLimitBytes,
           trustProxy: false,
         },
-        verifications: new VerificationClient(env.client, taskQueue),
+        verifications: new VerificationClient(stack.env.client, taskQueue),
         logger: false,
       });
       try {

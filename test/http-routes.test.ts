@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { AesGcmPayloadCodec } from '../client/encryption/aes-gcm-codec.js';
 import { KeyRing } from '../client/encryption/keyring.js';
 import { buildHttpApp, type HttpAppOptions } from '../client/http/app.js';
 import { VerificationClient } from '../client/verifications.js';
-import type { RunningSandbox } from '../sandbox/server.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
 import type { VerificationState } from '../workflows/types.js';
-import { devServer, uniqueName } from './helpers/temporal.js';
+import { uniqueName } from './helpers/temporal.js';
 import {
-  startVerificationSandbox,
   withVerificationWorker,
   type VerificationRig,
+  verificationStack,
 } from './helpers/verification-env.js';
 
 const token = `routes-${randomBytes(12).toString('hex')}`;
@@ -22,14 +20,7 @@ const auth = { authorization: `Bearer ${token}` };
 type AppOptions = Partial<Omit<HttpAppOptions, 'verifications'>>;
 
 describe('HTTP routes through app.inject() on the dev server', function () {
-  let env: TestWorkflowEnvironment;
-  let sandbox: RunningSandbox;
-
-  before(async function () {
-    env = await devServer();
-    sandbox = await startVerificationSandbox();
-  });
-  after(async () => sandbox?.close());
+  const stack = verificationStack();
 
   async function withApp<T>(
     taskQueue: string,
@@ -37,7 +28,7 @@ describe('HTTP routes through app.inject() on the dev server', function () {
     options: AppOptions = {},
   ): Promise<T> {
     const app = await buildHttpApp({
-      verifications: new VerificationClient(env.client, taskQueue),
+      verifications: new VerificationClient(stack.env.client, taskQueue),
       authTokens: [token],
       ...options,
     });
@@ -53,7 +44,7 @@ describe('HTTP routes through app.inject() on the dev server', function () {
     fn: (rig: VerificationRig, app: FastifyInstance) => Promise<T>,
     options: AppOptions = {},
   ) {
-    return withVerificationWorker(env, sandbox, (rig) =>
+    return withVerificationWorker(stack.env, stack.sandbox, (rig) =>
       withApp(rig.taskQueue, (app) => fn(rig, app), options),
     );
   }

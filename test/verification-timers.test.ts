@@ -1,29 +1,20 @@
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { RunningSandbox } from '../sandbox/server.js';
 import { requestResendUpdate, resendOtpSignal, stateQuery, verifyOtpUpdate } from '../workflows/messages.js';
 import { timeSkippingServer } from './helpers/temporal.js';
-import { startVerificationSandbox, waitForStep, withVerificationWorker } from './helpers/verification-env.js';
+import { waitForStep, withVerificationWorker, verificationStack } from './helpers/verification-env.js';
 
 describe('contact-change verification timers on the time-skipping server', function () {
-  let env: TestWorkflowEnvironment;
-  let sandbox: RunningSandbox;
-
-  before(async function () {
-    env = await timeSkippingServer();
-    sandbox = await startVerificationSandbox();
-  });
-  after(async () => sandbox?.close());
+  const stack = verificationStack(timeSkippingServer);
 
   it('ends EXPIRED when the code is not answered within its validity', async function () {
-    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();
       const handle = await start({ customerId: customer.customerId, change: { email: 'late@example.com' } });
       const waiting = await waitForStep(handle, 'AWAITING_INPUT');
       const outcome = await handle.result();
       assert.equal(outcome.status, 'EXPIRED');
       assert.ok(
-        (await env.currentTimeMs()) >= Date.parse(waiting.expiresAt ?? ''),
+        (await stack.env.currentTimeMs()) >= Date.parse(waiting.expiresAt ?? ''),
         'server time passed the expiry',
       );
       assert.equal(await control.appliedCount(customer.customerId), 0);
@@ -31,7 +22,7 @@ describe('contact-change verification timers on the time-skipping server', funct
   });
 
   it('refuses a resend within the cooldown and honours it after; the new code replaces the old', async function () {
-    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();
       const handle = await start({
         customerId: customer.customerId,
@@ -46,7 +37,7 @@ describe('contact-change verification timers on the time-skipping server', funct
       await handle.signal(resendOtpSignal);
       assert.equal(await control.outboxCount(customer.customerId), 1, 'no code sent within the cooldown');
 
-      await env.sleep(31_000);
+      await stack.env.sleep(31_000);
       const later = await handle.executeUpdate(requestResendUpdate);
       assert.deepEqual(later.honoured && later.resendsLeft, 2);
       assert.equal(await control.outboxCount(customer.customerId), 2);
@@ -66,7 +57,7 @@ describe('contact-change verification timers on the time-skipping server', funct
   });
 
   it('refuses resends once the cap is used up', async function () {
-    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();
       const handle = await start({
         customerId: customer.customerId,
@@ -74,9 +65,9 @@ describe('contact-change verification timers on the time-skipping server', funct
         policy: { maxResends: 1, resendCooldownSeconds: 10, otpValiditySeconds: 600 },
       });
       await waitForStep(handle, 'AWAITING_INPUT');
-      await env.sleep(11_000);
+      await stack.env.sleep(11_000);
       assert.equal((await handle.executeUpdate(requestResendUpdate)).honoured, true);
-      await env.sleep(11_000);
+      await stack.env.sleep(11_000);
       const refused = await handle.executeUpdate(requestResendUpdate);
       assert.equal(!refused.honoured && refused.reason, 'NO_RESENDS_LEFT');
       assert.equal((await handle.query(stateQuery)).resendsLeft, 0);

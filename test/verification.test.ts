@@ -1,32 +1,22 @@
 import assert from 'node:assert/strict';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { RunningSandbox } from '../sandbox/server.js';
 import { cancelSignal, stateQuery, submitOtpSignal, verifyOtpUpdate } from '../workflows/messages.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
 import { verifyContactChange } from '../workflows/verification.js';
-import { devServer } from './helpers/temporal.js';
 import {
   createVerificationWorker,
   SandboxControl,
-  startVerificationSandbox,
   waitForStep,
   withVerificationWorker,
+  verificationStack,
 } from './helpers/verification-env.js';
 import { uniqueName } from './helpers/temporal.js';
 
 describe('contact-change verification on the dev server', function () {
-  let env: TestWorkflowEnvironment;
-  let sandbox: RunningSandbox;
-
-  before(async function () {
-    env = await devServer();
-    sandbox = await startVerificationSandbox();
-  });
-  after(async () => sandbox?.close());
+  const stack = verificationStack();
 
   it('changes an email: consult, SMS code by signal, verify, modify', async function () {
-    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();
       const handle = await start({
         customerId: customer.customerId,
@@ -50,7 +40,7 @@ describe('contact-change verification on the dev server', function () {
   });
 
   it('changes a phone number', async function () {
-    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();
       const handle = await start({
         customerId: customer.customerId,
@@ -67,7 +57,7 @@ describe('contact-change verification on the dev server', function () {
   });
 
   it('passes the second challenge of a phone change "with risk", applied once by verifyAndResume', async function () {
-    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer({ riskyPhoneChange: true });
       const handle = await start({
         customerId: customer.customerId,
@@ -86,7 +76,7 @@ describe('contact-change verification on the dev server', function () {
   });
 
   it('takes a payment PIN through the verifyOtp update', async function () {
-    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer({ challengeType: 'PAYMENT_PASSWORD', pin: '246810' });
       const handle = await start({
         customerId: customer.customerId,
@@ -106,7 +96,7 @@ describe('contact-change verification on the dev server', function () {
   });
 
   it('keeps waiting after a wrong code and accepts the right one', async function () {
-    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();
       const handle = await start({ customerId: customer.customerId, change: { email: 'retry@example.com' } });
       await waitForStep(handle, 'AWAITING_INPUT');
@@ -121,7 +111,7 @@ describe('contact-change verification on the dev server', function () {
   });
 
   it('ends ATTEMPTS_EXCEEDED after the last wrong code, without modifying', async function () {
-    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();
       const handle = await start({
         customerId: customer.customerId,
@@ -145,7 +135,7 @@ describe('contact-change verification on the dev server', function () {
   });
 
   it('refuses a malformed code in the update validator, before anything reaches history', async function () {
-    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();
       const handle = await start({
         customerId: customer.customerId,
@@ -164,7 +154,7 @@ describe('contact-change verification on the dev server', function () {
   });
 
   it('lets an operator find waiting flows by search attribute, and says the state in words', async function () {
-    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();
       const handle = await start({
         customerId: customer.customerId,
@@ -174,7 +164,7 @@ describe('contact-change verification on the dev server', function () {
       const query = `VerificationStep = "AWAITING_INPUT" AND WorkflowId = "${handle.workflowId}"`;
       let found = 0;
       for (let i = 0; i < 100 && found === 0; i++) {
-        for await (const _ of env.client.workflow.list({ query })) found++;
+        for await (const _ of stack.env.client.workflow.list({ query })) found++;
         if (found === 0) await new Promise((r) => setTimeout(r, 100));
       }
       assert.equal(found, 1, 'visibility lists the waiting flow');
@@ -190,7 +180,7 @@ describe('contact-change verification on the dev server', function () {
   });
 
   it('ends CANCELLED when cancelled while waiting, and never modifies', async function () {
-    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();
       const handle = await start({
         customerId: customer.customerId,
@@ -207,7 +197,7 @@ describe('contact-change verification on the dev server', function () {
 
   it('rides out U, UNKNOWN_EXCEPTION and 5xx answers: applied once, every retry with the same requestId', async function () {
     this.timeout(120_000);
-    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();
       await control.faults({
         failNext: [
@@ -236,7 +226,7 @@ describe('contact-change verification on the dev server', function () {
   });
 
   it('ends REJECTED on an F code, with that code and no retry', async function () {
-    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();
       const handle = await start({
         customerId: customer.customerId,
@@ -260,7 +250,7 @@ describe('contact-change verification on the dev server', function () {
   });
 
   it('refuses a second start for the same customer while one runs', async function () {
-    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();
       const handle = await start({ customerId: customer.customerId, change: { email: 'first@example.com' } });
       await assert.rejects(
@@ -273,19 +263,19 @@ describe('contact-change verification on the dev server', function () {
   });
 
   it('loses no signal sent while no worker runs', async function () {
-    const control = new SandboxControl(sandbox.url);
+    const control = new SandboxControl(stack.sandbox.url);
     const customer = await control.addCustomer();
     const taskQueue = uniqueName('restart');
-    const handle = await env.client.workflow.start(verifyContactChange, {
+    const handle = await stack.env.client.workflow.start(verifyContactChange, {
       args: [{ customerId: customer.customerId, change: { email: 'restart@example.com' } }],
       taskQueue,
       workflowId: verificationWorkflowId(customer.customerId),
     });
-    const first = await createVerificationWorker(env, sandbox.url, taskQueue);
+    const first = await createVerificationWorker(stack.env, stack.sandbox.url, taskQueue);
     await first.runUntil(waitForStep(handle, 'AWAITING_INPUT'));
     // The first worker is gone; the code arrives while nobody polls.
     await handle.signal(submitOtpSignal, { code: await control.latestOtp(customer.customerId) });
-    const second = await createVerificationWorker(env, sandbox.url, taskQueue);
+    const second = await createVerificationWorker(stack.env, stack.sandbox.url, taskQueue);
     const outcome = await second.runUntil(handle.result());
     assert.equal(outcome.status, 'MODIFIED');
     assert.equal(await control.appliedCount(customer.customerId), 1);
@@ -293,18 +283,11 @@ describe('contact-change verification on the dev server', function () {
 });
 
 describe('carrying a verified change to the Wonder customer record', function () {
-  let env: TestWorkflowEnvironment;
-  let sandbox: RunningSandbox;
+  const stack = verificationStack();
   const wonderCustomer = 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02';
 
-  before(async function () {
-    env = await devServer();
-    sandbox = await startVerificationSandbox();
-  });
-  after(async () => sandbox?.close());
-
   it('updates the Wonder customer after the DWS modify', async function () {
-    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();
       const handle = await start({
         customerId: customer.customerId,
@@ -316,15 +299,15 @@ describe('carrying a verified change to the Wonder customer record', function ()
       const outcome = await handle.result();
       assert.equal(outcome.status, 'MODIFIED');
       assert.equal(outcome.status === 'MODIFIED' && outcome.wonderSync, 'SYNCED');
-      const record = sandbox.wonder.customer(wonderCustomer);
+      const record = stack.sandbox.wonder.customer(wonderCustomer);
       assert.equal(record?.email, 'synced@example.com');
       assert.equal(record?.phone, '+85261234567');
-      assert.equal(sandbox.wonder.ledger(wonderCustomer).length, 1);
+      assert.equal(stack.sandbox.wonder.ledger(wonderCustomer).length, 1);
     });
   });
 
   it('stays MODIFIED with the sync marked failed when Wonder refuses, and never undoes DWS', async function () {
-    await withVerificationWorker(env, sandbox, async ({ control, start }) => {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();
       const handle = await start({
         customerId: customer.customerId,

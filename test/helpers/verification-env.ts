@@ -16,7 +16,7 @@ import { verificationWorkflowId } from '../../workflows/ids.js';
 import { stateQuery } from '../../workflows/messages.js';
 import type { VerificationInput, VerificationState, VerificationStep } from '../../workflows/types.js';
 import { verifyContactChange } from '../../workflows/verification.js';
-import { uniqueName, workflowBundle } from './temporal.js';
+import { devServer, uniqueName, workflowBundle } from './temporal.js';
 
 export const verificationWorkflows = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
@@ -154,4 +154,18 @@ export async function waitForStep(
     if (Date.now() > deadline) throw new Error(`flow never reached ${step}; it is at ${state.step}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Mocha hooks for a test file (or describe block): the run's shared Temporal server and a sandbox of its
+ * own, closed after the block. Read `stack.env` and `stack.sandbox` inside the tests.
+ */
+export function verificationStack(server: () => Promise<TestWorkflowEnvironment> = devServer) {
+  const stack = {} as { env: TestWorkflowEnvironment; sandbox: RunningSandbox };
+  before(async function () {
+    stack.env = await server();
+    stack.sandbox = await startVerificationSandbox();
+  });
+  after(async () => stack.sandbox?.close());
+  return stack;
 }
