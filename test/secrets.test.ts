@@ -12,6 +12,8 @@ import { submitOtpSignal, verifyOtpUpdate } from '../workflows/messages.js';
 import { verifyContactChange } from '../workflows/verification.js';
 import { leakedFields } from './helpers/history-scan.js';
 import { devServer, uniqueName } from './helpers/temporal.js';
+import { freePort } from '../scripts/dev-server.js';
+import got from 'got';
 import { SandboxControl, startVerificationSandbox, waitForStep } from './helpers/verification-env.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -20,18 +22,20 @@ const key = (name: string) => fileURLToPath(new URL(`../sandbox/keys/${name}`, i
 /** A digit string standing alone, so a code is not "found" inside a 35-digit authentication id. */
 const standalone = (digits: string) => new RegExp(`(?<![0-9])${digits}(?![0-9])`);
 
-describe('secrets stay out of history and logs (real worker process, real workflow)', function () {
+describe('the worker process: secrets out of history and logs, metrics, graceful stop', function () {
   let env: TestWorkflowEnvironment;
   let sandbox: RunningSandbox;
   let worker: ChildProcess | undefined;
   let workerOutput = '';
   const codecKeys = formatKeyEntry('test-k1', randomBytes(32));
   const taskQueue = uniqueName('secrets');
+  let metricsPort = 0;
 
   before(async function () {
     this.timeout(90_000);
     env = await devServer();
     sandbox = await startVerificationSandbox();
+    metricsPort = await freePort();
     worker = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
       cwd: root,
       env: {
@@ -46,6 +50,7 @@ describe('secrets stay out of history and logs (real worker process, real workfl
         WONDER_BASE_URL: sandbox.url,
         WONDER_APP_ID: 'sandbox-app-id',
         WONDER_PRIVATE_KEY_FILE: key('wonder-merchant.private.pem'),
+        WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -129,5 +134,18 @@ describe('secrets stay out of history and logs (real worker process, real workfl
       !workerOutput.includes(newEmail) && !workerOutput.includes(secrets.emailUser),
       'the worker log shows no email',
     );
+  });
+
+  it('serves the SDK Prometheus metrics when WORKER_METRICS_ADDRESS is set', async function () {
+    const metrics = await got(`http://127.0.0.1:${metricsPort}/metrics`).text();
+    assert.match(metrics, /temporal_worker_task_slots_available|temporal_request/);
+  });
+
+  it('stops cleanly on SIGTERM', async function () {
+    this.timeout(30_000);
+    const exited = new Promise<number | null>((r) => worker?.once('exit', (code) => r(code)));
+    worker?.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.match(workerOutput, /worker stopped/);
   });
 });
