@@ -42,6 +42,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? defaultBodyLimitBytes,
     trustProxy: options.trustProxy ?? false,
+    // Undecodable or overlong URLs get our error body too, not Fastify's default that echoes the path.
+    frameworkErrors: handleError,
     ajv: {
       // Refuse what the schema does not describe instead of silently dropping or converting it.
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false },
