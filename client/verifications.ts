@@ -5,6 +5,7 @@
 import {
   Client,
   Connection,
+  ServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
@@ -140,8 +141,11 @@ export class VerificationClient {
     await this.whileRunning(customerId, (handle) => handle.signal(cancelSignal, reason ? { reason } : {}));
   }
 
-  async state(customerId: string): Promise<VerificationState> {
-    return this.mapErrors(customerId, (handle) => handle.query(stateQuery));
+  /** Bounded: a query needs a worker, and a caller polling state should hear "unavailable" in seconds. */
+  async state(customerId: string, timeoutMs = 5000): Promise<VerificationState> {
+    return this.mapErrors(customerId, (handle) =>
+      this.client.withDeadline(Date.now() + timeoutMs, () => handle.query(stateQuery)),
+    );
   }
 
   async result(customerId: string): Promise<VerificationOutcome> {
@@ -196,6 +200,17 @@ export class VerificationClient {
           .catch(() => undefined);
         if (status && status !== 'RUNNING') throw new VerificationFinishedError(handle.workflowId, status);
         throw new VerificationNotFoundError(handle.workflowId);
+      }
+      // A flow closed before any worker ran it (e.g. terminated) cannot answer a query; retrying will not help.
+      if (
+        err instanceof ServiceError &&
+        /closed before/i.test(err.message + String(err.cause?.message ?? ''))
+      ) {
+        const status = await handle
+          .describe()
+          .then((d) => d.status.name)
+          .catch(() => undefined);
+        if (status && status !== 'RUNNING') throw new VerificationFinishedError(handle.workflowId, status);
       }
       if (err instanceof WorkflowUpdateFailedError) {
         const reason = (err.cause as Error | undefined)?.message ?? err.message;

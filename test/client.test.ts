@@ -79,4 +79,12 @@ describe('the client library a backend service imports', function () {
       VerificationNotFoundError,
     );
   });
+
+  it('answers "finished" for a flow that closed before any worker ran it', async function () {
+    const verifications = new VerificationClient(stack.env.client, 'no-worker-polls-this');
+    const customerId = `closed${Date.now()}`;
+    await verifications.start({ customerId, change: { email: 'never@example.com' } });
+    await stack.env.client.workflow.getHandle(verifications.verificationId(customerId)).terminate('test');
+    await assert.rejects(verifications.state(customerId), VerificationFinishedError);
+  });
 });

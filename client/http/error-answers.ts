@@ -42,6 +42,8 @@ const framingErrors: Record<string, () => Answer> = {
     statusCode: 413,
     body: { error: 'PAYLOAD_TOO_LARGE', message: 'the body is larger than this service accepts' },
   }),
+  FST_ERR_BAD_URL: () => badRequest('id', 'the URL is not valid percent-encoded UTF-8'),
+  FST_ERR_MAX_PARAM_LENGTH: () => badRequest('id', 'the id is longer than any verification id'),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: () => ({
     statusCode: 415,
     body: {
