@@ -33,24 +33,25 @@ export const changeSchema = {
 
 const envString = { type: 'string', maxLength: 256 } as const;
 
+/** seed: Env, the risk data DWS collects; every field a string. */
+export const riskEnvFields = [
+  'appVersion',
+  'clientIp',
+  'deviceModel',
+  'deviceTokenId',
+  'language',
+  'operateEntrance',
+  'osType',
+  'osVersion',
+  'sessionId',
+  'terminalType',
+  'umidTokenId',
+] as const;
+
 export const riskEnvSchema = {
   type: 'object',
   additionalProperties: false,
-  properties: Object.fromEntries(
-    [
-      'appVersion',
-      'clientIp',
-      'deviceModel',
-      'deviceTokenId',
-      'language',
-      'operateEntrance',
-      'osType',
-      'osVersion',
-      'sessionId',
-      'terminalType',
-      'umidTokenId',
-    ].map((name) => [name, envString]),
-  ),
+  properties: Object.fromEntries(riskEnvFields.map((name) => [name, envString])),
 } as const;
 
 export const policySchema = {

@@ -3,6 +3,7 @@
  * injection payloads), values of the wrong JSON type, and the routes with a valid body and the fields
  * each one takes. The sweep crosses them; nothing here knows what the service answers.
  */
+import { riskEnvFields } from '../../client/input-schema.js';
 
 /** [label, value]: the label names the case in a failure report without printing the value. */
 export const hostileStrings: ReadonlyArray<readonly [string, string]> = [
@@ -85,19 +86,6 @@ export interface RouteSpec {
 
 const customerId = /^[0-9A-Za-z_-]{1,64}$/;
 const verificationUrl = (suffix: string) => (id: string) => `/verifications/contact-change-${id}${suffix}`;
-const riskEnvFields = [
-  'appVersion',
-  'clientIp',
-  'deviceModel',
-  'deviceTokenId',
-  'language',
-  'operateEntrance',
-  'osType',
-  'osVersion',
-  'sessionId',
-  'terminalType',
-  'umidTokenId',
-];
 
 export const routes: readonly RouteSpec[] = [
   {
