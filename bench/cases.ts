@@ -1,0 +1,89 @@
+/**
+ * One measured case: a closed-loop load at one concurrency, with the memory and CPU of every process
+ * involved sampled over exactly that case.
+ */
+import { closedLoop, type LoadResult } from './load.js';
+import { ForeignLoad } from './machine.js';
+import { round, UsageSampler, type ProcessUsage } from './processes.js';
+
+export type CaseKind = 'direct' | 'orchestrated' | 'ceiling';
+
+export interface CaseResult extends LoadResult {
+  kind: CaseKind;
+  /** worker processes serving the case (0: no Temporal at all) */
+  workers: number;
+  /** per process: peak RSS while the case ran, CPU seconds it used */
+  usage: Record<string, ProcessUsage>;
+  /** the largest worker's peak RSS, and all workers' together */
+  workerPeakRssMb: number;
+  workersPeakRssMb: number;
+  serverPeakRssMb: number;
+  /** CPU milliseconds per completed flow, by process role */
+  cpuMsPerFlow: { workers: number; server: number; sandbox: number; bench: number };
+  /** average cores used by processes outside the bench while the case ran */
+  otherLoadCores: number;
+  /** new TCP connections that carried provider calls during the case (keep-alive reuse keeps it low) */
+  providerConnections: number;
+}
+
+export interface CaseProcesses {
+  serverPid: number;
+  sandboxPid: number;
+  workerPids: number[];
+}
+
+export interface CaseDefinition {
+  kind: CaseKind;
+  concurrency: number;
+  warmupMs: number;
+  measureMs: number;
+  processes: CaseProcesses;
+  prepare: (n: number) => Promise<string>;
+  flow: (prepared: string) => Promise<void>;
+  connectionsAccepted: () => Promise<number>;
+}
+
+export async function runCase(definition: CaseDefinition): Promise<CaseResult> {
+  const { processes } = definition;
+  const workerNames = processes.workerPids.map((_, i) => `worker-${i + 1}`);
+  const pids: Record<string, number> = {
+    server: processes.serverPid,
+    sandbox: processes.sandboxPid,
+    bench: process.pid,
+    ...Object.fromEntries(workerNames.map((name, i) => [name, processes.workerPids[i]!])),
+  };
+  const sampler = new UsageSampler(pids);
+  const foreign = new ForeignLoad(() => Object.values(pids));
+  const connectionsBefore = await definition.connectionsAccepted();
+  sampler.start();
+  foreign.start();
+  const load = await closedLoop(definition);
+  const otherLoadCores = foreign.stop();
+  const usage = sampler.stop();
+  const providerConnections = (await definition.connectionsAccepted()) - connectionsBefore;
+
+  // CPU is over the whole case (warm-up and drain too), so divide by every flow it ran.
+  const flowsRun = Math.max(1, load.flowsFinished);
+  const perFlow = (seconds: number) => round((seconds * 1000) / flowsRun, 1);
+  const workerUsage = workerNames.map((name) => usage[name]!);
+  return {
+    kind: definition.kind,
+    workers: workerNames.length,
+    ...load,
+    usage,
+    workerPeakRssMb: Math.max(0, ...workerUsage.map((u) => u.peakRssMb)),
+    workersPeakRssMb: round(
+      workerUsage.reduce((sum, u) => sum + u.peakRssMb, 0),
+      1,
+    ),
+    serverPeakRssMb: usage.server!.peakRssMb,
+    cpuMsPerFlow: {
+      workers: perFlow(workerUsage.reduce((sum, u) => sum + u.cpuSeconds, 0)),
+      server: perFlow(usage.server!.cpuSeconds),
+      sandbox: perFlow(usage.sandbox!.cpuSeconds),
+      bench: perFlow(usage.bench!.cpuSeconds),
+    },
+    otherLoadCores,
+    providerConnections,
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * The ceiling's worker process: configured from the same environment as `worker/main.ts` (connection,
+ * task queue, tuning, codec keys, logger), running the ceiling workflow and its instant activities.
+ */
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
+import { createDataConverter, failureConverterPath } from '../client/encryption/data-converter.js';
+import { loadKeyRing } from '../client/encryption/keyring.js';
+import { loadWorkerConfig } from '../worker/config.js';
+import { installRuntime, loadOrExit } from '../worker/main.js';
+import { createCeilingActivities } from './ceiling-activities.js';
+import type { SandboxMessage } from './sandbox-messages.js';
+
+// BENCH_CEILING_WORKFLOW=lean: the variant with fewer search-attribute writes (see its file). The
+// extension follows this file's: .ts under tsx, .js when compiled.
+const ceilingWorkflowsPath = fileURLToPath(
+  new URL(
+    `./${process.env.BENCH_CEILING_WORKFLOW === 'lean' ? 'ceiling-lean-workflow' : 'ceiling-workflow'}${extname(fileURLToPath(import.meta.url))}`,
+    import.meta.url,
+  ),
+);
+
+const config = loadOrExit(() => loadWorkerConfig(process.env));
+const keyRing = loadOrExit(() => loadKeyRing(process.env, { allowDevKey: false }));
+installRuntime(config);
+
+const send = (message: SandboxMessage) => process.send?.(message);
+const { tuning } = config;
+const worker = await Worker.create({
+  connection: await NativeConnection.connect(config.temporal.connectConfig.connectionOptions),
+  namespace: config.temporal.namespace,
+  taskQueue: config.taskQueue,
+  workflowBundle: await bundleWorkflowCode({
+    workflowsPath: ceilingWorkflowsPath,
+    failureConverterPath,
+    logger: new DefaultLogger('WARN'),
+  }),
+  activities: createCeilingActivities((customerId, code) => send({ kind: 'otp', customerId, code })),
+  dataConverter: createDataConverter(keyRing),
+  // The same mapping as worker/run.ts, so one set of WORKER_* variables tunes both.
+  maxCachedWorkflows: tuning.maxCachedWorkflows,
+  maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
+  maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
+  maxConcurrentWorkflowTaskPolls: tuning.workflowTaskPollers,
+  maxConcurrentActivityTaskPolls: tuning.activityTaskPollers,
+  shutdownGraceTime: `${tuning.shutdownGraceSeconds} seconds`,
+});
+process.on('disconnect', () => worker.shutdown());
+console.log(JSON.stringify({ msg: 'worker started', taskQueue: config.taskQueue }));
+await worker.run();

@@ -1,0 +1,122 @@
+/** The bench's command line: `npm run bench -- [flags]`. A wrong flag stops it with a sentence naming it. */
+
+export const caseNames = ['direct', 'orchestrated', 'scaling', 'ceiling', 'capacity'] as const;
+export type CaseName = (typeof caseNames)[number];
+
+/** memory: SQLite in memory; file: a temporary SQLite file, as `npm start` keeps one; file-wal: the same in WAL mode */
+export const serverDbs = ['memory', 'file', 'file-wal'] as const;
+export type ServerDb = (typeof serverDbs)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  latencyMs: number;
+  concurrencies: number[];
+  warmupSeconds: number;
+  measureSeconds: number;
+  capacity: number;
+  cases: CaseName[];
+  /** passed to every worker process, after the WORKER_* variables of the bench's own environment */
+  workerEnv: Record<string, string>;
+  serverDb: ServerDb;
+  /** workers run from JS compiled into .bench/dist rather than under tsx */
+  compiled: boolean;
+  label: string;
+}
+
+export const usage = `npm run bench -- [flags]
+
+  --quick                 short windows and a small capacity run (about 3 minutes)
+  --latency-ms N          sandbox latency per provider call (default 50, or BENCH_LATENCY_MS)
+  --concurrency A,B,C     concurrent flows per case (default 1,50,200)
+  --warmup-seconds N      discarded warm-up per case (default 3; quick 1)
+  --measure-seconds N     measuring window per case (default 15; quick 5)
+  --capacity N            flows left waiting for their code, then answered at once (default 2000; quick 300)
+  --cases LIST            any of ${caseNames.join(',')} (default all)
+  --worker-env KEY=VALUE  a setting for every worker process, e.g. WORKER_MAX_CACHED_WORKFLOWS=5000 (repeatable)
+  --server-db KIND        ${serverDbs.join(' | ')} (default memory)
+  --compiled              run the workers from JS compiled into .bench/dist, as production would, not under tsx
+  --label NAME            names the JSON file under .bench/ (default: the time)
+`;
+
+export class BenchOptionsError extends Error {
+  override name = 'BenchOptionsError';
+}
+
+export function parseBenchOptions(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): BenchOptions {
+  const flags = new Map<string, string[]>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) throw new BenchOptionsError(`unexpected argument "${arg}"\n\n${usage}`);
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    if (name === 'quick' || name === 'help' || name === 'compiled') {
+      flags.set(name, ['true']);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new BenchOptionsError(`--${name} needs a value`);
+    flags.set(name, [...(flags.get(name) ?? []), value]);
+  }
+  const known = new Set([
+    'quick',
+    'help',
+    'compiled',
+    'latency-ms',
+    'concurrency',
+    'warmup-seconds',
+    'measure-seconds',
+    'capacity',
+    'cases',
+    'worker-env',
+    'server-db',
+    'label',
+  ]);
+  for (const name of flags.keys()) {
+    if (!known.has(name)) throw new BenchOptionsError(`unknown flag --${name}\n\n${usage}`);
+  }
+  if (flags.has('help')) throw new BenchOptionsError(usage);
+
+  const quick = flags.has('quick');
+  const last = (name: string) => flags.get(name)?.at(-1);
+  const cases = (last('cases') ?? caseNames.join(',')).split(',').map((name) => {
+    if (!(caseNames as readonly string[]).includes(name)) {
+      throw new BenchOptionsError(`--cases: "${name}" is not one of ${caseNames.join(', ')}`);
+    }
+    return name as CaseName;
+  });
+  const serverDb = last('server-db') ?? 'memory';
+  if (!(serverDbs as readonly string[]).includes(serverDb)) {
+    throw new BenchOptionsError(`--server-db must be one of ${serverDbs.join(', ')}`);
+  }
+  const label = last('label') ?? new Date().toISOString().replace(/[:.]/g, '-');
+  if (!/^[\w.-]{1,80}$/.test(label))
+    throw new BenchOptionsError('--label may hold letters, digits, ".", "_" and "-" only');
+  const workerEnv: Record<string, string> = {};
+  for (const entry of flags.get('worker-env') ?? []) {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(entry);
+    if (!match) throw new BenchOptionsError(`--worker-env must be KEY=VALUE, got "${entry}"`);
+    workerEnv[match[1]!] = match[2]!;
+  }
+  return {
+    quick,
+    latencyMs: whole('--latency-ms', last('latency-ms') ?? env.BENCH_LATENCY_MS ?? '50', 0),
+    concurrencies: (last('concurrency') ?? '1,50,200').split(',').map((c) => whole('--concurrency', c, 1)),
+    warmupSeconds: whole('--warmup-seconds', last('warmup-seconds') ?? (quick ? '1' : '3'), 0),
+    measureSeconds: whole('--measure-seconds', last('measure-seconds') ?? (quick ? '5' : '15'), 1),
+    capacity: whole('--capacity', last('capacity') ?? (quick ? '300' : '2000'), 1),
+    cases,
+    workerEnv,
+    serverDb: serverDb as ServerDb,
+    compiled: flags.has('compiled'),
+    label,
+  };
+}
+
+function whole(flag: string, raw: string, min: number): number {
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min) {
+    throw new BenchOptionsError(`${flag} must be a whole number of at least ${min}, got "${raw}"`);
+  }
+  return Number(raw);
+}

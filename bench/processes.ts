@@ -1,0 +1,242 @@
+/**
+ * The bench's child processes (sandbox, workers) and what it reads about every process it measures:
+ * resident memory and CPU time from /proc, so each figure belongs to one process and no other.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+
+export interface NodeChild {
+  name: string;
+  pid: number;
+  process: ChildProcess;
+  /** SIGTERM, then SIGKILL after 30 s */
+  stop(): Promise<void>;
+}
+
+export interface SpawnNodeOptions {
+  name: string;
+  /** a .ts file, run under tsx's loader in the child itself so its pid is the one measured; or a .js file */
+  entry: string;
+  env: NodeJS.ProcessEnv;
+  /** stdout and stderr go here, not to the bench's own output */
+  logFile: string;
+  onMessage?: (message: unknown) => void;
+}
+
+/**
+ * `node --import tsx <entry>` rather than the `tsx` command: the command forks a second node process,
+ * and the memory worth reporting is that second one's.
+ */
+export function spawnNode(options: SpawnNodeOptions): NodeChild {
+  const log: WriteStream = createWriteStream(options.logFile, { flags: 'a' });
+  const loader = options.entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, options.entry], {
+    cwd: projectRoot,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  if (options.onMessage) child.on('message', options.onMessage);
+  if (child.pid === undefined) throw new Error(`${options.name} did not start`);
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let stopping: Promise<void> | undefined;
+  return {
+    name: options.name,
+    pid: child.pid,
+    process: child,
+    stop: () => (stopping ??= stopChild(child, log)),
+  };
+}
+
+const running = new Set<ChildProcess>();
+// A bench stopped by an error or Ctrl-C leaves no worker or sandbox behind.
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+async function stopChild(child: ChildProcess, log: WriteStream): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(killer);
+  }
+  await new Promise<void>((done) => log.end(done));
+}
+
+/** Resolves with the first IPC message `accept` recognises; rejects if the child exits first or is too slow. */
+export function waitForMessage<T>(
+  child: NodeChild,
+  accept: (message: unknown) => T | undefined,
+  timeoutMs: number,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(
+        new Error(`${child.name} was not ready within ${timeoutMs / 1000} s (see its log under .bench/)`),
+      );
+    }, timeoutMs);
+    const onMessage = (message: unknown) => {
+      const value = accept(message);
+      if (value === undefined) return;
+      cleanup();
+      resolve(value);
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(
+        new Error(`${child.name} exited with code ${code} before it was ready (see its log under .bench/)`),
+      );
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.process.off('message', onMessage);
+      child.process.off('exit', onExit);
+    };
+    child.process.on('message', onMessage);
+    child.process.once('exit', onExit);
+  });
+}
+
+/** Resolves once the child prints a line matching `pattern` on stdout. */
+export function waitForOutput(child: NodeChild, pattern: RegExp, timeoutMs: number): Promise<void> {
+  const stdout = child.process.stdout;
+  if (!stdout) return Promise.reject(new Error(`${child.name} has no stdout to watch`));
+  return new Promise<void>((resolve, reject) => {
+    let tail = '';
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(
+        new Error(`${child.name} was not ready within ${timeoutMs / 1000} s (see its log under .bench/)`),
+      );
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      tail = (tail + chunk.toString('utf8')).slice(-4096);
+      if (!pattern.test(tail)) return;
+      cleanup();
+      resolve();
+    };
+    const onExit = (code: number | null) => {
+      cleanup();
+      reject(
+        new Error(`${child.name} exited with code ${code} before it was ready (see its log under .bench/)`),
+      );
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      stdout.off('data', onData);
+      child.process.off('exit', onExit);
+    };
+    stdout.on('data', onData);
+    child.process.once('exit', onExit);
+  });
+}
+
+/** A loopback port nobody listens on right now (the OS picks it, so it is never a well-known one). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on every Linux this runs on.
+const clockTicksPerSecond = 100;
+
+/** Resident set size now, in bytes; undefined once the process is gone. */
+export function residentBytes(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** User plus system CPU time the process has used so far, in seconds. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the whole line, so 12 and 13 after the name.
+    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ProcessUsage {
+  peakRssMb: number;
+  cpuSeconds: number;
+}
+
+/**
+ * Samples each named process's RSS while a case runs and takes the difference of its CPU time. Peaks are
+ * per case: VmHWM would carry the peak of an earlier case along.
+ */
+export class UsageSampler {
+  readonly #pids: Map<string, number>;
+  readonly #peak = new Map<string, number>();
+  readonly #cpuAtStart = new Map<string, number>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(pids: Record<string, number>) {
+    this.#pids = new Map(Object.entries(pids));
+  }
+
+  start(intervalMs = 200): void {
+    for (const [name, pid] of this.#pids) this.#cpuAtStart.set(name, cpuSeconds(pid) ?? 0);
+    this.#sample();
+    this.#timer = setInterval(() => this.#sample(), intervalMs);
+    this.#timer.unref();
+  }
+
+  /** The current RSS of one process, in MiB (for memory-per-flow figures taken mid-case). */
+  rssMb(name: string): number {
+    const pid = this.#pids.get(name);
+    return pid === undefined ? 0 : toMb(residentBytes(pid) ?? 0);
+  }
+
+  stop(): Record<string, ProcessUsage> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#sample();
+    const usage: Record<string, ProcessUsage> = {};
+    for (const [name, pid] of this.#pids) {
+      usage[name] = {
+        peakRssMb: toMb(this.#peak.get(name) ?? 0),
+        cpuSeconds: round((cpuSeconds(pid) ?? 0) - (this.#cpuAtStart.get(name) ?? 0), 2),
+      };
+    }
+    return usage;
+  }
+
+  #sample(): void {
+    for (const [name, pid] of this.#pids) {
+      const rss = residentBytes(pid);
+      if (rss !== undefined && rss > (this.#peak.get(name) ?? 0)) this.#peak.set(name, rss);
+    }
+  }
+}
+
+function toMb(bytes: number): number {
+  return round(bytes / 1024 / 1024, 1);
+}
+
+export function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}

@@ -1,0 +1,199 @@
+/** The bench's figures as tables for a person and as JSON under .bench/ for a later comparison. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CapacityResult } from './capacity.js';
+import type { CaseResult } from './cases.js';
+import type { MachineDescription } from './machine.js';
+import type { BenchOptions } from './options.js';
+import { round } from './processes.js';
+import type { WorkerTuning } from '../worker/config.js';
+
+export interface Ratios {
+  concurrency: number;
+  /** orchestrated p50 latency over direct p50 latency: the time Temporal adds, as a factor */
+  orchestratedToDirectP50?: number;
+  /** orchestrated throughput over direct throughput */
+  orchestratedToDirectThroughput?: number;
+  /** orchestrated throughput over the ceiling's: how much of the server's capacity the real flow reaches */
+  orchestratedToCeilingThroughput?: number;
+}
+
+export interface ScalingComparison {
+  concurrency: number;
+  oneWorkerFlowsPerSecond: number;
+  twoWorkersFlowsPerSecond: number;
+  speedup: number;
+}
+
+export interface BenchReport {
+  label: string;
+  startedAt: string;
+  durationSeconds: number;
+  machine: MachineDescription;
+  options: BenchOptions;
+  /** what the worker processes ran with (worker/config.ts defaults plus any --worker-env) */
+  workerTuning?: WorkerTuning;
+  cases: CaseResult[];
+  ratios: Ratios[];
+  scaling?: ScalingComparison;
+  capacity?: CapacityResult;
+}
+
+export function ratiosOf(cases: readonly CaseResult[], concurrencies: readonly number[]): Ratios[] {
+  const find = (kind: CaseResult['kind'], concurrency: number) =>
+    cases.find((c) => c.kind === kind && c.concurrency === concurrency && c.workers <= 1);
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a !== undefined && b !== undefined && b > 0 ? round(a / b, 2) : undefined;
+  return concurrencies.map((concurrency) => {
+    const direct = find('direct', concurrency);
+    const orchestrated = find('orchestrated', concurrency);
+    const ceiling = find('ceiling', concurrency);
+    return {
+      concurrency,
+      orchestratedToDirectP50: ratio(orchestrated?.latencyMs.p50, direct?.latencyMs.p50),
+      orchestratedToDirectThroughput: ratio(orchestrated?.flowsPerSecond, direct?.flowsPerSecond),
+      orchestratedToCeilingThroughput: ratio(orchestrated?.flowsPerSecond, ceiling?.flowsPerSecond),
+    };
+  });
+}
+
+export function scalingOf(cases: readonly CaseResult[]): ScalingComparison | undefined {
+  const two = cases.find((c) => c.kind === 'orchestrated' && c.workers === 2);
+  if (!two) return undefined;
+  const one = cases.find(
+    (c) => c.kind === 'orchestrated' && c.workers === 1 && c.concurrency === two.concurrency,
+  );
+  if (!one) return undefined;
+  return {
+    concurrency: two.concurrency,
+    oneWorkerFlowsPerSecond: one.flowsPerSecond,
+    twoWorkersFlowsPerSecond: two.flowsPerSecond,
+    speedup: round(two.flowsPerSecond / Math.max(one.flowsPerSecond, 0.001), 2),
+  };
+}
+
+export function formatReport(report: BenchReport): string {
+  const lines: string[] = [];
+  const m = report.machine;
+  lines.push(
+    `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, node ${m.node}, ${m.platform}; ` +
+      `other processes used ${m.otherLoadAtStartCores} cores at start`,
+    `Sandbox latency ${report.options.latencyMs} ms per provider call; server SQLite ${report.options.serverDb}; ` +
+      `workers ${report.options.compiled ? 'from compiled JS' : 'under tsx'}; ` +
+      `window ${report.options.measureSeconds} s after ${report.options.warmupSeconds} s warm-up` +
+      (report.workerTuning ? `\nWorker tuning: ${describeTuning(report.workerTuning)}` : ''),
+    '',
+  );
+  lines.push(
+    table(
+      [
+        'case',
+        'workers',
+        'conc',
+        'flows',
+        'failed',
+        'flows/s',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'worker RSS MB',
+        'server RSS MB',
+        'CPU ms/flow wkr/srv',
+        'other load',
+      ],
+      report.cases.map((c) => [
+        c.kind,
+        String(c.workers),
+        String(c.concurrency),
+        String(c.completed),
+        String(c.failed),
+        c.flowsPerSecond.toFixed(1),
+        fixed(c.latencyMs.p50),
+        fixed(c.latencyMs.p95),
+        fixed(c.latencyMs.p99),
+        c.workers
+          ? c.workers > 1
+            ? `${c.workerPeakRssMb} (sum ${c.workersPeakRssMb})`
+            : String(c.workerPeakRssMb)
+          : '-',
+        c.workers ? String(c.serverPeakRssMb) : '-',
+        c.workers ? `${c.cpuMsPerFlow.workers} / ${c.cpuMsPerFlow.server}` : '-',
+        `${c.otherLoadCores} cores`,
+      ]),
+    ),
+  );
+  for (const c of report.cases.filter((c) => c.failures.length)) {
+    lines.push(`  ${c.kind} c=${c.concurrency} failures: ${c.failures.join(' | ')}`);
+  }
+  if (report.ratios.some((r) => Object.values(r).some((v) => v !== undefined && v !== r.concurrency))) {
+    lines.push(
+      '',
+      table(
+        ['conc', 'orchestrated/direct p50', 'orchestrated/direct flows/s', 'orchestrated/ceiling flows/s'],
+        report.ratios.map((r) => [
+          String(r.concurrency),
+          maybe(r.orchestratedToDirectP50),
+          maybe(r.orchestratedToDirectThroughput),
+          maybe(r.orchestratedToCeilingThroughput),
+        ]),
+      ),
+    );
+  }
+  if (report.scaling) {
+    const s = report.scaling;
+    lines.push(
+      '',
+      `Scaling at ${s.concurrency} concurrent flows: 1 worker ${s.oneWorkerFlowsPerSecond} flows/s, 2 workers ${s.twoWorkersFlowsPerSecond} flows/s (x${s.speedup})`,
+    );
+  }
+  if (report.capacity) {
+    const c = report.capacity;
+    lines.push(
+      '',
+      `Open-flow capacity: ${c.flows} flows waiting after ${c.fillSeconds} s (${c.fillFlowsPerSecond} flows/s to fill)`,
+      `  worker RSS ${c.workerRssMb.idle} MB idle, ${c.workerRssMb.halfWaiting} MB with half waiting, ${c.workerRssMb.allWaiting} MB with all ` +
+        `(${c.workerKbPerWaitingFlow} KB per further flow); server ${c.serverRssMb.idle} / ${c.serverRssMb.halfWaiting} / ${c.serverRssMb.allWaiting} MB ` +
+        `(${c.serverKbPerWaitingFlow} KB per further flow)`,
+      `  burst: every code sent in ${c.burstSendSeconds} s; drained in ${c.drainSeconds} s (${c.drainFlowsPerSecond} flows/s); ` +
+        `${c.completed} completed, ${c.failed} failed`,
+      `  code -> outcome: p50 ${fixed(c.codeToOutcomeMs.p50)} ms, p95 ${fixed(c.codeToOutcomeMs.p95)} ms, p99 ${fixed(c.codeToOutcomeMs.p99)} ms; ` +
+        `peak RSS worker ${c.usage['worker-1']?.peakRssMb} MB, server ${c.usage.server?.peakRssMb} MB; other load ${c.otherLoadCores} cores`,
+    );
+    if (c.failures.length) lines.push(`  failures: ${c.failures.join(' | ')}`);
+  }
+  return lines.join('\n');
+}
+
+export function writeReport(report: BenchReport, folder: string): string {
+  mkdirSync(folder, { recursive: true });
+  const file = join(folder, `bench-${report.label}.json`);
+  const text = `${JSON.stringify(report, null, 2)}\n`;
+  writeFileSync(file, text);
+  writeFileSync(join(folder, 'bench-latest.json'), text);
+  return file;
+}
+
+function describeTuning(t: WorkerTuning): string {
+  return (
+    `cache ${t.maxCachedWorkflows} workflows, ${t.maxConcurrentWorkflowTaskExecutions} workflow-task slots, ` +
+    `${t.maxConcurrentActivityTaskExecutions} activity slots, pollers ${t.workflowTaskPollers} workflow / ${t.activityTaskPollers} activity`
+  );
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function fixed(value: number): string {
+  return Number.isNaN(value) ? '-' : value.toFixed(0);
+}
+
+function maybe(value: number | undefined): string {
+  return value === undefined ? '-' : `x${value}`;
+}
