@@ -46,6 +46,9 @@ const worker = await Worker.create({
   maxConcurrentActivityTaskPolls: tuning.activityTaskPollers,
   shutdownGraceTime: `${tuning.shutdownGraceSeconds} seconds`,
 });
-process.on('disconnect', () => worker.shutdown());
+// The bench gone (even killed) closes the IPC channel: stop polling rather than outlive it.
+process.on('disconnect', () => {
+  if (worker.getState() === 'RUNNING') worker.shutdown();
+});
 console.log(JSON.stringify({ msg: 'worker started', taskQueue: config.taskQueue }));
 await worker.run();

@@ -25,7 +25,7 @@ export interface BenchOptions {
 
 export const usage = `npm run bench -- [flags]
 
-  --quick                 short windows and a small capacity run (about 3 minutes)
+  --quick                 short windows and a small capacity run (about 4 minutes)
   --latency-ms N          sandbox latency per provider call (default 50, or BENCH_LATENCY_MS)
   --concurrency A,B,C     concurrent flows per case (default 1,50,200)
   --warmup-seconds N      discarded warm-up per case (default 3; quick 1)
@@ -42,6 +42,24 @@ export class BenchOptionsError extends Error {
   override name = 'BenchOptionsError';
 }
 
+/** --help: the usage goes to stdout and the exit code is 0. */
+export class HelpRequested extends BenchOptionsError {
+  override name = 'HelpRequested';
+}
+
+const switches = new Set(['quick', 'help', 'compiled']);
+const valued = new Set([
+  'latency-ms',
+  'concurrency',
+  'warmup-seconds',
+  'measure-seconds',
+  'capacity',
+  'cases',
+  'worker-env',
+  'server-db',
+  'label',
+]);
+
 export function parseBenchOptions(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
@@ -51,32 +69,16 @@ export function parseBenchOptions(
     const arg = argv[i]!;
     if (!arg.startsWith('--')) throw new BenchOptionsError(`unexpected argument "${arg}"\n\n${usage}`);
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
-    if (name === 'quick' || name === 'help' || name === 'compiled') {
+    if (switches.has(name)) {
       flags.set(name, ['true']);
       continue;
     }
+    if (!valued.has(name)) throw new BenchOptionsError(`unknown flag --${name}\n\n${usage}`);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new BenchOptionsError(`--${name} needs a value`);
     flags.set(name, [...(flags.get(name) ?? []), value]);
   }
-  const known = new Set([
-    'quick',
-    'help',
-    'compiled',
-    'latency-ms',
-    'concurrency',
-    'warmup-seconds',
-    'measure-seconds',
-    'capacity',
-    'cases',
-    'worker-env',
-    'server-db',
-    'label',
-  ]);
-  for (const name of flags.keys()) {
-    if (!known.has(name)) throw new BenchOptionsError(`unknown flag --${name}\n\n${usage}`);
-  }
-  if (flags.has('help')) throw new BenchOptionsError(usage);
+  if (flags.has('help')) throw new HelpRequested(usage);
 
   const quick = flags.has('quick');
   const last = (name: string) => flags.get(name)?.at(-1);

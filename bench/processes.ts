@@ -43,8 +43,7 @@ export function spawnNode(options: SpawnNodeOptions): NodeChild {
   child.stderr?.pipe(log);
   if (options.onMessage) child.on('message', options.onMessage);
   if (child.pid === undefined) throw new Error(`${options.name} did not start`);
-  running.add(child);
-  child.once('exit', () => running.delete(child));
+  killOnExit(child);
   let stopping: Promise<void> | undefined;
   return {
     name: options.name,
@@ -55,10 +54,18 @@ export function spawnNode(options: SpawnNodeOptions): NodeChild {
 }
 
 const running = new Set<ChildProcess>();
-// A bench stopped by an error or Ctrl-C leaves no worker or sandbox behind.
+// A bench stopped by an error, Ctrl-C or SIGTERM leaves no server, worker or sandbox behind.
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
+/** Ends `child` with the bench, however the bench ends (for children this module did not spawn). */
+export function killOnExit(child: ChildProcess): void {
+  if (child.exitCode !== null) return;
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
 
 async function stopChild(child: ChildProcess, log: WriteStream): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {

@@ -13,7 +13,7 @@ import { runCapacity, type CapacityResult } from './capacity.js';
 import { runCase, type CaseDefinition, type CaseKind, type CaseResult } from './cases.js';
 import { createCustomer, directFlow, orchestratedFlow } from './flows.js';
 import { describeMachine } from './machine.js';
-import { BenchOptionsError, parseBenchOptions, type BenchOptions } from './options.js';
+import { BenchOptionsError, HelpRequested, parseBenchOptions, type BenchOptions } from './options.js';
 import { projectRoot, type NodeChild } from './processes.js';
 import { formatReport, ratiosOf, scalingOf, writeReport, type BenchReport } from './report.js';
 import { loadWorkerConfig, type WorkerTuning } from '../worker/config.js';
@@ -30,8 +30,9 @@ function parseOrExit(): BenchOptions {
     return parseBenchOptions(process.argv.slice(2));
   } catch (err) {
     if (!(err instanceof BenchOptionsError)) throw err;
-    process.stderr.write(`${err.message}\n`);
-    process.exit(2);
+    const help = err instanceof HelpRequested;
+    (help ? process.stdout : process.stderr).write(`${err.message}\n`);
+    process.exit(help ? 0 : 2);
   }
 }
 

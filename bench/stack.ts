@@ -19,6 +19,7 @@ import type { ServerDb } from './options.js';
 import { OtpMailbox } from './otp-mailbox.js';
 import {
   freePort,
+  killOnExit,
   projectRoot,
   spawnNode,
   waitForMessage,
@@ -95,6 +96,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       ],
     });
     stops.push(() => server.stop());
+    killOnExit(server.process);
     if (server.process.pid === undefined) throw new Error('the Temporal dev server has no pid');
     log(
       `Temporal dev server ${server.address} (SQLite ${serverDb === 'memory' ? 'in memory' : `in ${dataDir}`})`,
