@@ -22,17 +22,10 @@ import {
   type VerificationStep,
 } from '../workflows/types.js';
 import type { CeilingActivities } from './ceiling-activities.js';
+import { providerCall } from '../workflows/provider-activities.js';
 
-const provider = proxyActivities<CeilingActivities>({
-  startToCloseTimeout: '20 seconds',
-  scheduleToCloseTimeout: '5 minutes',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 12,
-  },
-});
+// The same options as the real provider calls, so the ceiling differs only in what the activities do.
+const provider = proxyActivities<CeilingActivities>(providerCall);
 
 /**
  * `upsertedSteps`: the steps whose entry is written to the VerificationStep search attribute. The real

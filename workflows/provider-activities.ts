@@ -7,7 +7,7 @@ import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { DwsActivities } from '../activities/dws/activities.js';
 import type { WonderActivities } from '../activities/wonder/activities.js';
 
-const providerCall: ActivityOptions = {
+export const providerCall: ActivityOptions = {
   startToCloseTimeout: '20 seconds',
   scheduleToCloseTimeout: '5 minutes',
   retry: {

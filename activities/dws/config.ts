@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ProviderTimeouts } from '../shared/provider-http.js';
+import { defaultProviderTimeouts, type ProviderTimeouts } from '../shared/provider-http.js';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 
 export type DwsTimeouts = ProviderTimeouts;
@@ -21,15 +21,7 @@ export interface DwsConfig {
   timeouts: DwsTimeouts;
 }
 
-// The whole exchange stays under 15 s so a 20 s activity start-to-close always sees our own timeout first.
-export const defaultDwsTimeouts: DwsTimeouts = {
-  lookup: 2_000,
-  connect: 3_000,
-  secureConnect: 3_000,
-  send: 5_000,
-  response: 10_000,
-  request: 15_000,
-};
+export const defaultDwsTimeouts = defaultProviderTimeouts;
 
 /** The embedded default's client id; it does not start with SANDBOX_, so its paths are the plain /ams/api/ ones. */
 export const SANDBOX_CLIENT_ID = 'MERCHANT_SANDBOX_CLIENT';

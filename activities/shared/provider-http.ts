@@ -17,6 +17,16 @@ export interface ProviderTimeouts {
   request: number;
 }
 
+// The whole exchange stays under 15 s so a 20 s activity start-to-close always sees our own timeout first.
+export const defaultProviderTimeouts: ProviderTimeouts = {
+  lookup: 2_000,
+  connect: 3_000,
+  secureConnect: 3_000,
+  send: 5_000,
+  response: 10_000,
+  request: 15_000,
+};
+
 export interface ProviderHttp {
   got: Got;
   /** releases the keep-alive sockets */

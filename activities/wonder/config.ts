@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import type { ProviderTimeouts } from '../shared/provider-http.js';
+import { defaultProviderTimeouts, type ProviderTimeouts } from '../shared/provider-http.js';
 
 export type WonderTimeouts = ProviderTimeouts;
 
@@ -17,14 +17,7 @@ export interface WonderConfig {
   timeouts: WonderTimeouts;
 }
 
-export const defaultWonderTimeouts: WonderTimeouts = {
-  lookup: 2_000,
-  connect: 3_000,
-  secureConnect: 3_000,
-  send: 5_000,
-  response: 10_000,
-  request: 15_000,
-};
+export const defaultWonderTimeouts = defaultProviderTimeouts;
 
 export const wonderHosts = {
   production: 'https://gateway.wonder.today',
