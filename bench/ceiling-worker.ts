@@ -4,11 +4,11 @@
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
-import { createDataConverter, failureConverterPath } from '../client/encryption/data-converter.js';
+import { createDataConverter } from '../client/encryption/data-converter.js';
 import { loadKeyRing } from '../client/encryption/keyring.js';
 import { loadWorkerConfig } from '../worker/config.js';
 import { installRuntime, loadOrExit } from '../worker/main.js';
+import { createWorker } from '../worker/run.js';
 import { createCeilingActivities } from './ceiling-activities.js';
 import type { SandboxMessage } from './sandbox-messages.js';
 
@@ -26,25 +26,11 @@ const keyRing = loadOrExit(() => loadKeyRing(process.env, { allowDevKey: false }
 installRuntime(config);
 
 const send = (message: SandboxMessage) => process.send?.(message);
-const { tuning } = config;
-const worker = await Worker.create({
-  connection: await NativeConnection.connect(config.temporal.connectConfig.connectionOptions),
-  namespace: config.temporal.namespace,
-  taskQueue: config.taskQueue,
-  workflowBundle: await bundleWorkflowCode({
-    workflowsPath: ceilingWorkflowsPath,
-    failureConverterPath,
-    logger: new DefaultLogger('WARN'),
-  }),
-  activities: createCeilingActivities((customerId, code) => send({ kind: 'otp', customerId, code })),
+// createWorker maps the same WORKER_* settings as worker/main.ts, so one set of variables tunes both.
+const worker = await createWorker(config, {
   dataConverter: createDataConverter(keyRing),
-  // The same mapping as worker/run.ts, so one set of WORKER_* variables tunes both.
-  maxCachedWorkflows: tuning.maxCachedWorkflows,
-  maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
-  maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
-  maxConcurrentWorkflowTaskPolls: tuning.workflowTaskPollers,
-  maxConcurrentActivityTaskPolls: tuning.activityTaskPollers,
-  shutdownGraceTime: `${tuning.shutdownGraceSeconds} seconds`,
+  workflowsPath: ceilingWorkflowsPath,
+  activities: createCeilingActivities((customerId, code) => send({ kind: 'otp', customerId, code })),
 });
 // The bench gone (even killed) closes the IPC channel: stop polling rather than outlive it.
 process.on('disconnect', () => {

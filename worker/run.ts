@@ -34,8 +34,11 @@ export function createActivities(config: Pick<WorkerConfig, 'dws' | 'wonder'>) {
 export interface WorkerDependencies {
   dataConverter: DataConverter;
   connection?: NativeConnection;
-  /** a prebuilt bundle (tests, the benchmark); otherwise workflowsPath is bundled at start */
+  /** a prebuilt bundle (tests); otherwise `workflowsPath` is bundled at start */
   workflowBundle?: WorkflowBundleWithSourceMap;
+  /** other workflows and activities on the same settings (the benchmark's ceiling); default: the project's */
+  workflowsPath?: string;
+  activities?: object;
 }
 
 export async function createWorker(config: WorkerConfig, deps: WorkerDependencies): Promise<Worker> {
@@ -45,13 +48,17 @@ export async function createWorker(config: WorkerConfig, deps: WorkerDependencie
   // Bundled here rather than by Worker.create so webpack's report stays out of the INFO log.
   const workflowBundle =
     deps.workflowBundle ??
-    (await bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: new DefaultLogger('WARN') }));
+    (await bundleWorkflowCode({
+      workflowsPath: deps.workflowsPath ?? workflowsPath,
+      failureConverterPath,
+      logger: new DefaultLogger('WARN'),
+    }));
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.taskQueue,
     workflowBundle,
-    activities: createActivities(config),
+    activities: deps.activities ?? createActivities(config),
     dataConverter: deps.dataConverter,
     maxCachedWorkflows: tuning.maxCachedWorkflows,
     maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
