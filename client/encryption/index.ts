@@ -6,7 +6,6 @@ export {
   PayloadDecryptionError,
 } from './aes-gcm-codec.js';
 export {
-  CodecAuthConfigError,
   codecAuthTokensFromEnv,
   devCodecAuthToken,
   DEV_TOKEN_PATH,
@@ -26,10 +25,8 @@ export {
   devKeyRing,
   DEV_KEYS_PATH,
   KeyRing,
-  KeyRingError,
   keyRingFromEnv,
   loadKeyRing,
   parseKeyRing,
   type CodecKey,
-  type Env,
 } from './keyring.js';
