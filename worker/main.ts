@@ -4,13 +4,12 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LogLevel } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { loadKeyRing } from '../client/encryption/keyring.js';
-import { loadWorkerConfig, type WorkerConfig } from './config.js';
-import { createJsonLogger } from './logging.js';
+import { loadWorkerConfig } from './config.js';
 import { createWorker } from './run.js';
+import { installRuntime } from './runtime.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 
 /** Reads every setting; any problem ends the process with its one-sentence message and exit code 2. */
@@ -23,19 +22,10 @@ export function loadOrExit<T>(load: () => T): T {
   }
 }
 
-export function installRuntime(config: Pick<WorkerConfig, 'metricsAddress'>, level: LogLevel = 'INFO'): void {
-  Runtime.install({
-    logger: createJsonLogger(level),
-    ...(config.metricsAddress
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.metricsAddress } } } }
-      : {}),
-  });
-}
-
 async function main(): Promise<void> {
   const config = loadOrExit(() => loadWorkerConfig(process.env));
   const keyRing = loadOrExit(() => loadKeyRing(process.env, { allowDevKey: !process.env.TEMPORAL_ADDRESS }));
-  installRuntime(config);
+  installRuntime({ metricsAddress: config.metricsAddress });
   await ensureSearchAttributes(config.temporal);
   const worker = await createWorker(config, { dataConverter: createDataConverter(keyRing) });
   Runtime.instance().logger.info('worker started', {
