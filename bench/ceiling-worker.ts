@@ -4,10 +4,10 @@
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadOrExit } from '../config/errors.js';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { loadKeyRing } from '../client/encryption/keyring.js';
 import { loadWorkerConfig } from '../worker/config.js';
-import { loadOrExit } from '../worker/main.js';
 import { createWorker } from '../worker/run.js';
 import { installRuntime } from '../worker/runtime.js';
 import { createCeilingActivities } from './ceiling-activities.js';

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import type { LogLevel } from '@temporalio/common';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { loadKeyRing } from '../client/encryption/keyring.js';
-import { startHttpService, type RunningHttpService } from '../client/http/main.js';
+import { startHttpService, type RunningHttpService } from '../client/http/server.js';
 import { readInt, type Env } from '../config/settings.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { loadWorkerConfig } from '../worker/config.js';
