@@ -7,12 +7,12 @@ import { mkdirSync } from 'node:fs';
 import type { LogLevel } from '@temporalio/common';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { loadKeyRing } from '../client/encryption/keyring.js';
-import { startHttpService, type RunningHttpService } from '../client/http/main.js';
-import { readInt, type Env } from '../client/settings.js';
+import { startHttpService, type RunningHttpService } from '../client/http/server.js';
+import { readInt, type Env } from '../config/settings.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { loadWorkerConfig } from '../worker/config.js';
-import { installRuntime } from '../worker/main.js';
 import { createWorker } from '../worker/run.js';
+import { installRuntime } from '../worker/runtime.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
 import { defaultDevServerDbFile, freePort, startDevServer, type RunningDevServer } from './dev-server.js';
@@ -88,10 +88,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     const keyRing = loadKeyRing(env, { allowDevKey: !!devServer });
     const dataConverter = createDataConverter(keyRing);
     const config = loadWorkerConfig(env, { sandboxUrl: sandbox?.url });
-    if (!runtimeInstalled) {
-      installRuntime(config, options.workerLogLevel);
-      runtimeInstalled = true;
-    }
+    installRuntime({ logLevel: options.workerLogLevel, metricsAddress: config.metricsAddress });
     await ensureSearchAttributes(config.temporal);
     const worker = await createWorker(config, { dataConverter });
     const running = worker.run();
@@ -127,11 +124,4 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     await stop();
     throw err;
   }
-}
-
-let runtimeInstalled = false;
-
-/** For a host process (tests) that installed its own Temporal runtime first. */
-export function useExistingRuntime(): void {
-  runtimeInstalled = true;
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
 import got, { RequestError, type Got } from 'got';
 import { defaultBodyLimitBytes, defaultRateLimits } from '../client/http/config.js';
-import { startHttpService } from '../client/http/main.js';
+import { startHttpService } from '../client/http/server.js';
 import { VerificationClient } from '../client/verifications.js';
 import type { VerificationState } from '../workflows/types.js';
 import { withVerificationWorker, verificationStack } from './helpers/verification-env.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../client/settings.js';
+import { ConfigError } from '../config/errors.js';
 import { loadWorkerConfig } from '../worker/config.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
