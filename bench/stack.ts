@@ -14,18 +14,11 @@ import got, { type Got } from 'got';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { formatKeyEntry, parseKeyRing } from '../client/encryption/keyring.js';
 import { startDevServer, type RunningDevServer } from '../scripts/dev-server.js';
+import { freePort, projectRoot, waitForLine, workerStartedLine } from '../scripts/processes.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
 import type { ServerDb } from './options.js';
 import { OtpMailbox } from './otp-mailbox.js';
-import {
-  freePort,
-  killOnExit,
-  projectRoot,
-  spawnNode,
-  waitForMessage,
-  waitForOutput,
-  type NodeChild,
-} from './processes.js';
+import { killOnExit, spawnBenchChild, waitForMessage, type NodeChild } from './processes.js';
 import { isSandboxMessage, type SandboxMessage } from './sandbox-messages.js';
 
 export type WorkerKind = 'verification' | 'ceiling';
@@ -107,7 +100,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       if (isSandboxMessage(message) && message.kind === 'otp')
         mailbox.deliver(message.customerId, message.code);
     };
-    const sandbox = spawnNode({
+    const sandbox = spawnBenchChild({
       name: 'sandbox',
       entry: 'bench/sandbox-process.ts',
       env: inheritedEnv(),
@@ -134,7 +127,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     ): Promise<NodeChild[]> => {
       const workers = Array.from({ length: count }, () => {
         const name = `${kind}-worker-${++workerCount}`;
-        const child = spawnNode({
+        const child = spawnBenchChild({
           name,
           entry: entryOf(kind),
           env: {
@@ -156,7 +149,9 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
         return child;
       });
       // Each worker bundles its workflow code at start: a few seconds of webpack.
-      await Promise.all(workers.map((w) => waitForOutput(w, /"msg":"worker started"/, 120_000)));
+      await Promise.all(
+        workers.map((w) => waitForLine(w.process, workerStartedLine, { name: w.name, timeoutMs: 120_000 })),
+      );
       return workers;
     };
 

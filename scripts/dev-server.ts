@@ -5,9 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopProcess } from './processes.js';
 import { temporalCliPath, temporalFolder, TemporalBinaryError } from './temporal-binaries.js';
 
 export interface DevServerOptions {
@@ -56,19 +57,6 @@ export function devServerArgs(options: DevServerOptions = {}): string[] {
   ];
 }
 
-/** A loopback port nothing listens on right now (the kernel's pick). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
 export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -100,12 +88,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     address: `${ip}:${port}`,
     uiUrl: `http://localhost:${uiPort}`,
     process: child,
-    stop: () =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-      }),
+    // A server that hangs on the way down must not hang its owner: SIGKILL after the grace period.
+    stop: () => stopProcess(child, { graceMs: 20_000 }),
   };
 }
 

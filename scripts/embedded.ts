@@ -15,7 +15,8 @@ import { installRuntime } from '../worker/main.js';
 import { createWorker } from '../worker/run.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
-import { defaultDevServerDbFile, freePort, startDevServer, type RunningDevServer } from './dev-server.js';
+import { defaultDevServerDbFile, startDevServer, type RunningDevServer } from './dev-server.js';
+import { freePort } from './processes.js';
 import { temporalFolder } from './temporal-binaries.js';
 
 /** The embedded default's API token; printed at start, never accepted unless HTTP_AUTH_TOKENS is unset. */

@@ -16,8 +16,9 @@ import { formatKeyEntry, parseKeyRing } from '../client/encryption/keyring.js';
 import { VerificationClient } from '../client/verifications.js';
 import type { CustomerLedger, CustomerView, RequestLogEntry } from '../sandbox/dws/index.js';
 import { mulberry32 } from '../sandbox/prng.js';
+import { freePort } from '../scripts/processes.js';
 import { uniqueName } from './helpers/temporal.js';
-import { freeLoopbackPort, RestartableDevServer, WorkerProcess } from './helpers/chaos-processes.js';
+import { RestartableDevServer, WorkerProcess } from './helpers/chaos-processes.js';
 import {
   addChaosCustomers,
   faultTally,
@@ -62,8 +63,8 @@ describe('chaos: provider faults, worker crashes and a server restart', function
   before(async function () {
     this.timeout(120_000);
     server = new RestartableDevServer({
-      port: await freeLoopbackPort(),
-      uiPort: await freeLoopbackPort(),
+      port: await freePort(),
+      uiPort: await freePort(),
       dbFile: join(workDir, 'temporal.sqlite'),
       extraArgs: [
         '--headless',

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
@@ -12,11 +12,10 @@ import { submitOtpSignal, verifyOtpUpdate } from '../workflows/messages.js';
 import { verifyContactChange } from '../workflows/verification.js';
 import { leakedFields } from './helpers/history-scan.js';
 import { devServer, uniqueName } from './helpers/temporal.js';
-import { freePort } from '../scripts/dev-server.js';
+import { freePort, spawnNode, stopProcess, waitForLine, workerStartedLine } from '../scripts/processes.js';
 import got from 'got';
 import { SandboxControl, startVerificationSandbox, waitForStep } from './helpers/verification-env.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const key = (name: string) => fileURLToPath(new URL(`../sandbox/keys/${name}`, import.meta.url));
 
 /** A digit string standing alone, so a code is not "found" inside a 35-digit authentication id. */
@@ -36,8 +35,7 @@ describe('the worker process: secrets out of history and logs, metrics, graceful
     env = await devServer();
     sandbox = await startVerificationSandbox();
     metricsPort = await freePort();
-    worker = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-      cwd: root,
+    worker = spawnNode('worker/main.ts', {
       env: {
         PATH: process.env.PATH,
         TEMPORAL_ADDRESS: env.address,
@@ -52,24 +50,14 @@ describe('the worker process: secrets out of history and logs, metrics, graceful
         WONDER_PRIVATE_KEY_FILE: key('wonder-merchant.private.pem'),
         WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
     worker.stdout?.on('data', (chunk) => (workerOutput += chunk));
     worker.stderr?.on('data', (chunk) => (workerOutput += chunk));
-    const deadline = Date.now() + 60_000;
-    while (!workerOutput.includes('worker started')) {
-      if (worker.exitCode !== null) throw new Error(`the worker exited: ${workerOutput}`);
-      if (Date.now() > deadline) throw new Error(`the worker did not start: ${workerOutput}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForLine(worker, workerStartedLine, { name: 'the worker', timeoutMs: 60_000 });
   });
 
   after(async () => {
-    if (worker && worker.exitCode === null) {
-      const exited = new Promise((r) => worker?.once('exit', r));
-      worker.kill('SIGTERM');
-      await exited;
-    }
+    if (worker) await stopProcess(worker, { graceMs: 20_000 });
     await sandbox?.close();
   });
 
