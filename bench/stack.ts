@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import got, { type Got } from 'got';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { formatKeyEntry, parseKeyRing } from '../client/encryption/keyring.js';
+import { SandboxControlClient } from '../sandbox/control-client.js';
 import { startDevServer, type RunningDevServer } from '../scripts/dev-server.js';
 import { freePort, projectRoot, waitForLine, workerStartedLine } from '../scripts/processes.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
@@ -36,7 +36,7 @@ export interface BenchStack {
   client: Client;
   mailbox: OtpMailbox;
   /** the sandbox control API (customers, faults) */
-  sandboxControl: Got;
+  sandboxControl: SandboxControlClient;
   logDir: string;
   setLatency(latencyMs: number): Promise<void>;
   /** TCP connections that have carried provider calls since the sandbox started */
@@ -110,7 +110,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     stops.push(() => sandbox.stop());
     const sandboxUrl = await waitForMessage(sandbox, (m) => (isReady(m) ? m.url : undefined), 60_000);
     log(`Provider sandbox ${sandboxUrl}`);
-    const sandboxControl = got.extend({ prefixUrl: sandboxUrl, retry: { limit: 0 } });
+    const sandboxControl = new SandboxControlClient(sandboxUrl);
 
     const connection = await Connection.connect({ address: server.address });
     stops.push(() => connection.close());
@@ -165,7 +165,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       sandboxControl,
       logDir,
       async setLatency(latencyMs: number) {
-        await sandboxControl.post('sandbox/faults', { json: { latencyMs } });
+        await sandboxControl.setFaults({ latencyMs });
       },
       connectionsAccepted() {
         const answer = waitForMessage(

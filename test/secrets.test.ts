@@ -6,6 +6,7 @@ import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { formatKeyEntry, parseKeyRing } from '../client/encryption/keyring.js';
+import { SandboxControlClient } from '../sandbox/control-client.js';
 import type { RunningSandbox } from '../sandbox/server.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
 import { submitOtpSignal, verifyOtpUpdate } from '../workflows/messages.js';
@@ -14,7 +15,7 @@ import { leakedFields } from './helpers/history-scan.js';
 import { devServer, uniqueName } from './helpers/temporal.js';
 import { freePort, spawnNode, stopProcess, waitForLine, workerStartedLine } from '../scripts/processes.js';
 import got from 'got';
-import { SandboxControl, startVerificationSandbox, waitForStep } from './helpers/verification-env.js';
+import { startVerificationSandbox, waitForStep } from './helpers/verification-env.js';
 
 const key = (name: string) => fileURLToPath(new URL(`../sandbox/keys/${name}`, import.meta.url));
 
@@ -63,7 +64,7 @@ describe('the worker process: secrets out of history and logs, metrics, graceful
 
   it('a full phone and email change leaves neither OTP, phone nor email readable in history or logs', async function () {
     this.timeout(60_000);
-    const control = new SandboxControl(sandbox.url);
+    const control = new SandboxControlClient(sandbox.url);
     const customer = await control.addCustomer({ mobileNoInfo: { countryCode: '65', phoneNo: '81112222' } });
     const newPhone = { countryCode: '65', phoneNo: '93334444' };
     const newEmail = `secret.${randomBytes(4).toString('hex')}@example.com`;
