@@ -80,12 +80,12 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       uiPort: await freePort(),
       // SQLite reads ':memory:' as a database that lives and dies with the server process.
       dbFile: serverDb === 'memory' ? ':memory:' : join(dataDir, 'temporal.sqlite'),
+      searchAttributes: verificationSearchAttributes,
       extraArgs: [
         '--headless',
         ...(serverDb === 'file-wal'
           ? ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal']
           : []),
-        ...verificationSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
       ],
     });
     stops.push(() => server.stop());

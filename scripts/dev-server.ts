@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TypedSearchAttributes, type SearchAttributeType } from '@temporalio/common';
 import { stopProcess } from './processes.js';
 import { temporalCliPath, temporalFolder, TemporalBinaryError } from './temporal-binaries.js';
 
@@ -17,6 +18,8 @@ export interface DevServerOptions {
   uiPort?: number;
   dbFile?: string;
   namespace?: string;
+  /** registered at start, as TestWorkflowEnvironment's option of the same name does */
+  searchAttributes?: readonly { name: string; type: SearchAttributeType }[];
   /** passed through, e.g. `--ui-codec-endpoint` */
   extraArgs?: string[];
   stdio?: 'inherit' | 'ignore';
@@ -53,6 +56,10 @@ export function devServerArgs(options: DevServerOptions = {}): string[] {
     'journal_mode=wal',
     '--sqlite-pragma',
     'synchronous=normal',
+    ...(options.searchAttributes ?? []).flatMap((key) => [
+      '--search-attribute',
+      `${key.name}=${TypedSearchAttributes.toMetadataType(key.type)}`,
+    ]),
     ...(options.extraArgs ?? []),
   ];
 }

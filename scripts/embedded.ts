@@ -67,8 +67,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         port,
         uiPort,
         dbFile: options.dbFile ?? defaultDevServerDbFile,
+        searchAttributes: verificationSearchAttributes,
         extraArgs: [
-          ...verificationSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
           // The UI asks the HTTP service's codec endpoint to show encrypted payloads in clear.
           '--ui-codec-endpoint',
           `http://localhost:${httpPort}/codec`,

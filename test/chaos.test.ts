@@ -18,6 +18,7 @@ import type { SandboxControlClient } from '../sandbox/control-client.js';
 import type { RequestLogEntry } from '../sandbox/dws/request-log.js';
 import { mulberry32 } from '../sandbox/prng.js';
 import { freePort } from '../scripts/processes.js';
+import { verificationSearchAttributes } from '../workflows/search-attributes.js';
 import { uniqueName } from './helpers/temporal.js';
 import { RestartableDevServer, WorkerProcess } from './helpers/chaos-processes.js';
 import {
@@ -66,13 +67,8 @@ describe('chaos: provider faults, worker crashes and a server restart', function
       port: await freePort(),
       uiPort: await freePort(),
       dbFile: join(workDir, 'temporal.sqlite'),
-      extraArgs: [
-        '--headless',
-        '--search-attribute',
-        'VerificationStep=Keyword',
-        '--search-attribute',
-        'VerificationOutcome=Keyword',
-      ],
+      searchAttributes: verificationSearchAttributes,
+      extraArgs: ['--headless'],
     });
     await server.start();
     provider = await startChaosProvider(SEED);

@@ -9,7 +9,7 @@ import { startDevServer, type DevServerOptions, type RunningDevServer } from '..
 import { spawnNode, stopProcess, waitForLine, workerStartedLine } from '../../scripts/processes.js';
 
 export type RestartableDevServerOptions = Required<
-  Pick<DevServerOptions, 'port' | 'uiPort' | 'dbFile' | 'extraArgs'>
+  Pick<DevServerOptions, 'port' | 'uiPort' | 'dbFile' | 'searchAttributes' | 'extraArgs'>
 >;
 
 /** The dev server on a fixed port and database file, so a restart brings back every workflow. */
