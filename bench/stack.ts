@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
+import { SANDBOX_CLIENT_ID, sandboxKeyPath } from '../activities/dws/config.js';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { formatKeyEntry, parseKeyRing } from '../client/encryption/keyring.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
@@ -137,9 +138,9 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
             TEMPORAL_TASK_QUEUE: taskQueue,
             TEMPORAL_CODEC_KEYS: codecKeys,
             DWS_BASE_URL: sandboxUrl,
-            DWS_CLIENT_ID: 'MERCHANT_SANDBOX_CLIENT',
-            DWS_PRIVATE_KEY_FILE: join(projectRoot, 'sandbox/keys/dws-merchant.private.pem'),
-            DWS_PROVIDER_PUBLIC_KEY_FILE: join(projectRoot, 'sandbox/keys/dws-provider.public.pem'),
+            DWS_CLIENT_ID: SANDBOX_CLIENT_ID,
+            DWS_PRIVATE_KEY_FILE: sandboxKeyPath('dws-merchant.private.pem'),
+            DWS_PROVIDER_PUBLIC_KEY_FILE: sandboxKeyPath('dws-provider.public.pem'),
             ...env,
           },
           logFile: join(logDir, `${name}.log`),
