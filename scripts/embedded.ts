@@ -15,7 +15,8 @@ import { createWorker } from '../worker/run.js';
 import { installRuntime } from '../worker/runtime.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
-import { defaultDevServerDbFile, freePort, startDevServer, type RunningDevServer } from './dev-server.js';
+import { defaultDevServerDbFile, startDevServer, type RunningDevServer } from './dev-server.js';
+import { freePort } from './processes.js';
 import { temporalFolder } from './temporal-binaries.js';
 
 /** The embedded default's API token; printed at start, never accepted unless HTTP_AUTH_TOKENS is unset. */
@@ -66,8 +67,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         port,
         uiPort,
         dbFile: options.dbFile ?? defaultDevServerDbFile,
+        searchAttributes: verificationSearchAttributes,
         extraArgs: [
-          ...verificationSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
           // The UI asks the HTTP service's codec endpoint to show encrypted payloads in clear.
           '--ui-codec-endpoint',
           `http://localhost:${httpPort}/codec`,

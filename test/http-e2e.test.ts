@@ -71,7 +71,7 @@ describe('HTTP service on a loopback port, end to end', function () {
         const done = await stateUntil(http, verificationId, (state) => state.step === 'DONE');
         assert.equal(done.outcome, 'MODIFIED');
         assert.equal((await control.customer(customer.customerId)).email, 'e2e.new@example.com');
-        assert.equal(await control.appliedCount(customer.customerId), 1);
+        assert.equal((await control.ledger(customer.customerId)).count, 1);
 
         const unauthenticated = await got(`${service.url}/verifications/${verificationId}`, {
           throwHttpErrors: false,
