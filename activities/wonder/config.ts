@@ -19,11 +19,6 @@ export interface WonderConfig {
 
 export const defaultWonderTimeouts = defaultProviderTimeouts;
 
-export const wonderHosts = {
-  production: 'https://gateway.wonder.today',
-  staging: 'https://gateway-stg.wonder.today',
-} as const;
-
 export const SANDBOX_WONDER_APP_ID = 'sandbox-app-id';
 
 export class WonderConfigError extends Error {
