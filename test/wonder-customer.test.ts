@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ApplicationFailure } from '@temporalio/common';
-import { createWonderActivities, type WonderActivityLogger } from '../activities/wonder/activities.js';
+import { createWonderActivities } from '../activities/wonder/activities.js';
 import { createWonderClient, type WonderClient } from '../activities/wonder/client.js';
 import { sandboxWonderConfig, type WonderConfig } from '../activities/wonder/config.js';
 import {
@@ -19,6 +19,7 @@ import {
   validateWonderCustomerUpdate,
   WonderInputError,
 } from '../activities/wonder/update.js';
+import type { CallLogger } from '../activities/shared/provider-call.js';
 import { FaultController } from '../sandbox/faults.js';
 import { wonderSimulator } from '../sandbox/wonder/plugin.js';
 import { WonderSimulator, type WonderApi } from '../sandbox/wonder/simulator.js';
@@ -54,7 +55,7 @@ describe('Wonder Put Customer', function () {
   let logLines: { level: string; message: string; meta?: Record<string, unknown> }[];
   let activities: ReturnType<typeof createWonderActivities>;
 
-  const logger: WonderActivityLogger = {
+  const logger: CallLogger = {
     info: (message, meta) => logLines.push({ level: 'info', message, ...(meta ? { meta } : {}) }),
     warn: (message, meta) => logLines.push({ level: 'warn', message, ...(meta ? { meta } : {}) }),
   };

@@ -1,9 +1,10 @@
 /**
  * The DWS HTTP client: one got instance per configuration, with the request signature added by a
- * beforeRequest hook and the response signature checked by an afterResponse hook, so no call can skip
- * either. got retries nothing: Temporal owns retries, and each call's idempotency key is the caller's.
+ * beforeRequest hook, and the response signature checked in the one method every call goes through, right
+ * after the answer arrives, so no call can skip either. got retries nothing: Temporal owns retries, and
+ * each call's idempotency key is the caller's.
  */
-import type { AfterResponseHook, BeforeRequestHook, Got, Response } from 'got';
+import type { BeforeRequestHook, Got, Response } from 'got';
 import { isTransientHttpStatus } from '../shared/errors.js';
 import { providerHttp, type ProviderHttp } from '../shared/provider-http.js';
 import type { DwsConfig } from './config.js';
@@ -38,19 +39,17 @@ export interface DwsCallOptions {
  */
 export class DwsClient {
   readonly clientId: string;
+  readonly #config: DwsConfig;
   readonly #transport: ProviderHttp;
-  readonly #verified = new WeakSet<Response>();
   readonly #http: Got;
 
   constructor(config: DwsConfig) {
     this.clientId = config.clientId;
+    this.#config = config;
     this.#transport = providerHttp(config.baseUrl, config.timeouts);
     this.#http = this.#transport.got.extend({
       method: 'POST',
-      hooks: {
-        beforeRequest: [signRequest(config)],
-        afterResponse: [checkResponseSignature(config, this.#verified)],
-      },
+      hooks: { beforeRequest: [signRequest(config)] },
     });
   }
 
@@ -82,16 +81,36 @@ export class DwsClient {
     const body = JSON.stringify(request);
     let response: Response<string>;
     try {
-      response = await post(this.#http, pathFor(api, this.clientId), body, api, options);
+      response = await post(this.#http, pathFor(api, this.clientId), body, options);
     } catch (error) {
       return successOrThrow(dwsOutcome<T>(api, { kind: 'error', error }));
     }
-    const answer =
-      this.#verified.has(response) && !isTransientHttpStatus(response.statusCode)
-        ? parseDwsAnswer<T>(response.body)
-        : undefined;
-    if (answer) return answer;
+    // A 5xx, 408 or 429 is never read as an answer, signed or not: it is retried by its status.
+    if (isTransientHttpStatus(response.statusCode)) {
+      return successOrThrow(dwsOutcome<T>(api, { kind: 'http', statusCode: response.statusCode }));
+    }
+    const claimed = parseDwsAnswer<T>(response.body);
+    if (!this.#signedByDws(response)) {
+      // An unsigned 4xx page that does not pretend to be DWS's answer is mapped by its status instead.
+      if (claimed || response.statusCode < 400) {
+        throw invalidResponseSignature(api, response.statusCode, claimed?.result);
+      }
+      return successOrThrow(dwsOutcome<T>(api, { kind: 'http', statusCode: response.statusCode }));
+    }
+    if (claimed) return claimed;
     return successOrThrow(dwsOutcome<T>(api, { kind: 'http', statusCode: response.statusCode }));
+  }
+
+  #signedByDws(response: Response<string>): boolean {
+    return verifyMessage({
+      method: response.request.options.method,
+      path: calledPath(response.requestUrl),
+      clientId: this.#config.clientId,
+      time: headerValue(response.headers['response-time']),
+      body: response.body,
+      signatureHeader: headerValue(response.headers['signature']) || undefined,
+      publicKey: this.#config.providerPublicKey,
+    });
   }
 }
 
@@ -99,13 +118,11 @@ function post(
   instance: Got,
   path: string,
   body: string,
-  api: DwsApi,
   options: DwsCallOptions | undefined,
 ): Promise<Response<string>> {
   // prefixUrl requires a relative url; the leading slash comes back when got joins them.
   return instance.post(path.replace(/^\//, ''), {
     body,
-    context: { api },
     ...(options?.signal ? { signal: options.signal } : {}),
   }) as Promise<Response<string>>;
 }
@@ -133,34 +150,6 @@ function signRequest(config: DwsConfig): BeforeRequestHook {
       privateKey: config.privateKey,
       keyVersion: config.keyVersion,
     });
-  };
-}
-
-function checkResponseSignature(config: DwsConfig, verified: WeakSet<Response>): AfterResponseHook {
-  return (response) => {
-    // A 5xx, 408 or 429 is never read as an answer, signed or not: dwsOutcome retries it by its status.
-    if (isTransientHttpStatus(response.statusCode)) return response;
-    const body = typeof response.body === 'string' ? response.body : '';
-    const signed = verifyMessage({
-      method: response.request.options.method,
-      path: calledPath(response.requestUrl),
-      clientId: config.clientId,
-      time: headerValue(response.headers['response-time']),
-      body,
-      signatureHeader: headerValue(response.headers['signature']) || undefined,
-      publicKey: config.providerPublicKey,
-    });
-    if (signed) {
-      verified.add(response);
-      return response;
-    }
-    const claimed = parseDwsAnswer(body);
-    // An unsigned 4xx page that does not pretend to be DWS's answer is mapped by its status instead.
-    if (claimed || response.statusCode < 400) {
-      const api = (response.request.options.context as { api?: DwsApi }).api;
-      throw invalidResponseSignature(api, response.statusCode, claimed?.result);
-    }
-    return response;
   };
 }
 

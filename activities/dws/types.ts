@@ -106,9 +106,6 @@ export interface TriggerChallengeResponse {
   encryptionInfo?: { publicKey?: string; salt?: string };
 }
 
-/** verifyAndResume challengeData.challengeType (public pages: SMS_OTP, PAYMENT_PASSWORD). */
-export type ChallengeDataType = 'SMS_OTP' | 'PAYMENT_PASSWORD';
-
 export type ChallengeData =
   | { challengeType: 'SMS_OTP'; otpValue: string }
   | { challengeType: 'PAYMENT_PASSWORD'; passwordValue: string };
