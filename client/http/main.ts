@@ -8,9 +8,14 @@ import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
 import { AesGcmPayloadCodec } from '../encryption/aes-gcm-codec.js';
-import { codecServerConfigFromEnv, type CodecServerOptions } from '../encryption/codec-server.js';
+import {
+  codecServerConfigFromEnv,
+  DEFAULT_UI_ORIGIN,
+  type CodecServerOptions,
+} from '../encryption/codec-server.js';
 import { createDataConverter } from '../encryption/data-converter.js';
 import { loadKeyRing, type KeyRing } from '../encryption/keyring.js';
+import { decideLocalUiAccess, type LocalUiAccessDecision } from '../encryption/local-ui-access.js';
 import { readBool, type Env } from '../settings.js';
 import { temporalTargetFromEnv } from '../temporal-connection.js';
 import { VerificationClient } from '../verifications.js';
@@ -31,6 +36,11 @@ export interface HttpServiceOptions {
   codecKeyRing?: KeyRing;
   /** when no codec token is configured, use the local dev token (.temporal/codec-token); default false */
   allowDevCodecToken?: boolean;
+  /**
+   * the embedded default: let the local UI decode without a sign-in, if decideLocalUiAccess agrees (dev
+   * key only, loopback only, no proxy); default false
+   */
+  allowLocalUiAccess?: boolean;
   /** default true: JSON request logs on stdout, redacted */
   logger?: HttpLoggerOption;
 }
@@ -40,6 +50,8 @@ export interface RunningHttpService {
   /** e.g. http://127.0.0.1:8080 */
   url: string;
   verifications: VerificationClient;
+  /** whether the local UI decodes without a sign-in, and if not, why; absent without /codec */
+  codecLocalUiAccess?: LocalUiAccessDecision;
   /** stops accepting, lets in-flight requests finish, closes the Temporal connection if it opened it */
   close(): Promise<void>;
 }
@@ -50,6 +62,11 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
   const codec = options.codecKeyRing
     ? codecOptions(env, options.codecKeyRing, options.allowDevCodecToken ?? false)
     : undefined;
+  const codecLocalUiAccess =
+    codec && options.codecKeyRing
+      ? localUiAccess(options.allowLocalUiAccess ?? false, codec, options.codecKeyRing, config)
+      : undefined;
+  if (codec && codecLocalUiAccess?.allowed) codec.localUiAccess = true;
 
   let verifications = options.verifications;
   const ownsConnection = !verifications;
@@ -88,6 +105,7 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
     app,
     url: `http://${host}:${port}`,
     verifications: client,
+    ...(codecLocalUiAccess ? { codecLocalUiAccess } : {}),
     close: () => {
       closing ??= app.close().finally(closeConnection);
       return closing;
@@ -98,6 +116,21 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
 function codecOptions(env: Env, keyRing: KeyRing, allowDevToken: boolean): CodecServerOptions {
   const { uiOrigin, authTokens } = codecServerConfigFromEnv(env, { allowDevToken });
   return { codec: new AesGcmPayloadCodec(keyRing), uiOrigin, authTokens };
+}
+
+function localUiAccess(
+  allowed: boolean,
+  codec: CodecServerOptions,
+  keyRing: KeyRing,
+  config: HttpConfig,
+): LocalUiAccessDecision {
+  if (!allowed) return { allowed: false, reason: 'not the embedded default' };
+  return decideLocalUiAccess({
+    keyRing,
+    listenHost: config.host,
+    uiOrigin: codec.uiOrigin ?? DEFAULT_UI_ORIGIN,
+    trustProxy: config.trustProxy,
+  });
 }
 
 async function main(): Promise<void> {
@@ -113,13 +146,16 @@ async function main(): Promise<void> {
       env,
       config,
       dataConverter: createDataConverter(keyRing),
-      ...(withCodec ? { codecKeyRing: keyRing, allowDevCodecToken: local } : {}),
+      ...(withCodec ? { codecKeyRing: keyRing, allowDevCodecToken: local, allowLocalUiAccess: local } : {}),
     });
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
   }
-  service.app.log.info({ url: service.url }, 'HTTP service listening');
+  service.app.log.info(
+    { url: service.url, codecLocalUiAccess: service.codecLocalUiAccess },
+    'HTTP service listening',
+  );
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
