@@ -71,6 +71,8 @@ describe('chaos: provider faults, worker crashes and a server restart', function
         'VerificationStep=Keyword',
         '--search-attribute',
         'VerificationOutcome=Keyword',
+        '--search-attribute',
+        'VerificationResultCode=Keyword',
       ],
     });
     await server.start();
