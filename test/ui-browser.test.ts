@@ -25,11 +25,17 @@ async function pageText(page: Page): Promise<string> {
   return page.locator('body').innerText();
 }
 
-/** Waits (no deadline of its own beyond the test's) until the page shows all of `texts`. */
-async function waitForTexts(page: Page, texts: string[]): Promise<void> {
+/**
+ * Waits, with no deadline of its own (the test's bounds it), until the page shows all of `texts` and none
+ * of `absent`: the UI renders in waves, so a snapshot can catch a payload between fetch and decode.
+ */
+async function waitForTexts(page: Page, texts: string[], absent: string[] = []): Promise<void> {
   // Runs in the page, where `document` exists; this file is compiled without the DOM types.
-  const allShown = `(wanted) => wanted.every((t) => document.body.innerText.includes(t))`;
-  await page.waitForFunction(allShown, texts, { timeout: 30_000 });
+  const settled = `([shown, absent]) => {
+    const text = document.body.innerText;
+    return shown.every((t) => text.includes(t)) && !absent.some((t) => text.includes(t));
+  }`;
+  await page.waitForFunction(settled, [texts, absent], { timeout: 0 });
 }
 
 /**
@@ -38,7 +44,7 @@ async function waitForTexts(page: Page, texts: string[]): Promise<void> {
  */
 async function openWorkflow(page: Page, uiUrl: string, workflowId: string): Promise<void> {
   await page.goto(`${uiUrl}/namespaces/default/workflows/${workflowId}`);
-  await page.waitForURL(/\/timeline$/, { timeout: 30_000 });
+  await page.waitForURL(/\/timeline$/);
 }
 
 describe('the Temporal UI in a real browser', function () {
@@ -110,20 +116,25 @@ describe('the Temporal UI in a real browser', function () {
 
     it('shows a finished verification decoded at first look: new email, status, timeline; no codec error', async function () {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      // Every wait below is bounded by the test's own timeout, never by one of Playwright's.
+      page.setDefaultTimeout(0);
       try {
         await openWorkflow(page, embedded.uiUrl ?? '', modifiedId);
         // The input's new email, the result's status and its timeline, decoded; the UI's own timeline.
-        await waitForTexts(page, [
-          'new.address@example.com',
-          '"status": "MODIFIED"',
-          '"event": "consulted"',
-          '"step": "VERIFYING"',
-          'consultModification',
-        ]);
+        // No payload left encrypted and no codec error, once the page has settled.
+        await waitForTexts(
+          page,
+          [
+            'new.address@example.com',
+            '"status": "MODIFIED"',
+            '"event": "consulted"',
+            '"step": "VERIFYING"',
+            'consultModification',
+          ],
+          [ciphertextMarker, codecError],
+        );
         await page.getByTestId('data-encoder-status-success').waitFor();
-        const text = await pageText(page);
-        assert.ok(!text.includes(codecError));
-        assert.ok(!text.includes(ciphertextMarker), 'no payload is left encrypted');
+        assert.ok(!(await pageText(page)).includes(codecError));
         await page.screenshot({ path: join(artifacts, 'temporal-ui-verification.png') });
 
         await page.getByText('User Metadata').click();
@@ -136,6 +147,8 @@ describe('the Temporal UI in a real browser', function () {
 
     it("lists the outcome and the provider's code as search attribute columns", async function () {
       const page = await browser.newPage({ viewport: { width: 1400, height: 700 } });
+      // Every wait below is bounded by the test's own timeout, never by one of Playwright's.
+      page.setDefaultTimeout(0);
       try {
         const query = encodeURIComponent('VerificationOutcome="REJECTED"');
         await page.goto(`${embedded.uiUrl}/namespaces/default/workflows?query=${query}`);
@@ -218,6 +231,8 @@ describe('the Temporal UI in a real browser', function () {
 
     it('shows ciphertext only to a browser that has not signed in', async function () {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      // Every wait below is bounded by the test's own timeout, never by one of Playwright's.
+      page.setDefaultTimeout(0);
       try {
         await openWorkflow(page, devServer.uiUrl, workflowId);
         await waitForTexts(page, [inputCiphertext, codecError]);
