@@ -1,6 +1,6 @@
 /**
  * Records the history of one complete email change (against a throwaway dev server and the sandbox) as a
- * replay fixture: `npx tsx scripts/record-history.ts <name> [--wonder]`. Record a new fixture before changing the
+ * replay fixture: `npx tsx scripts/record-history.ts <name> [--wonder | --reject]`. Record a new fixture before changing the
  * workflow's commands; test/replay.test.ts replays every fixture against the current code.
  */
 import { execFileSync } from 'node:child_process';
@@ -23,6 +23,8 @@ import { workflowsPath } from '../worker/run.js';
 const name = process.argv[2] ?? 'verify-email';
 // `--wonder`: the flow also carries the change to a seeded Wonder customer.
 const withWonder = process.argv.includes('--wonder');
+// `--reject`: a customer DWS does not know, so the flow ends REJECTED at the consult.
+const rejected = process.argv.includes('--reject');
 const env = await TestWorkflowEnvironment.createLocal({
   server: {
     executable: { type: 'existing-path', path: temporalCliPath() },
@@ -40,7 +42,7 @@ try {
       ...createWonderActivities(new WonderClient(sandboxWonderConfig(sandbox.url))),
     },
   });
-  const customerId = '2188000000000000001';
+  const customerId = rejected ? '2188000000000000999' : '2188000000000000001';
   const handle = await env.client.workflow.start(verifyContactChange, {
     args: [
       {
@@ -53,6 +55,7 @@ try {
     workflowId: `record-${name}`,
   });
   await worker.runUntil(async () => {
+    if (rejected) return console.log('outcome', (await handle.result()).status);
     while ((await handle.query(stateQuery)).step !== 'AWAITING_INPUT')
       await new Promise((r) => setTimeout(r, 100));
     const code = sandbox.dws.outbox.latest({ customerId })?.code;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { cancelSignal, stateQuery, submitOtpSignal, verifyOtpUpdate } from '../workflows/messages.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
+import { verificationOutcomeKey, verificationResultCodeKey } from '../workflows/search-attributes.js';
 import { verifyContactChange } from '../workflows/verification.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
 import {
@@ -238,6 +239,12 @@ describe('contact-change verification on the dev server', function () {
       assert.equal(outcome.status, 'REJECTED');
       assert.equal(outcome.status === 'REJECTED' && outcome.resultCode, 'INVALID_PHONE_NUMBER');
       assert.equal(outcome.status === 'REJECTED' && outcome.failedStep, 'MODIFYING');
+      // What the UI's list (search attribute columns) and workflow page (current details) show.
+      const { typedSearchAttributes } = await handle.describe();
+      assert.equal(typedSearchAttributes.get(verificationOutcomeKey), 'REJECTED');
+      assert.equal(typedSearchAttributes.get(verificationResultCodeKey), 'INVALID_PHONE_NUMBER');
+      const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      assert.equal(metadata.currentDetails, 'REJECTED: INVALID_PHONE_NUMBER (answered while MODIFYING).');
       const history = await handle.fetchHistory();
       const modifyAttempts = history.events
         ?.filter((e) => e.activityTaskStartedEventAttributes)

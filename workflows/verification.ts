@@ -28,7 +28,7 @@ import {
 } from './types.js';
 
 /** Patch ids: each marks a change to the workflow's commands made after histories of it existed. */
-export const patches = { wonderSync: 'wonder-sync' } as const;
+export const patches = { wonderSync: 'wonder-sync', outcomeResultCode: 'outcome-result-code' } as const;
 
 export async function verifyContactChange(input: VerificationInput): Promise<VerificationOutcome> {
   const policy: VerificationPolicy = { ...defaultPolicy, ...input.policy };
@@ -146,7 +146,10 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
   }
 
   async function finish(outcome: VerificationOutcome): Promise<VerificationOutcome> {
-    journal.close(outcome.status);
+    // Asked only for a REJECTED flow: the other outcomes' commands are unchanged and carry no marker.
+    const resultCode =
+      outcome.status === 'REJECTED' && patched(patches.outcomeResultCode) ? outcome.resultCode : undefined;
+    journal.close(outcome.status, resultCode);
     await session.close(outcome.status);
     log.info('verification finished', { outcome: outcome.status, customerId: input.customerId });
     return outcome;
