@@ -5,10 +5,10 @@ import {
   SANDBOX_WONDER_APP_ID,
   sandboxWonderConfig,
   wonderConfigFromEnv,
-} from '../activities/wonder/config.js';
-import { ConfigError } from '../config/errors.js';
+} from '../../activities/wonder/config.js';
+import { ConfigError } from '../../config/errors.js';
 
-const keyFile = fileURLToPath(new URL('../sandbox/keys/wonder-merchant.private.pem', import.meta.url));
+const keyFile = fileURLToPath(new URL('../../sandbox/keys/wonder-merchant.private.pem', import.meta.url));
 const pem = readFileSync(keyFile, 'utf8');
 const base = { WONDER_BASE_URL: 'https://gateway-stg.wonder.today/', WONDER_APP_ID: 'app-1' };
 

@@ -15,15 +15,15 @@ import {
   signRequest,
   verifyContent,
   verifyRequest,
-} from '../activities/wonder/signing.js';
-import { createWonderClient } from '../activities/wonder/client.js';
-import { sandboxWonderConfig } from '../activities/wonder/config.js';
-import { wonderPaths } from '../activities/wonder/types.js';
-import { wonderAuthCodes } from '../sandbox/wonder/auth.js';
-import { wonderSimulator } from '../sandbox/wonder/plugin.js';
-import { WonderSimulator } from '../sandbox/wonder/simulator.js';
+} from '../../activities/wonder/signing.js';
+import { createWonderClient } from '../../activities/wonder/client.js';
+import { sandboxWonderConfig } from '../../activities/wonder/config.js';
+import { wonderPaths } from '../../activities/wonder/types.js';
+import { wonderAuthCodes } from '../../sandbox/wonder/auth.js';
+import { wonderSimulator } from '../../sandbox/wonder/plugin.js';
+import { WonderSimulator } from '../../sandbox/wonder/simulator.js';
 
-const keyPath = (name: string) => new URL(`../sandbox/keys/${name}`, import.meta.url);
+const keyPath = (name: string) => new URL(`../../sandbox/keys/${name}`, import.meta.url);
 const merchantPrivate = createPrivateKey(readFileSync(keyPath('wonder-merchant.private.pem'), 'utf8'));
 const merchantPublic = createPublicKey(readFileSync(keyPath('wonder-merchant.public.pem'), 'utf8'));
 // Any other RSA key stands in for a merchant who signs with the wrong one.

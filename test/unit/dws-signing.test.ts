@@ -11,10 +11,10 @@ import {
   signMessage,
   verifyContent,
   verifyMessage,
-} from '../activities/dws/signing.js';
-import { DwsClient } from '../activities/dws/client.js';
-import { dwsConfigFromEnv, sandboxDwsConfig, sandboxKeyPath } from '../activities/dws/config.js';
-import { ConfigError } from '../config/errors.js';
+} from '../../activities/dws/signing.js';
+import { DwsClient } from '../../activities/dws/client.js';
+import { dwsConfigFromEnv, sandboxDwsConfig, sandboxKeyPath } from '../../activities/dws/config.js';
+import { ConfigError } from '../../config/errors.js';
 
 const merchantPrivate = createPrivateKey(readFileSync(sandboxKeyPath('dws-merchant.private.pem'), 'utf8'));
 const merchantPublic = createPublicKey(readFileSync(sandboxKeyPath('dws-merchant.public.pem'), 'utf8'));

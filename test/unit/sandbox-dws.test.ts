@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import got from 'got';
-import { signMessage, verifyMessage } from '../activities/dws/signing.js';
-import { dwsPaths, type DwsApi } from '../activities/dws/types.js';
-import { FaultController } from '../sandbox/faults.js';
-import { buildSandboxApp, startSandbox, type SandboxApp, type SandboxOptions } from '../sandbox/server.js';
+import { signMessage, verifyMessage } from '../../activities/dws/signing.js';
+import { dwsPaths, type DwsApi } from '../../activities/dws/types.js';
+import { FaultController } from '../../sandbox/faults.js';
+import { buildSandboxApp, startSandbox, type SandboxApp, type SandboxOptions } from '../../sandbox/server.js';
 
 const key = (name: string): string =>
-  readFileSync(new URL(`../sandbox/keys/${name}`, import.meta.url), 'utf8');
+  readFileSync(new URL(`../../sandbox/keys/${name}`, import.meta.url), 'utf8');
 const merchantPrivateKey = key('dws-merchant.private.pem');
 const providerPublicKey = key('dws-provider.public.pem');
 const providerPrivateKey = key('dws-provider.private.pem');

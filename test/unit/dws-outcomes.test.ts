@@ -9,11 +9,11 @@ import {
   TIMES_EXCEED_LIMIT_RETRY_DELAY_MS,
   userVerdict,
   type DwsOutcome,
-} from '../activities/dws/outcomes.js';
-import { DwsClient } from '../activities/dws/client.js';
-import { sandboxDwsConfig, sandboxKeyPath } from '../activities/dws/config.js';
-import { signMessage } from '../activities/dws/signing.js';
-import type { ModifyCustomerResponse, Result } from '../activities/dws/types.js';
+} from '../../activities/dws/outcomes.js';
+import { DwsClient } from '../../activities/dws/client.js';
+import { sandboxDwsConfig, sandboxKeyPath } from '../../activities/dws/config.js';
+import { signMessage } from '../../activities/dws/signing.js';
+import type { ModifyCustomerResponse, Result } from '../../activities/dws/types.js';
 
 function answer(result: Result): DwsOutcome<ModifyCustomerResponse> {
   return dwsOutcome<ModifyCustomerResponse>('modifyCustomer', {
