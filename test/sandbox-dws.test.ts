@@ -31,6 +31,8 @@ interface CallTweaks {
   path?: string;
   clientId?: string;
   time?: number;
+  /** request-time exactly as sent, e.g. an ISO 8601 time */
+  timeHeader?: string;
   privateKey?: string;
   /** changes the body after it was signed */
   tamper?: (raw: string) => string;
@@ -54,7 +56,7 @@ type Signer = Pick<SandboxApp, 'clientId' | 'dws'>;
 function signedHeaders(s: Signer, path: string, raw: string, t: CallTweaks = {}): Record<string, string> {
   const method = t.method ?? 'POST';
   const clientId = t.clientId ?? s.clientId;
-  const time = String(t.time ?? s.dws.now());
+  const time = t.timeHeader ?? String(t.time ?? s.dws.now());
   const headers: Record<string, string> = {
     'content-type': 'application/json; charset=UTF-8',
     'client-id': clientId,
@@ -209,6 +211,31 @@ describe('DWS sandbox: envelope', function () {
       s.dws.requests.list().filter((e) => e.resultCode === 'INVALID_SIGNATURE').length,
       cases.length,
     );
+  });
+
+  it('accepts a request-time in ISO 8601, as the Python and PHP SDKs send it, signed as sent', async function () {
+    const s = await sandbox();
+    const iso = (offsetMinutes: number, colon: boolean): string => {
+      const local = new Date(s.dws.now() + offsetMinutes * 60_000).toISOString().slice(0, 19);
+      const sign = offsetMinutes < 0 ? '-' : '+';
+      const hh = String(Math.floor(Math.abs(offsetMinutes) / 60)).padStart(2, '0');
+      const mm = String(Math.abs(offsetMinutes) % 60).padStart(2, '0');
+      return `${local}${sign}${hh}${colon ? ':' : ''}${mm}`;
+    };
+    const body = () => ({ requestId: id(), customer: { customerId: SMS_CUSTOMER } });
+    for (const timeHeader of [
+      new Date(s.dws.now()).toISOString(),
+      iso(8 * 60, true), // Python: 2019-05-28T12:12:12+08:00
+      iso(8 * 60, false), // PHP DATE_ISO8601: 2019-05-28T12:12:12+0800
+      iso(-5 * 60 - 30, true),
+    ]) {
+      assertResult(await call(s, 'modifyCustomer', body(), { timeHeader }), 'S', 'SUCCESS');
+    }
+    // Still bound by the skew, read in the zone given: the sandbox clock's wall time labelled UTC+8 is 8 hours off.
+    const wallTimeAsUtc8 = `${new Date(s.dws.now()).toISOString().slice(0, 19)}+08:00`;
+    for (const timeHeader of [wallTimeAsUtc8, '2019-05-28 12:12:12', 'yesterday']) {
+      assertResult(await call(s, 'modifyCustomer', body(), { timeHeader }), 'F', 'INVALID_SIGNATURE');
+    }
   });
 
   it('answers METHOD_NOT_SUPPORTED, INVALID_API and INVALID_CLIENT in that order of precedence', async function () {
