@@ -1,9 +1,10 @@
 /**
- * Settings for the DWS client, read once at start-up. Keys come from configuration (PEM text or a PEM
- * file), never from workflow input. Errors name the variable and never echo its value.
+ * Settings for the DWS client, read once at start-up. Keys come from configuration (PEM or bare base64,
+ * inline or in a file), never from workflow input. Errors name the variable and never echo its value.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseRsaPrivateKey, parseRsaPublicKey } from '../shared/keys.js';
 import { defaultProviderTimeouts, type ProviderTimeouts } from '../shared/provider-http.js';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 
@@ -111,30 +112,16 @@ function readPem(env: Env, name: string): string {
   }
 }
 
-function privateKeyFrom(pem: string, source: string): KeyObject {
-  let key: KeyObject;
-  try {
-    key = createPrivateKey(pem);
-  } catch {
-    throw new DwsConfigError(`${source} does not hold a PEM private key.`);
-  }
-  if (key.asymmetricKeyType !== 'rsa') throw new DwsConfigError(`${source} is not an RSA key.`);
-  return key;
+function privateKeyFrom(text: string, source: string): KeyObject {
+  const parsed = parseRsaPrivateKey(text);
+  if ('problem' in parsed) throw new DwsConfigError(`${source} ${parsed.problem}.`);
+  return parsed.key;
 }
 
-function publicKeyFrom(pem: string, source: string): KeyObject {
-  // createPublicKey would quietly accept a private key too; a private key here means a mix-up of files.
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
-    throw new DwsConfigError(`${source} holds a private key; it must be DWS's public key.`);
-  }
-  let key: KeyObject;
-  try {
-    key = createPublicKey(pem);
-  } catch {
-    throw new DwsConfigError(`${source} does not hold a PEM public key.`);
-  }
-  if (key.asymmetricKeyType !== 'rsa') throw new DwsConfigError(`${source} is not an RSA key.`);
-  return key;
+function publicKeyFrom(text: string, source: string): KeyObject {
+  const parsed = parseRsaPublicKey(text, 'DWS');
+  if ('problem' in parsed) throw new DwsConfigError(`${source} ${parsed.problem}.`);
+  return parsed.key;
 }
 
 function keyVersionFrom(env: Env): number {

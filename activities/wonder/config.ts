@@ -3,8 +3,9 @@
  * file or a variable), never from workflow input; errors name the variable and never print key material.
  */
 import { readFileSync } from 'node:fs';
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { parseRsaPrivateKey } from '../shared/keys.js';
 import { defaultProviderTimeouts, type ProviderTimeouts } from '../shared/provider-http.js';
 
 export type WonderTimeouts = ProviderTimeouts;
@@ -41,15 +42,10 @@ function parseBaseUrl(value: string, variable: string): string {
   return url.toString().replace(/\/+$/, '');
 }
 
-function parsePrivateKey(pem: string, source: string): KeyObject {
-  try {
-    const key = createPrivateKey(pem);
-    if (key.asymmetricKeyType !== 'rsa') throw new Error('not RSA');
-    return key;
-  } catch {
-    // The parser's own message can quote the input; say only where it came from.
-    throw new WonderConfigError(`${source} does not hold a PEM RSA private key`);
-  }
+function parsePrivateKey(text: string, source: string): KeyObject {
+  const parsed = parseRsaPrivateKey(text);
+  if ('problem' in parsed) throw new WonderConfigError(`${source} ${parsed.problem}`);
+  return parsed.key;
 }
 
 function readPrivateKey(env: Env): KeyObject {
