@@ -2,7 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { VerificationInput } from '../workflows/types.js';
 import { InvalidVerificationInputError } from './errors.js';
-import { verificationInputSchema } from './input-schema.js';
+import { verificationInputSchema } from '../workflows/wire-schemas.js';
 
 const ajv = new Ajv({ allErrors: false, strict: true });
 addFormats.default(ajv);

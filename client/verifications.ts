@@ -12,18 +12,20 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { verificationWorkflowId, defaultTaskQueue } from '../workflows/ids.js';
+import { defaultTaskQueue, paymentMethodWorkflowId, verificationWorkflowId } from '../workflows/ids.js';
 import {
   cancelSignal,
   requestResendUpdate,
-  resendOtpSignal,
   stateQuery,
   submitOtpSignal,
   verifyOtpUpdate,
 } from '../workflows/messages.js';
 import { verificationStepKey } from '../workflows/search-attributes.js';
+import type { changeWonderPaymentMethod } from '../workflows/payment-method.js';
 import type {
   OtpVerdict,
+  PaymentMethodChangeInput,
+  PaymentMethodChangeOutcome,
   ResendAnswer,
   VerificationInput,
   VerificationOutcome,
@@ -132,11 +134,6 @@ export class VerificationClient {
     return this.whileRunning(customerId, (handle) => handle.executeUpdate(requestResendUpdate));
   }
 
-  /** Fire-and-forget resend, for callers that poll state instead. */
-  async requestResend(customerId: string): Promise<void> {
-    await this.whileRunning(customerId, (handle) => handle.signal(resendOtpSignal));
-  }
-
   async cancel(customerId: string, reason?: string): Promise<void> {
     await this.whileRunning(customerId, (handle) => handle.signal(cancelSignal, reason ? { reason } : {}));
   }
@@ -150,6 +147,44 @@ export class VerificationClient {
 
   async result(customerId: string): Promise<VerificationOutcome> {
     return this.mapErrors(customerId, (handle) => handle.result());
+  }
+
+  /**
+   * Starts the change of a Wonder customer's default payment method or token (one at a time per Wonder
+   * customer). With `confirmWith`, the wallet user confirms through the DWS challenge first: send the
+   * code with `paymentMethodChange(uuid).executeUpdate(verifyOtpUpdate, ...)`, the same messages as a
+   * contact change.
+   */
+  async startPaymentMethodChange(input: PaymentMethodChangeInput): Promise<StartedVerification> {
+    const workflowId = paymentMethodWorkflowId(input.wonderCustomerUuid);
+    try {
+      const handle = await this.client.workflow.start('changeWonderPaymentMethod', {
+        args: [input],
+        taskQueue: this.taskQueue,
+        workflowId,
+        workflowIdConflictPolicy: 'FAIL',
+        staticSummary: `Default payment method change for Wonder customer ${input.wonderCustomerUuid}`,
+      });
+      return { verificationId: workflowId, runId: handle.firstExecutionRunId ?? '', attached: false };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError)
+        throw new VerificationAlreadyRunningError(workflowId);
+      throw err;
+    }
+  }
+
+  paymentMethodChange(wonderCustomerUuid: string): WorkflowHandle<typeof changeWonderPaymentMethod> {
+    return this.client.workflow.getHandle(paymentMethodWorkflowId(wonderCustomerUuid));
+  }
+
+  async paymentMethodChangeResult(wonderCustomerUuid: string): Promise<PaymentMethodChangeOutcome> {
+    try {
+      return await this.paymentMethodChange(wonderCustomerUuid).result();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError)
+        throw new VerificationNotFoundError(paymentMethodWorkflowId(wonderCustomerUuid));
+      throw err;
+    }
   }
 
   private handle(customerId: string): VerificationHandle {

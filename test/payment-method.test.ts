@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { VerificationAlreadyRunningError } from '../client/errors.js';
+import { VerificationClient } from '../client/verifications.js';
 import { paymentMethodWorkflowId } from '../workflows/ids.js';
 import { stateQuery, submitOtpSignal } from '../workflows/messages.js';
 import { changeWonderPaymentMethod } from '../workflows/payment-method.js';
@@ -34,15 +36,20 @@ describe('changing a Wonder default payment method', function () {
     });
   });
 
-  it('waits for the wallet user to confirm by SMS code when asked, then clears the method', async function () {
+  it('waits for the wallet user to confirm by SMS code when asked, then clears the method (client library)', async function () {
     await withVerificationWorker(stack.env, stack.sandbox, async ({ control, taskQueue }) => {
       const walletUser = await control.addCustomer();
       const before = stack.sandbox.wonder.ledger(cardCustomer).length;
-      const handle = await start(taskQueue, {
+      const verifications = new VerificationClient(stack.env.client, taskQueue);
+      const input: PaymentMethodChangeInput = {
         wonderCustomerUuid: cardCustomer,
         update: { default_payment_method: null },
         confirmWith: { customerId: walletUser.customerId },
-      });
+      };
+      const started = await verifications.startPaymentMethodChange(input);
+      assert.equal(started.verificationId, paymentMethodWorkflowId(cardCustomer));
+      await assert.rejects(verifications.startPaymentMethodChange(input), VerificationAlreadyRunningError);
+      const handle = verifications.paymentMethodChange(cardCustomer);
       await waitForStep(handle, 'AWAITING_INPUT');
       assert.equal(
         stack.sandbox.wonder.ledger(cardCustomer).length,
@@ -50,7 +57,7 @@ describe('changing a Wonder default payment method', function () {
         'nothing changes before the code',
       );
       await handle.signal(submitOtpSignal, { code: await control.latestOtp(walletUser.customerId) });
-      const outcome = await handle.result();
+      const outcome = await verifications.paymentMethodChangeResult(cardCustomer);
       assert.equal(outcome.status, 'UPDATED');
       assert.deepEqual(outcome.status === 'UPDATED' && outcome.cleared, ['default_payment_method']);
       assert.equal(stack.sandbox.wonder.customer(cardCustomer)?.default_payment_method, undefined);

@@ -1,24 +1,30 @@
 /**
- * One user challenge, from sending the code to the verdict: trigger → wait for the code (signal or
- * update), bounded by the code's validity → verify; resends honour the cooldown and the cap; a cancel
- * ends the wait. Shared by every workflow that needs the user to prove possession.
+ * The user proving possession: trigger → wait for the code (signal or update), bounded by the code's
+ * validity → verify; resends honour the cooldown and the cap; a cancel ends the wait. The workflows set
+ * the message handlers themselves (so a reader sees them); the logic they call lives here, shared by
+ * every workflow that needs the user to prove possession.
  */
-import { allHandlersFinished, condition, setHandler, uuid4 } from '@temporalio/workflow';
+import { allHandlersFinished, condition, uuid4 } from '@temporalio/workflow';
 import type { VerifyOutput } from '../activities/dws/activities.js';
-import type { ActionForm, ChallengeData } from '../activities/dws/types.js';
+import type {
+  ActionForm,
+  BusinessSceneCode,
+  ChallengeData,
+  ChallengeType,
+  Env,
+} from '../activities/dws/types.js';
 import { ChallengeInbox } from './challenge-inbox.js';
 import type { FlowJournal } from './flow-journal.js';
-import {
-  cancelSignal,
-  requestResendUpdate,
-  resendOtpSignal,
-  stateQuery,
-  submitOtpSignal,
-  verifyOtpUpdate,
-} from './messages.js';
 import { dws } from './provider-activities.js';
-import type { OtpVerdict, OutcomeStatus, ResendAnswer, VerificationPolicy } from './types.js';
-import { codeFormatProblem } from './validation.js';
+import type {
+  CancelRequest,
+  OtpSubmission,
+  OtpVerdict,
+  OutcomeStatus,
+  ResendAnswer,
+  VerificationPolicy,
+} from './types.js';
+import { smsCodeSchema } from './wire-schemas.js';
 
 export interface Challenge {
   authenticationId: string;
@@ -29,6 +35,19 @@ export type ChallengeResult =
   | { passed: true; furtherChallenge?: Challenge }
   | { passed: false; status: 'CANCELLED' | 'EXPIRED' | 'ATTEMPTS_EXCEEDED' };
 
+/** Who must prove possession, as the DWS consult takes it. */
+export interface PossessionRequest {
+  customerId: string;
+  businessSceneCode?: BusinessSceneCode;
+  env?: Env;
+}
+
+/** The last challenge the user passed (its authenticationId authorises the modify) and its round. */
+export type Possession =
+  | { proven: true; challenge: Challenge; round: number }
+  | { proven: false; status: 'CANCELLED' | 'EXPIRED' | 'ATTEMPTS_EXCEEDED' }
+  | { proven: false; status: 'REJECTED'; resultCode: 'TOO_MANY_CHALLENGES'; resultMessage: string };
+
 export class ChallengeSession {
   private readonly inbox = new ChallengeInbox();
   private cancelRequest: { reason?: string } | undefined;
@@ -38,40 +57,40 @@ export class ChallengeSession {
   constructor(
     private readonly journal: FlowJournal,
     private readonly policy: VerificationPolicy,
-  ) {
-    const state = journal.state;
-    setHandler(stateQuery, () => state);
-    setHandler(submitOtpSignal, ({ code }) => {
-      // A signal cannot be refused; a malformed one is noted and costs no attempt.
-      if (codeFormatProblem(code, state.challengeType))
-        return journal.record('AWAITING_INPUT', 'malformed code ignored');
-      this.inbox.push({ kind: 'otp', code }, false);
-    });
-    setHandler(resendOtpSignal, () => void this.inbox.push({ kind: 'resend' }, false));
-    setHandler(cancelSignal, (request) => {
-      this.cancelRequest = request ?? {};
-    });
-    setHandler(
-      verifyOtpUpdate,
-      ({ code }) => this.inbox.replyTo<OtpVerdict>(this.inbox.push({ kind: 'otp', code }, true)),
-      {
-        validator: ({ code }) => {
-          if (state.step === 'DONE') throw new Error('the verification has already finished');
-          const problem = codeFormatProblem(code, state.challengeType);
-          if (problem) throw new Error(problem);
-        },
-      },
-    );
-    setHandler(
-      requestResendUpdate,
-      () => this.inbox.replyTo<ResendAnswer>(this.inbox.push({ kind: 'resend' }, true)),
-      {
-        validator: () => {
-          if (state.step === 'DONE') throw new Error('the verification has already finished');
-        },
-      },
-    );
-  }
+  ) {}
+
+  /** submitOtp: a signal cannot be refused; a malformed code is noted and costs no attempt. */
+  readonly submitCode = ({ code }: OtpSubmission): void => {
+    if (codeFormatProblem(code, this.journal.state.challengeType)) {
+      this.journal.record('AWAITING_INPUT', 'malformed code ignored');
+      return;
+    }
+    this.inbox.push({ kind: 'otp', code }, false);
+  };
+
+  /** verifyOtp: the caller waits for the verdict of exactly its own code. */
+  readonly verifyCode = ({ code }: OtpSubmission): Promise<OtpVerdict> =>
+    this.inbox.replyTo<OtpVerdict>(this.inbox.push({ kind: 'otp', code }, true));
+
+  /** verifyOtp's validator: a refused update never reaches history. Synchronous, as the SDK requires. */
+  readonly checkCode = ({ code }: OtpSubmission): void => {
+    this.checkOpen();
+    const problem = codeFormatProblem(code, this.journal.state.challengeType);
+    if (problem) throw new Error(problem);
+  };
+
+  readonly queueResend = (): void => void this.inbox.push({ kind: 'resend' }, false);
+
+  readonly requestResend = (): Promise<ResendAnswer> =>
+    this.inbox.replyTo<ResendAnswer>(this.inbox.push({ kind: 'resend' }, true));
+
+  readonly checkOpen = (): void => {
+    if (this.journal.state.step === 'DONE') throw new Error('the verification has already finished');
+  };
+
+  readonly cancel = (request?: CancelRequest): void => {
+    this.cancelRequest = request ?? {};
+  };
 
   get cancelled(): boolean {
     return !!this.cancelRequest;
@@ -86,8 +105,40 @@ export class ChallengeSession {
     this.cancelRequest ??= { reason };
   }
 
+  /** consult → challenge rounds, until the user has passed every challenge the provider set */
+  async confirmPossession(request: PossessionRequest): Promise<Possession> {
+    this.journal.enter('CONSULTING');
+    const consult = await dws.consultModification({
+      requestId: uuid4(),
+      customerId: request.customerId,
+      businessSceneCode: request.businessSceneCode ?? 'MOBILE_AVAILABLE',
+      env: request.env,
+    });
+    this.journal.note('consulted', consult.resultCode);
+    return this.passRounds({ authenticationId: consult.authenticationId, actionForm: consult.actionForm }, 1);
+  }
+
+  /** A challenge and the further ones its verification asks for, bounded by maxChallengeRounds. */
+  async passRounds(first: Challenge, firstRound: number): Promise<Possession> {
+    let challenge = first;
+    for (let round = firstRound; ; round++) {
+      if (round > this.policy.maxChallengeRounds) {
+        return {
+          proven: false,
+          status: 'REJECTED',
+          resultCode: 'TOO_MANY_CHALLENGES',
+          resultMessage: `the provider asked for more than ${this.policy.maxChallengeRounds} challenges`,
+        };
+      }
+      const result = await this.pass(challenge, round);
+      if (!result.passed) return { proven: false, status: result.status };
+      if (!result.furtherChallenge) return { proven: true, challenge, round };
+      challenge = result.furtherChallenge;
+    }
+  }
+
   /** trigger → wait → verify, until the code is accepted or the challenge ends the flow */
-  async pass(challenge: Challenge, round: number): Promise<ChallengeResult> {
+  private async pass(challenge: Challenge, round: number): Promise<ChallengeResult> {
     const { state } = this.journal;
     state.round = round;
     state.challengeType = challenge.actionForm.challengeType;
@@ -207,4 +258,19 @@ function challengeData(challengeType: string | undefined, code: string): Challen
   return challengeType === 'PAYMENT_PASSWORD'
     ? { challengeType: 'PAYMENT_PASSWORD', passwordValue: code }
     : { challengeType: 'SMS_OTP', otpValue: code };
+}
+
+const smsCode = new RegExp(smsCodeSchema.pattern);
+const paymentPin = /^\d{6}$/;
+
+/** Why a typed code cannot be right, or undefined; the SMS rule is the wire contract's. */
+export function codeFormatProblem(
+  code: unknown,
+  challengeType: ChallengeType | undefined,
+): string | undefined {
+  if (typeof code !== 'string') return 'code must be a string of digits';
+  if (challengeType === 'PAYMENT_PASSWORD') {
+    return paymentPin.test(code) ? undefined : 'code must be the 6-digit payment PIN';
+  }
+  return smsCode.test(code) ? undefined : 'code must be 4 to 8 digits';
 }

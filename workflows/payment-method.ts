@@ -4,10 +4,18 @@
  * The confirmation reuses the contact change's challenge session, signals and update included; no DWS
  * modify is sent, so nothing changes at DWS.
  */
-import { isCancellation, log, uuid4 } from '@temporalio/workflow';
-import { ChallengeSession, type Challenge } from './challenge-session.js';
+import { isCancellation, log, setHandler, uuid4 } from '@temporalio/workflow';
+import { ChallengeSession } from './challenge-session.js';
 import { FlowJournal } from './flow-journal.js';
-import { dws, wonder } from './provider-activities.js';
+import {
+  cancelSignal,
+  requestResendUpdate,
+  resendOtpSignal,
+  stateQuery,
+  submitOtpSignal,
+  verifyOtpUpdate,
+} from './messages.js';
+import { wonder } from './provider-activities.js';
 import { providerFailure } from './provider-failure.js';
 import {
   defaultPolicy,
@@ -31,30 +39,23 @@ export async function changeWonderPaymentMethod(
   };
   const journal = new FlowJournal(state);
   const session = new ChallengeSession(journal, policy);
+  setHandler(stateQuery, () => state);
+  setHandler(submitOtpSignal, session.submitCode);
+  setHandler(verifyOtpUpdate, session.verifyCode, { validator: session.checkCode });
+  setHandler(resendOtpSignal, session.queueResend);
+  setHandler(requestResendUpdate, session.requestResend, { validator: session.checkOpen });
+  setHandler(cancelSignal, session.cancel);
   const base = () => ({ wonderCustomerUuid: input.wonderCustomerUuid, timeline: state.timeline });
 
   try {
     if (input.confirmWith) {
-      journal.enter('CONSULTING');
-      const consult = await dws.consultModification({
-        requestId: uuid4(),
-        customerId: input.confirmWith.customerId,
-        businessSceneCode: input.confirmWith.businessSceneCode ?? 'MOBILE_AVAILABLE',
-        env: input.confirmWith.env,
-      });
-      journal.note('consulted for confirmation', consult.resultCode);
-      let challenge: Challenge = {
-        authenticationId: consult.authenticationId,
-        actionForm: consult.actionForm,
-      };
-      for (let round = 1; ; round++) {
-        if (round > policy.maxChallengeRounds) {
-          return finish(rejected('TOO_MANY_CHALLENGES', `more than ${policy.maxChallengeRounds} challenges`));
-        }
-        const result = await session.pass(challenge, round);
-        if (!result.passed) return finish({ status: result.status, ...base() });
-        if (!result.furtherChallenge) break;
-        challenge = result.furtherChallenge;
+      const possession = await session.confirmPossession(input.confirmWith);
+      if (!possession.proven) {
+        return finish(
+          possession.status === 'REJECTED'
+            ? rejected(possession.resultCode, possession.resultMessage)
+            : { status: possession.status, ...base() },
+        );
       }
       if (session.cancelled) return finish({ status: 'CANCELLED', ...base() });
     }

@@ -4,11 +4,19 @@
  * → optionally carry the change to the Wonder customer record.
  * Every provider call is an activity; every requestId is made here once, so retries reuse it.
  */
-import { CancellationScope, isCancellation, log, patched, uuid4 } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, log, patched, setHandler, uuid4 } from '@temporalio/workflow';
 import type { CustomerUser } from '../activities/dws/types.js';
 import type { WonderCustomerUpdate } from '../activities/wonder/types.js';
-import { ChallengeSession, type Challenge } from './challenge-session.js';
+import { ChallengeSession, type Possession } from './challenge-session.js';
 import { FlowJournal } from './flow-journal.js';
+import {
+  cancelSignal,
+  requestResendUpdate,
+  resendOtpSignal,
+  stateQuery,
+  submitOtpSignal,
+  verifyOtpUpdate,
+} from './messages.js';
 import { dws, wonder } from './provider-activities.js';
 import { providerFailure } from './provider-failure.js';
 import {
@@ -35,60 +43,43 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
   };
   const journal = new FlowJournal(state);
   const session = new ChallengeSession(journal, policy);
+  setHandler(stateQuery, () => state);
+  setHandler(submitOtpSignal, session.submitCode);
+  setHandler(verifyOtpUpdate, session.verifyCode, { validator: session.checkCode });
+  setHandler(resendOtpSignal, session.queueResend);
+  setHandler(requestResendUpdate, session.requestResend, { validator: session.checkOpen });
+  setHandler(cancelSignal, session.cancel);
   const base = () => ({ customerId: input.customerId, timeline: state.timeline });
 
   try {
-    journal.enter('CONSULTING');
-    const consult = await dws.consultModification({
+    const possession = await session.confirmPossession(input);
+    if (!possession.proven) return finish(notProven(possession));
+    if (session.cancelled) {
+      journal.note('cancelled');
+      return finish(ended('CANCELLED'));
+    }
+
+    journal.enter('MODIFYING');
+    const modifyRequest = {
       requestId: uuid4(),
+      authenticationId: possession.challenge.authenticationId,
       customerId: input.customerId,
-      businessSceneCode: input.businessSceneCode ?? 'MOBILE_AVAILABLE',
+      user: input.change,
       env: input.env,
-    });
-    journal.note('consulted', consult.resultCode);
-
-    let challenge: Challenge = { authenticationId: consult.authenticationId, actionForm: consult.actionForm };
-    let modifySent = false;
-    for (let round = 1; ; round++) {
-      if (round > policy.maxChallengeRounds) {
-        return finish(
-          rejected(
-            'TOO_MANY_CHALLENGES',
-            `the provider asked for more than ${policy.maxChallengeRounds} challenges`,
-          ),
-        );
-      }
-      const result = await session.pass(challenge, round);
-      if (!result.passed) return finish(ended(result.status));
-      if (result.furtherChallenge) {
-        challenge = result.furtherChallenge;
-        continue;
-      }
+    };
+    // Once sent, the modify runs to its answer even if the workflow is cancelled: the outcome must say
+    // what the provider did, not what we hoped.
+    const modified = await CancellationScope.nonCancellable(() => dws.modifyCustomer(modifyRequest));
+    if (modified.applied) {
+      journal.note('modified', modified.resultCode);
+    } else {
       // A challenge the modify call added is resumed by verifyAndResume, which applies the change itself.
-      if (modifySent) break;
-      if (session.cancelled) {
-        journal.note('cancelled');
-        return finish(ended('CANCELLED'));
-      }
-
-      journal.enter('MODIFYING');
-      modifySent = true;
-      const modifyRequest = {
-        requestId: uuid4(),
-        authenticationId: challenge.authenticationId,
-        customerId: input.customerId,
-        user: input.change,
-        env: input.env,
-      };
-      // Once sent, the modify runs to its answer even if the workflow is cancelled: the outcome must say
-      // what the provider did, not what we hoped.
-      const modified = await CancellationScope.nonCancellable(() => dws.modifyCustomer(modifyRequest));
-      if (modified.applied) {
-        journal.note('modified', modified.resultCode);
-        break;
-      }
       journal.note('modification needs another challenge', modified.resultCode);
-      challenge = { authenticationId: modified.authenticationId, actionForm: modified.actionForm };
+      const resumed = await session.passRounds(
+        { authenticationId: modified.authenticationId, actionForm: modified.actionForm },
+        possession.round + 1,
+      );
+      if (!resumed.proven) return finish(notProven(resumed));
     }
 
     const wonderFailure = await carryToWonder();
@@ -140,6 +131,12 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
     return status === 'CANCELLED'
       ? { status, ...base(), ...(reason ? { reason } : {}) }
       : { status, ...base() };
+  }
+
+  function notProven(possession: Possession & { proven: false }): VerificationOutcome {
+    return possession.status === 'REJECTED'
+      ? rejected(possession.resultCode, possession.resultMessage)
+      : ended(possession.status);
   }
 
   function rejected(resultCode: string, resultMessage: string): VerificationOutcome {

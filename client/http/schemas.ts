@@ -1,10 +1,22 @@
 /**
- * The request and response schemas of the HTTP routes. Request bodies are built from the same
- * definitions the client library validates with (../input-schema.ts), so a field is named and checked
- * the same way on both paths; responses list every field so nothing is dropped when serialising.
+ * The HTTP routes' request and response schemas. Bodies and answers are the wire contract of
+ * workflows/wire-schemas.ts (the client library validates with the same definitions, and the workflow's
+ * types derive from them), extended only by what exists on HTTP alone: the path id, the customer named
+ * in each body, headers, errors.
  */
 import { verificationWorkflowPrefix } from '../../workflows/ids.js';
-import { customerIdSchema, otpSubmissionSchema, verificationInputSchema } from '../input-schema.js';
+import {
+  cancelRequestSchema,
+  customerIdSchema,
+  otpSubmissionSchema,
+  requestKeySchema,
+  resendAnswerSchema,
+  stateSchema,
+  verdictSchema,
+  verificationInputSchema,
+} from '../../workflows/wire-schemas.js';
+
+export { resendAnswerSchema, stateSchema, verdictSchema };
 
 // '-' needs no escape outside a class, and escaping it is an error under Ajv's unicode regexps.
 const escapedPrefix = verificationWorkflowPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -39,13 +51,17 @@ export const startHeadersSchema = {
   type: 'object',
   properties: {
     'idempotency-key': {
-      ...verificationInputSchema.properties.requestKey,
+      ...requestKeySchema,
       description: 'used as requestKey when the body has none: a retried start returns the run it started',
     },
   },
 } as const;
 
-export const otpBodySchema = otpSubmissionSchema;
+export const otpBodySchema = {
+  ...otpSubmissionSchema,
+  required: ['customerId', ...otpSubmissionSchema.required],
+  properties: { customerId: customerIdSchema, ...otpSubmissionSchema.properties },
+} as const;
 
 export const resendBodySchema = {
   type: 'object',
@@ -55,28 +71,9 @@ export const resendBodySchema = {
 } as const;
 
 export const cancelBodySchema = {
-  type: 'object',
-  additionalProperties: false,
+  ...cancelRequestSchema,
   required: ['customerId'],
-  properties: {
-    customerId: customerIdSchema,
-    reason: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 200,
-      description: 'kept in the outcome for operators',
-    },
-  },
-} as const;
-
-const isoTime = { type: 'string', format: 'date-time' } as const;
-const stepSchema = {
-  type: 'string',
-  enum: ['CONSULTING', 'CHALLENGING', 'AWAITING_INPUT', 'VERIFYING', 'MODIFYING', 'SYNCING_WONDER', 'DONE'],
-} as const;
-const outcomeSchema = {
-  type: 'string',
-  enum: ['MODIFIED', 'CANCELLED', 'EXPIRED', 'ATTEMPTS_EXCEEDED', 'REJECTED'],
+  properties: { customerId: customerIdSchema, ...cancelRequestSchema.properties },
 } as const;
 
 export const startedSchema = {
@@ -86,60 +83,6 @@ export const startedSchema = {
     verificationId: { type: 'string' },
     runId: { type: 'string' },
     attached: { type: 'boolean', description: 'true when an existing run was returned instead of a new one' },
-  },
-} as const;
-
-export const stateSchema = {
-  type: 'object',
-  required: ['customerId', 'step', 'round', 'attemptsLeft', 'resendsLeft', 'wonderSync', 'timeline'],
-  properties: {
-    customerId: { type: 'string' },
-    step: stepSchema,
-    round: { type: 'integer' },
-    challengeType: { type: 'string', enum: ['sms', 'PAYMENT_PASSWORD'] },
-    maskedDestination: { type: 'string', description: 'as the provider renders it, already masked' },
-    attemptsLeft: { type: 'integer' },
-    resendsLeft: { type: 'integer' },
-    expiresAt: isoTime,
-    resendAvailableAt: isoTime,
-    lastResultCode: { type: 'string' },
-    outcome: outcomeSchema,
-    wonderSync: { type: 'string', enum: ['NOT_REQUESTED', 'PENDING', 'SYNCED', 'FAILED'] },
-    timeline: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['at', 'step', 'event'],
-        properties: {
-          at: isoTime,
-          step: stepSchema,
-          event: { type: 'string' },
-          resultCode: { type: 'string' },
-        },
-      },
-    },
-  },
-} as const;
-
-export const verdictSchema = {
-  type: 'object',
-  required: ['verdict'],
-  properties: {
-    verdict: { type: 'string', enum: ['ACCEPTED', 'INCORRECT', 'EXPIRED', 'ATTEMPTS_EXCEEDED', 'CLOSED'] },
-    attemptsLeft: { type: 'integer', description: 'with INCORRECT' },
-    outcome: { ...outcomeSchema, description: 'with CLOSED, when the flow ended while the code was queued' },
-  },
-} as const;
-
-export const resendAnswerSchema = {
-  type: 'object',
-  required: ['honoured'],
-  properties: {
-    honoured: { type: 'boolean', description: 'whether a new code was sent' },
-    resendsLeft: { type: 'integer' },
-    expiresAt: isoTime,
-    reason: { type: 'string', enum: ['COOLDOWN', 'NO_RESENDS_LEFT', 'NOT_SMS', 'NOT_AWAITING_INPUT'] },
-    retryAfterSeconds: { type: 'integer', description: 'with COOLDOWN; also sent as Retry-After' },
   },
 } as const;
 

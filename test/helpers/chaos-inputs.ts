@@ -3,7 +3,7 @@
  * injection payloads), values of the wrong JSON type, and the routes with a valid body and the fields
  * each one takes. The sweep crosses them; nothing here knows what the service answers.
  */
-import { riskEnvFields } from '../../client/input-schema.js';
+import { riskEnvFields } from '../../workflows/wire-schemas.js';
 
 /** [label, value]: the label names the case in a failure report without printing the value. */
 export const hostileStrings: ReadonlyArray<readonly [string, string]> = [

@@ -1,0 +1,328 @@
+/**
+ * The wire contract, written once: the JSON Schemas of what a verification takes, shows and returns.
+ * `types.ts` derives the TypeScript types from these (json-schema-to-ts), the HTTP service validates
+ * and publishes them, and the client library compiles the input schema with Ajv, so a new field or
+ * outcome cannot be added in one place only. Plain data: the workflow bundle may import it.
+ */
+
+export const customerIdSchema = {
+  type: 'string',
+  pattern: '^[0-9A-Za-z_-]{1,64}$',
+  description: 'DWS customer id',
+} as const;
+
+export const mobileNoInfoSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['countryCode', 'phoneNo'],
+  properties: {
+    countryCode: { type: 'string', pattern: '^[0-9]{1,4}$', description: 'without "+", e.g. "65"' },
+    phoneNo: { type: 'string', pattern: '^[0-9]{4,16}$' },
+  },
+} as const;
+
+export const changeSchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    email: { type: 'string', format: 'email', maxLength: 254 },
+    mobileNoInfo: mobileNoInfoSchema,
+  },
+  description: 'the new contact data: email, phone, or both',
+} as const;
+
+/** seed: Env, the risk data DWS collects; every field a string. */
+export const riskEnvFields = [
+  'appVersion',
+  'clientIp',
+  'deviceModel',
+  'deviceTokenId',
+  'language',
+  'operateEntrance',
+  'osType',
+  'osVersion',
+  'sessionId',
+  'terminalType',
+  'umidTokenId',
+] as const;
+
+const envString = { type: 'string', maxLength: 256 } as const;
+
+export const riskEnvSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: Object.fromEntries(riskEnvFields.map((name) => [name, envString])) as {
+    readonly [Field in (typeof riskEnvFields)[number]]: typeof envString;
+  },
+} as const;
+
+export const policySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    otpValiditySeconds: {
+      type: 'integer',
+      minimum: 30,
+      maximum: 3600,
+      description: "how long one issued code may be answered; the workflow's timer, not the provider's",
+    },
+    maxVerifyAttempts: { type: 'integer', minimum: 1, maximum: 10 },
+    maxResends: { type: 'integer', minimum: 0, maximum: 10 },
+    resendCooldownSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
+    maxChallengeRounds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 5,
+      description: 'the consult challenge plus "with risk" challenges; bounds a provider that keeps asking',
+    },
+  },
+} as const;
+
+export const wonderLangSchema = { type: 'string', enum: ['zh-HK', 'zh-CN', 'en'] } as const;
+
+export const wonderSyncTargetSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['customerUuid'],
+  properties: {
+    customerUuid: {
+      type: 'string',
+      pattern: '^[0-9A-Za-z-]{1,64}$',
+      description: "the customer's uuid at the Wonder gateway",
+    },
+    lang: wonderLangSchema,
+  },
+  description: 'carry the verified change to this Wonder customer record afterwards',
+} as const;
+
+export const requestKeySchema = {
+  type: 'string',
+  pattern: '^[\\x21-\\x7e]{1,64}$',
+  description: "the caller's idempotency key: a retried start with the same key returns the same run",
+} as const;
+
+export const verificationInputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['customerId', 'change'],
+  properties: {
+    customerId: customerIdSchema,
+    change: changeSchema,
+    businessSceneCode: { type: 'string', enum: ['MOBILE_AVAILABLE', 'MOBILE_UNAVAILABLE'] },
+    env: riskEnvSchema,
+    language: {
+      type: 'string',
+      pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$',
+      description: "the user's language, passed to providers that localise (Wonder's x-i18n-lang)",
+    },
+    policy: policySchema,
+    wonder: wonderSyncTargetSchema,
+    requestKey: requestKeySchema,
+  },
+} as const;
+
+/** The typed SMS code: checked by the HTTP schema, the client library and the workflow's validator. */
+export const smsCodeSchema = {
+  type: 'string',
+  pattern: '^[0-9]{4,8}$',
+  description: 'the SMS code or payment PIN',
+} as const;
+
+export const otpSubmissionSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['code'],
+  properties: { code: smsCodeSchema },
+} as const;
+
+export const cancelRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    reason: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 200,
+      description: 'kept in the outcome for operators',
+    },
+  },
+} as const;
+
+const isoTime = { type: 'string', format: 'date-time' } as const;
+
+export const stepSchema = {
+  type: 'string',
+  enum: ['CONSULTING', 'CHALLENGING', 'AWAITING_INPUT', 'VERIFYING', 'MODIFYING', 'SYNCING_WONDER', 'DONE'],
+} as const;
+
+export const outcomeStatusSchema = {
+  type: 'string',
+  enum: ['MODIFIED', 'UPDATED', 'CANCELLED', 'EXPIRED', 'ATTEMPTS_EXCEEDED', 'REJECTED'],
+  description: 'MODIFIED ends a contact change, UPDATED a Wonder payment-method change',
+} as const;
+
+export const wonderSyncSchema = {
+  type: 'string',
+  enum: ['NOT_REQUESTED', 'PENDING', 'SYNCED', 'FAILED'],
+} as const;
+
+export const challengeTypeSchema = { type: 'string', enum: ['sms', 'PAYMENT_PASSWORD'] } as const;
+
+export const timelineEntrySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['at', 'step', 'event'],
+  properties: {
+    at: { ...isoTime, description: 'from the workflow clock' },
+    step: stepSchema,
+    event: { type: 'string' },
+    resultCode: { type: 'string' },
+  },
+} as const;
+
+const timelineSchema = { type: 'array', items: timelineEntrySchema } as const;
+
+export const stateSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['customerId', 'step', 'round', 'attemptsLeft', 'resendsLeft', 'wonderSync', 'timeline'],
+  properties: {
+    customerId: { type: 'string' },
+    step: stepSchema,
+    round: {
+      type: 'integer',
+      description: '1 for the consult\'s challenge, 2+ for challenges the provider adds ("with risk")',
+    },
+    challengeType: challengeTypeSchema,
+    maskedDestination: {
+      type: 'string',
+      description: 'as the provider renders it, already masked (e.g. "+60******6353")',
+    },
+    attemptsLeft: { type: 'integer' },
+    resendsLeft: { type: 'integer' },
+    expiresAt: { ...isoTime, description: 'when the current code stops being accepted' },
+    resendAvailableAt: { ...isoTime, description: 'when a resend is next allowed' },
+    lastResultCode: { type: 'string' },
+    outcome: outcomeStatusSchema,
+    wonderSync: wonderSyncSchema,
+    timeline: timelineSchema,
+  },
+} as const;
+
+const rejectedFields = {
+  resultCode: { type: 'string', description: "the provider's result code, or ours (see README)" },
+  resultMessage: { type: 'string' },
+  failedStep: stepSchema,
+} as const;
+
+function outcomeBranches<const Base extends Record<string, unknown>, const BaseRequired extends string>(
+  base: Base,
+  baseRequired: readonly BaseRequired[],
+) {
+  const branch = <
+    const Status extends string,
+    const Extra extends Record<string, unknown>,
+    const R extends string,
+  >(
+    status: Status,
+    extra: Extra,
+    required: readonly R[],
+  ) =>
+    ({
+      type: 'object',
+      additionalProperties: false,
+      required: ['status', ...baseRequired, ...required],
+      properties: { status: { const: status }, ...base, ...extra },
+    }) as const;
+  return branch;
+}
+
+const contactOutcome = outcomeBranches(
+  { customerId: { type: 'string' }, timeline: timelineSchema } as const,
+  ['customerId', 'timeline'] as const,
+);
+
+export const verificationOutcomeSchema = {
+  oneOf: [
+    contactOutcome(
+      'MODIFIED',
+      { wonderSync: wonderSyncSchema, wonderFailure: { type: 'string' } } as const,
+      ['wonderSync'] as const,
+    ),
+    contactOutcome('CANCELLED', { reason: { type: 'string' } } as const, [] as const),
+    contactOutcome('EXPIRED', {} as const, [] as const),
+    contactOutcome('ATTEMPTS_EXCEEDED', {} as const, [] as const),
+    contactOutcome('REJECTED', rejectedFields, ['resultCode', 'resultMessage', 'failedStep'] as const),
+  ],
+} as const;
+
+const paymentMethodOutcome = outcomeBranches(
+  { wonderCustomerUuid: { type: 'string' }, timeline: timelineSchema } as const,
+  ['wonderCustomerUuid', 'timeline'] as const,
+);
+const fieldList = { type: 'array', items: { type: 'string' } } as const;
+
+export const paymentMethodChangeOutcomeSchema = {
+  oneOf: [
+    paymentMethodOutcome(
+      'UPDATED',
+      { changed: fieldList, cleared: fieldList } as const,
+      ['changed', 'cleared'] as const,
+    ),
+    paymentMethodOutcome('CANCELLED', {} as const, [] as const),
+    paymentMethodOutcome('EXPIRED', {} as const, [] as const),
+    paymentMethodOutcome('ATTEMPTS_EXCEEDED', {} as const, [] as const),
+    paymentMethodOutcome('REJECTED', rejectedFields, ['resultCode', 'resultMessage', 'failedStep'] as const),
+  ],
+} as const;
+
+function variant<const Required extends string, const Properties extends Record<string, unknown>>(
+  required: readonly Required[],
+  properties: Properties,
+) {
+  return { type: 'object', additionalProperties: false, required, properties } as const;
+}
+
+export const verdictSchema = {
+  oneOf: [
+    variant(['verdict'] as const, { verdict: { const: 'ACCEPTED' } } as const),
+    variant(
+      ['verdict', 'attemptsLeft'] as const,
+      {
+        verdict: { const: 'INCORRECT' },
+        attemptsLeft: { type: 'integer' },
+      } as const,
+    ),
+    variant(['verdict'] as const, { verdict: { const: 'EXPIRED' } } as const),
+    variant(['verdict'] as const, { verdict: { const: 'ATTEMPTS_EXCEEDED' } } as const),
+    variant(
+      ['verdict'] as const,
+      {
+        verdict: { const: 'CLOSED' },
+        outcome: { ...outcomeStatusSchema, description: 'how the flow ended while the code was queued' },
+      } as const,
+    ),
+  ],
+} as const;
+
+export const resendAnswerSchema = {
+  oneOf: [
+    variant(
+      ['honoured', 'resendsLeft', 'expiresAt'] as const,
+      {
+        honoured: { const: true, description: 'a new code was sent' },
+        resendsLeft: { type: 'integer' },
+        expiresAt: isoTime,
+      } as const,
+    ),
+    variant(
+      ['honoured', 'reason'] as const,
+      {
+        honoured: { const: false },
+        reason: { type: 'string', enum: ['COOLDOWN', 'NO_RESENDS_LEFT', 'NOT_SMS', 'NOT_AWAITING_INPUT'] },
+        retryAfterSeconds: { type: 'integer', description: 'with COOLDOWN; also sent as Retry-After' },
+      } as const,
+    ),
+  ],
+} as const;
