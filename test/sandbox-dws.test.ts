@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import got from 'got';
 import { signMessage, verifyMessage } from '../activities/dws/signing.js';
 import { dwsPaths, type DwsApi } from '../activities/dws/types.js';
+import { encryptPin } from '../client/pin-encryption.js';
 import { FaultController } from '../sandbox/faults.js';
+import { issuePinKey } from '../sandbox/dws/pin-keys.js';
 import { buildSandboxApp, startSandbox, type SandboxApp, type SandboxOptions } from '../sandbox/server.js';
 
 const key = (name: string): string =>
@@ -494,29 +496,49 @@ describe('DWS sandbox: flows', function () {
     assert.equal(s.dws.ledger.forCustomer(SMS_CUSTOMER).count, 1);
   });
 
-  it('PIN: trigger hands out key material and sends nothing; a wrong PIN counts, the right one verifies', async function () {
+  it('PIN: each trigger mints a fresh key; a clear PIN, a stale key and a wrong PIN count; the right one verifies', async function () {
     const s = await sandbox();
     const { authenticationId } = await consult(s, PIN_CUSTOMER);
-    const trigger = await call(s, 'triggerChallenge', {
-      challengeId: authenticationId,
-      triggerRequestId: id(),
-    });
-    assertResult(trigger, 'S', 'SUCCESS');
-    assert.equal(trigger.json.challengeType, 'PAYMENT_PASSWORD');
-    assert.equal(typeof trigger.json.encryptionInfo?.publicKey, 'string');
-    assert.deepEqual(s.dws.outbox.list({ customerId: PIN_CUSTOMER }), []);
-
+    const trigger = async (): Promise<Json> => {
+      const answer = await call(s, 'triggerChallenge', {
+        challengeId: authenticationId,
+        triggerRequestId: id(),
+      });
+      assertResult(answer, 'S', 'SUCCESS');
+      assert.equal(answer.json.challengeType, 'PAYMENT_PASSWORD');
+      return answer.json.encryptionInfo as Json;
+    };
     const pin = (passwordValue: string): Promise<Answer> =>
       call(s, 'verifyAndResume', {
         authenticationId,
         challengeData: { challengeType: 'PAYMENT_PASSWORD', passwordValue },
       });
-    const wrong = await pin('654321');
-    assertResult(wrong, 'F', 'VERIFY_CODE_INCORRECT');
-    assert.match(wrong.json.result.resultMessage, /4 attempt\(s\) left/);
+
+    assertResult(await pin(await encryptPin('123456', issuePinKey().encryptionInfo)), 'F', 'PROCESS_FAIL');
+    const first = await trigger();
+    const info = await trigger();
+    assert.equal(info.algorithm, 'RSA-OAEP-256');
+    assert.notEqual(info.publicKey, first.publicKey, 'a fresh key pair per trigger');
+    assert.notEqual(info.salt, first.salt);
+    assert.deepEqual(s.dws.outbox.list({ customerId: PIN_CUSTOMER }), []);
+
+    const refusals: [string, string][] = [
+      ['the right PIN in clear', '123456'],
+      ["the right PIN under the earlier trigger's key", await encryptPin('123456', first)],
+      [
+        "the right PIN under another challenge's key",
+        await encryptPin('123456', issuePinKey().encryptionInfo),
+      ],
+      ['a wrong PIN, encrypted right', await encryptPin('654321', info)],
+    ];
+    for (const [index, [what, passwordValue]] of refusals.entries()) {
+      const refused = await pin(passwordValue);
+      assertResult(refused, 'F', 'VERIFY_CODE_INCORRECT');
+      assert.match(refused.json.result.resultMessage, new RegExp(`${4 - index} attempt\\(s\\) left`), what);
+    }
     const otpInstead = await verifyOtp(s, authenticationId, '123456');
     assertResult(otpInstead, 'F', 'PARAM_ILLEGAL');
-    assertResult(await pin('123456'), 'S', 'SUCCESS');
+    assertResult(await pin(await encryptPin('123456', info)), 'S', 'SUCCESS');
 
     const modify = await call(s, 'modifyCustomer', {
       requestId: id(),
