@@ -9,6 +9,7 @@ import { DwsClient } from '../activities/dws/client.js';
 import { sandboxDwsConfig } from '../activities/dws/config.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { devServer, uniqueName, workflowBundle } from './helpers/temporal.js';
+import { encryptPin } from '../client/pin-encryption.js';
 import { consultOnce, modifyOnce } from './fixtures/dws-activity-workflows.js';
 import {
   gatewayErrorPage,
@@ -196,7 +197,7 @@ describe('DWS activities against the sandbox', function () {
       assert.ok(!logged.includes('new.address@example.org'), 'the new email is not logged');
     });
 
-    it('a PIN customer: PAYMENT_PASSWORD is challenged, and the PIN verifies as given', async function () {
+    it('a PIN customer: PAYMENT_PASSWORD is challenged with key material, and the encrypted PIN verifies', async function () {
       const { env, activities: a } = mockEnvironment();
       const consult = await env.run(a.consultModification, {
         requestId: randomUUID(),
@@ -209,10 +210,14 @@ describe('DWS activities against the sandbox', function () {
         triggerRequestId: randomUUID(),
       });
       assert.equal(triggered.challengeType, 'PAYMENT_PASSWORD');
+      assert.ok(triggered.encryptionInfo?.publicKey, 'the key material reaches the workflow');
       const verified = await env.run(a.verifyAndResume, {
         requestId: randomUUID(),
         authenticationId: consult.authenticationId,
-        challengeData: { challengeType: 'PAYMENT_PASSWORD', passwordValue: '123456' },
+        challengeData: {
+          challengeType: 'PAYMENT_PASSWORD',
+          passwordValue: await encryptPin('123456', triggered.encryptionInfo),
+        },
       });
       assert.equal(verified.verdict, 'ACCEPTED');
     });
