@@ -4,7 +4,7 @@
  * once and the time until the last outcome is in.
  */
 import type { VerificationClient } from '../client/verifications.js';
-import type { Got } from 'got';
+import type { SandboxControlClient } from '../sandbox/control-client.js';
 import { createCustomer, newEmail } from './flows.js';
 import { inPool } from './load.js';
 import { ForeignLoad } from './machine.js';
@@ -51,7 +51,7 @@ export interface CapacityOptions {
   idPrefix: string;
   verifications: VerificationClient;
   mailbox: OtpMailbox;
-  sandboxControl: Got;
+  sandboxControl: SandboxControlClient;
   serverPid: number;
   sandboxPid: number;
   workerPid: number;

@@ -4,11 +4,12 @@
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadOrExit } from '../config/errors.js';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { loadKeyRing } from '../client/encryption/keyring.js';
 import { loadWorkerConfig } from '../worker/config.js';
-import { installRuntime, loadOrExit } from '../worker/main.js';
 import { createWorker } from '../worker/run.js';
+import { installRuntime } from '../worker/runtime.js';
 import { createCeilingActivities } from './ceiling-activities.js';
 import type { SandboxMessage } from './sandbox-messages.js';
 
@@ -23,7 +24,7 @@ const ceilingWorkflowsPath = fileURLToPath(
 
 const config = loadOrExit(() => loadWorkerConfig(process.env));
 const keyRing = loadOrExit(() => loadKeyRing(process.env, { allowDevKey: false }));
-installRuntime(config);
+installRuntime({ metricsAddress: config.metricsAddress });
 
 const send = (message: SandboxMessage) => process.send?.(message);
 // createWorker maps the same WORKER_* settings as worker/main.ts, so one set of variables tunes both.

@@ -4,27 +4,18 @@
  * email, and both answer the code the moment the sandbox's outbox has it.
  */
 import { randomUUID } from 'node:crypto';
-import type { Got } from 'got';
 import type { DwsClient } from '../activities/dws/client.js';
 import type { ModifyCustomerResponse } from '../activities/dws/types.js';
 import type { VerificationClient } from '../client/verifications.js';
+import type { SandboxControlClient } from '../sandbox/control-client.js';
 import type { OtpMailbox } from './otp-mailbox.js';
 
-export interface FlowContext {
-  mailbox: OtpMailbox;
-  sandboxControl: Got;
-}
-
 /** A customer nobody else has touched: one workflow per customer runs at a time. */
-export async function createCustomer(sandboxControl: Got, customerId: string): Promise<string> {
-  await sandboxControl.post('sandbox/customers', {
-    json: {
-      customerId,
-      email: 'before@example.com',
-      mobileNoInfo: { countryCode: '65', phoneNo: '81234567' },
-      challengeType: 'sms',
-    },
-  });
+export async function createCustomer(
+  sandboxControl: SandboxControlClient,
+  customerId: string,
+): Promise<string> {
+  await sandboxControl.addCustomer({ customerId });
   return customerId;
 }
 

@@ -2,12 +2,9 @@
  * The bench's child processes (sandbox, workers) and what it reads about every process it measures:
  * resident memory and CPU time from /proc, so each figure belongs to one process and no other.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
-
-export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { spawnNode, stopProcess } from '../scripts/processes.js';
 
 export interface NodeChild {
   name: string;
@@ -17,7 +14,7 @@ export interface NodeChild {
   stop(): Promise<void>;
 }
 
-export interface SpawnNodeOptions {
+export interface BenchChildOptions {
   name: string;
   /** a .ts file, run under tsx's loader in the child itself so its pid is the one measured; or a .js file */
   entry: string;
@@ -27,30 +24,20 @@ export interface SpawnNodeOptions {
   onMessage?: (message: unknown) => void;
 }
 
-/**
- * `node --import tsx <entry>` rather than the `tsx` command: the command forks a second node process,
- * and the memory worth reporting is that second one's.
- */
-export function spawnNode(options: SpawnNodeOptions): NodeChild {
-  const log: WriteStream = createWriteStream(options.logFile, { flags: 'a' });
-  const loader = options.entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...loader, options.entry], {
-    cwd: projectRoot,
-    env: options.env,
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+export function spawnBenchChild(options: BenchChildOptions): NodeChild {
+  const log = createWriteStream(options.logFile, { flags: 'a' });
+  const child = spawnNode(options.entry, { env: options.env, ipc: true });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   if (options.onMessage) child.on('message', options.onMessage);
   if (child.pid === undefined) throw new Error(`${options.name} did not start`);
   killOnExit(child);
   let stopping: Promise<void> | undefined;
-  return {
-    name: options.name,
-    pid: child.pid,
-    process: child,
-    stop: () => (stopping ??= stopChild(child, log)),
+  const stop = async () => {
+    await stopProcess(child, { graceMs: 30_000 });
+    await new Promise<void>((done) => log.end(done));
   };
+  return { name: options.name, pid: child.pid, process: child, stop: () => (stopping ??= stop()) };
 }
 
 const running = new Set<ChildProcess>();
@@ -65,17 +52,6 @@ export function killOnExit(child: ChildProcess): void {
   if (child.exitCode !== null) return;
   running.add(child);
   child.once('exit', () => running.delete(child));
-}
-
-async function stopChild(child: ChildProcess, log: WriteStream): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise<void>((done) => child.once('exit', () => done()));
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    await exited;
-    clearTimeout(killer);
-  }
-  await new Promise<void>((done) => log.end(done));
 }
 
 /** Resolves with the first IPC message `accept` recognises; rejects if the child exits first or is too slow. */
@@ -110,53 +86,6 @@ export function waitForMessage<T>(
     };
     child.process.on('message', onMessage);
     child.process.once('exit', onExit);
-  });
-}
-
-/** Resolves once the child prints a line matching `pattern` on stdout. */
-export function waitForOutput(child: NodeChild, pattern: RegExp, timeoutMs: number): Promise<void> {
-  const stdout = child.process.stdout;
-  if (!stdout) return Promise.reject(new Error(`${child.name} has no stdout to watch`));
-  return new Promise<void>((resolve, reject) => {
-    let tail = '';
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(
-        new Error(`${child.name} was not ready within ${timeoutMs / 1000} s (see its log under .bench/)`),
-      );
-    }, timeoutMs);
-    const onData = (chunk: Buffer) => {
-      tail = (tail + chunk.toString('utf8')).slice(-4096);
-      if (!pattern.test(tail)) return;
-      cleanup();
-      resolve();
-    };
-    const onExit = (code: number | null) => {
-      cleanup();
-      reject(
-        new Error(`${child.name} exited with code ${code} before it was ready (see its log under .bench/)`),
-      );
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      stdout.off('data', onData);
-      child.process.off('exit', onExit);
-    };
-    stdout.on('data', onData);
-    child.process.once('exit', onExit);
-  });
-}
-
-/** A loopback port nobody listens on right now (the OS picks it, so it is never a well-known one). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
   });
 }
 

@@ -14,7 +14,8 @@ import { runCase, type CaseDefinition, type CaseKind, type CaseResult } from './
 import { createCustomer, directFlow, orchestratedFlow } from './flows.js';
 import { describeMachine } from './machine.js';
 import { BenchOptionsError, HelpRequested, parseBenchOptions, type BenchOptions } from './options.js';
-import { projectRoot, type NodeChild } from './processes.js';
+import { projectRoot } from '../scripts/processes.js';
+import type { NodeChild } from './processes.js';
 import { formatReport, ratiosOf, scalingOf, writeReport, type BenchReport } from './report.js';
 import { loadWorkerConfig, type WorkerTuning } from '../worker/config.js';
 import { compileProject, startBenchStack, type BenchStack, type WorkerKind } from './stack.js';

@@ -10,22 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import got, { type Got } from 'got';
+import { SANDBOX_CLIENT_ID, sandboxKeyPath } from '../activities/dws/config.js';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { formatKeyEntry, parseKeyRing } from '../client/encryption/keyring.js';
+import { SandboxControlClient } from '../sandbox/control-client.js';
 import { startDevServer, type RunningDevServer } from '../scripts/dev-server.js';
+import { freePort, projectRoot, waitForLine, workerStartedLine } from '../scripts/processes.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
 import type { ServerDb } from './options.js';
 import { OtpMailbox } from './otp-mailbox.js';
-import {
-  freePort,
-  killOnExit,
-  projectRoot,
-  spawnNode,
-  waitForMessage,
-  waitForOutput,
-  type NodeChild,
-} from './processes.js';
+import { killOnExit, spawnBenchChild, waitForMessage, type NodeChild } from './processes.js';
 import { isSandboxMessage, type SandboxMessage } from './sandbox-messages.js';
 
 export type WorkerKind = 'verification' | 'ceiling';
@@ -43,7 +37,7 @@ export interface BenchStack {
   client: Client;
   mailbox: OtpMailbox;
   /** the sandbox control API (customers, faults) */
-  sandboxControl: Got;
+  sandboxControl: SandboxControlClient;
   logDir: string;
   setLatency(latencyMs: number): Promise<void>;
   /** TCP connections that have carried provider calls since the sandbox started */
@@ -87,12 +81,12 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       uiPort: await freePort(),
       // SQLite reads ':memory:' as a database that lives and dies with the server process.
       dbFile: serverDb === 'memory' ? ':memory:' : join(dataDir, 'temporal.sqlite'),
+      searchAttributes: verificationSearchAttributes,
       extraArgs: [
         '--headless',
         ...(serverDb === 'file-wal'
           ? ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal']
           : []),
-        ...verificationSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
       ],
     });
     stops.push(() => server.stop());
@@ -107,7 +101,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       if (isSandboxMessage(message) && message.kind === 'otp')
         mailbox.deliver(message.customerId, message.code);
     };
-    const sandbox = spawnNode({
+    const sandbox = spawnBenchChild({
       name: 'sandbox',
       entry: 'bench/sandbox-process.ts',
       env: inheritedEnv(),
@@ -117,7 +111,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     stops.push(() => sandbox.stop());
     const sandboxUrl = await waitForMessage(sandbox, (m) => (isReady(m) ? m.url : undefined), 60_000);
     log(`Provider sandbox ${sandboxUrl}`);
-    const sandboxControl = got.extend({ prefixUrl: sandboxUrl, retry: { limit: 0 } });
+    const sandboxControl = new SandboxControlClient(sandboxUrl);
 
     const connection = await Connection.connect({ address: server.address });
     stops.push(() => connection.close());
@@ -134,7 +128,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     ): Promise<NodeChild[]> => {
       const workers = Array.from({ length: count }, () => {
         const name = `${kind}-worker-${++workerCount}`;
-        const child = spawnNode({
+        const child = spawnBenchChild({
           name,
           entry: entryOf(kind),
           env: {
@@ -144,9 +138,9 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
             TEMPORAL_TASK_QUEUE: taskQueue,
             TEMPORAL_CODEC_KEYS: codecKeys,
             DWS_BASE_URL: sandboxUrl,
-            DWS_CLIENT_ID: 'MERCHANT_SANDBOX_CLIENT',
-            DWS_PRIVATE_KEY_FILE: join(projectRoot, 'sandbox/keys/dws-merchant.private.pem'),
-            DWS_PROVIDER_PUBLIC_KEY_FILE: join(projectRoot, 'sandbox/keys/dws-provider.public.pem'),
+            DWS_CLIENT_ID: SANDBOX_CLIENT_ID,
+            DWS_PRIVATE_KEY_FILE: sandboxKeyPath('dws-merchant.private.pem'),
+            DWS_PROVIDER_PUBLIC_KEY_FILE: sandboxKeyPath('dws-provider.public.pem'),
             ...env,
           },
           logFile: join(logDir, `${name}.log`),
@@ -156,7 +150,9 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
         return child;
       });
       // Each worker bundles its workflow code at start: a few seconds of webpack.
-      await Promise.all(workers.map((w) => waitForOutput(w, /"msg":"worker started"/, 120_000)));
+      await Promise.all(
+        workers.map((w) => waitForLine(w.process, workerStartedLine, { name: w.name, timeoutMs: 120_000 })),
+      );
       return workers;
     };
 
@@ -170,7 +166,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       sandboxControl,
       logDir,
       async setLatency(latencyMs: number) {
-        await sandboxControl.post('sandbox/faults', { json: { latencyMs } });
+        await sandboxControl.setFaults({ latencyMs });
       },
       connectionsAccepted() {
         const answer = waitForMessage(

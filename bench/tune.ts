@@ -16,7 +16,8 @@ import { runCase, type CaseResult } from './cases.js';
 import { createCustomer, orchestratedFlow } from './flows.js';
 import { describeMachine } from './machine.js';
 import { BenchOptionsError, parseBenchOptions } from './options.js';
-import { projectRoot, round } from './processes.js';
+import { projectRoot } from '../scripts/processes.js';
+import { round } from './processes.js';
 import { compileProject, startBenchStack, type WorkerKind } from './stack.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 

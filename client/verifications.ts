@@ -38,7 +38,7 @@ import {
   VerificationFinishedError,
   VerificationNotFoundError,
 } from './errors.js';
-import type { TemporalTarget } from './temporal-connection.js';
+import type { TemporalTarget } from '../config/temporal.js';
 import { validateVerificationInput } from './validate.js';
 
 export interface StartOptions {

@@ -3,22 +3,16 @@
  * SANDBOX_PORT (default 0, a free port), SANDBOX_HOST (default 127.0.0.1),
  * SANDBOX_CLIENT_ID (default MERCHANT_SANDBOX_CLIENT).
  */
+import { loadOrExit } from '../config/errors.js';
+import { readInt, readString } from '../config/settings.js';
 import { startSandbox } from './server.js';
 
-function portFrom(value: string | undefined): number {
-  if (value === undefined || value === '') return 0;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error('SANDBOX_PORT must be an integer from 0 to 65535');
-  }
-  return port;
-}
-
-const sandbox = await startSandbox({
-  port: portFrom(process.env.SANDBOX_PORT),
-  ...(process.env.SANDBOX_HOST ? { host: process.env.SANDBOX_HOST } : {}),
-  ...(process.env.SANDBOX_CLIENT_ID ? { clientId: process.env.SANDBOX_CLIENT_ID } : {}),
-});
+const { port, host, clientId } = loadOrExit(() => ({
+  port: readInt(process.env, 'SANDBOX_PORT', 0, { max: 65535 }),
+  host: readString(process.env, 'SANDBOX_HOST'),
+  clientId: readString(process.env, 'SANDBOX_CLIENT_ID'),
+}));
+const sandbox = await startSandbox({ port, ...(host ? { host } : {}), ...(clientId ? { clientId } : {}) });
 console.log(`DWS sandbox listening on ${sandbox.url} (client id ${sandbox.clientId})`);
 console.log(
   `control API: ${sandbox.url}/sandbox/outbox, /sandbox/ledger, /sandbox/faults, /sandbox/requests`,

@@ -4,25 +4,22 @@
  * under /sandbox/ and /sandbox/wonder/.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import { SANDBOX_CLIENT_ID } from '../activities/dws/config.js';
 import type { DwsApi } from '../activities/dws/types.js';
 import { FaultController, parseFaultSettings, type FaultSettings } from './faults.js';
-import {
-  dwsApis,
-  dwsControlRoutes,
-  dwsRoutes,
-  DwsSimulator,
-  loadDwsKeys,
-  type DwsKeyMaterial,
-  type DwsSimulatorOptions,
-} from './dws/index.js';
-import { WonderSimulator, wonderSimulator, type WonderApi } from './wonder/index.js';
+import { dwsApis, dwsControlRoutes } from './dws/control-routes.js';
+import { loadDwsKeys, type DwsKeyMaterial } from './dws/envelope.js';
+import { dwsRoutes } from './dws/routes.js';
+import { DwsSimulator, type DwsSimulatorOptions } from './dws/simulator.js';
+import { wonderSimulator } from './wonder/plugin.js';
+import { WonderSimulator, type WonderApi } from './wonder/simulator.js';
 
 export interface SandboxOptions extends DwsSimulatorOptions {
   /** default 0: a free port */
   port?: number;
   /** default 127.0.0.1 */
   host?: string;
-  /** the one merchant client id accepted; default 'MERCHANT_SANDBOX_CLIENT' */
+  /** the one merchant client id accepted; default the one sandboxDwsConfig() signs with */
   clientId?: string;
   /** default: the pairs in sandbox/keys */
   keys?: DwsKeyMaterial;
@@ -56,12 +53,10 @@ export interface RunningSandbox {
   clientId: string;
 }
 
-export const defaultSandboxClientId = 'MERCHANT_SANDBOX_CLIENT';
-
 export async function buildSandboxApp(options: SandboxOptions = {}): Promise<SandboxApp> {
   // Validated like settings posted over HTTP, so a typo in the options fails at start.
   const initialFaults = parseFaultSettings(options.faults ?? {}, dwsApis);
-  const clientId = options.clientId ?? defaultSandboxClientId;
+  const clientId = options.clientId ?? SANDBOX_CLIENT_ID;
   const dws = new DwsSimulator(options);
   const faults = new FaultController<DwsApi>(initialFaults);
   const app = Fastify({ logger: options.logger ?? false });

@@ -3,11 +3,11 @@
  * the embedded default. If `npm start` is already running it is used; otherwise the demo starts the
  * embedded default itself and stops it afterwards.
  */
-import { randomInt } from 'node:crypto';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import got, { type Got } from 'got';
 import { encryptPin } from '../client/pin-encryption.js';
+import { SandboxControlClient } from '../sandbox/control-client.js';
 import type { OtpVerdict, VerificationState } from '../workflows/types.js';
 import { devHttpToken, startEmbedded } from './embedded.js';
 
@@ -35,18 +35,10 @@ export async function runDemo(
     responseType: 'json',
     retry: { limit: 0 },
   });
-  const sandbox = got.extend({ prefixUrl: target.sandboxUrl, responseType: 'json', retry: { limit: 0 } });
+  const sandbox = new SandboxControlClient(target.sandboxUrl);
 
-  // A fresh wallet user each run, so the demo can be repeated against the same server.
-  const customerId = `2188${String(randomInt(1e9)).padStart(9, '0')}${String(randomInt(1e6)).padStart(6, '0')}`;
-  await sandbox.post('sandbox/customers', {
-    json: {
-      customerId,
-      email: 'old.address@example.com',
-      mobileNoInfo: { countryCode: '65', phoneNo: '81234567' },
-      challengeType: 'sms',
-    },
-  });
+  // A fresh wallet user each run (a new id), so the demo can be repeated against the same server.
+  const { customerId } = await sandbox.addCustomer({ email: 'old.address@example.com' });
   say(`1. The sandbox wallet has customer ${customerId} (email o*****s@example.com).`);
 
   const started = await api
@@ -61,11 +53,7 @@ export async function runDemo(
       `${waiting.maskedDestination}; ${waiting.attemptsLeft} attempts, expires ${waiting.expiresAt}.`,
   );
 
-  const outbox = await sandbox
-    .get('sandbox/outbox', { searchParams: { customerId } })
-    .json<Array<{ code: string }>>();
-  const code = outbox[0]?.code;
-  if (!code) throw new Error('the sandbox outbox has no code for this customer');
+  const code = await sandbox.latestOtp(customerId);
   say('4. The user reads the SMS (here: the sandbox outbox).');
 
   const wrong = code === '000000' ? '111111' : '000000';
@@ -79,10 +67,11 @@ export async function runDemo(
   for (const entry of done.timeline) say(`     ${entry.at}  ${entry.step.padEnd(14)} ${entry.event}`);
 
   // The app team's side of a PIN challenge: encrypt the PIN with the state's encryptionInfo.
-  const pinCustomerId = `${customerId.slice(0, -1)}${(Number(customerId.slice(-1)) + 1) % 10}`;
   const pin = '135790';
-  await sandbox.post('sandbox/customers', {
-    json: { customerId: pinCustomerId, email: 'pin.old@example.com', challengeType: 'PAYMENT_PASSWORD', pin },
+  const { customerId: pinCustomerId } = await sandbox.addCustomer({
+    email: 'pin.old@example.com',
+    challengeType: 'PAYMENT_PASSWORD',
+    pin,
   });
   const pinRun = await api
     .post('verifications', { json: { customerId: pinCustomerId, change: { email: 'pin.new@example.com' } } })

@@ -5,9 +5,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TypedSearchAttributes, type SearchAttributeType } from '@temporalio/common';
+import { stopProcess } from './processes.js';
 import { temporalCliPath, temporalFolder, TemporalBinaryError } from './temporal-binaries.js';
 
 export interface DevServerOptions {
@@ -16,6 +18,8 @@ export interface DevServerOptions {
   uiPort?: number;
   dbFile?: string;
   namespace?: string;
+  /** registered at start, as TestWorkflowEnvironment's option of the same name does */
+  searchAttributes?: readonly { name: string; type: SearchAttributeType }[];
   /** passed through, e.g. `--ui-codec-endpoint` */
   extraArgs?: string[];
   stdio?: 'inherit' | 'ignore';
@@ -52,21 +56,12 @@ export function devServerArgs(options: DevServerOptions = {}): string[] {
     'journal_mode=wal',
     '--sqlite-pragma',
     'synchronous=normal',
+    ...(options.searchAttributes ?? []).flatMap((key) => [
+      '--search-attribute',
+      `${key.name}=${TypedSearchAttributes.toMetadataType(key.type)}`,
+    ]),
     ...(options.extraArgs ?? []),
   ];
-}
-
-/** A loopback port nothing listens on right now (the kernel's pick). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
@@ -100,12 +95,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     address: `${ip}:${port}`,
     uiUrl: `http://localhost:${uiPort}`,
     process: child,
-    stop: () =>
-      new Promise<void>((done) => {
-        if (child.exitCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-      }),
+    // A server that hangs on the way down must not hang its owner: SIGKILL after the grace period.
+    stop: () => stopProcess(child, { graceMs: 20_000 }),
   };
 }
 

@@ -7,15 +7,16 @@ import { mkdirSync } from 'node:fs';
 import type { LogLevel } from '@temporalio/common';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { loadKeyRing } from '../client/encryption/keyring.js';
-import { startHttpService, type RunningHttpService } from '../client/http/main.js';
-import { readInt, type Env } from '../client/settings.js';
+import { startHttpService, type RunningHttpService } from '../client/http/server.js';
+import { readInt, type Env } from '../config/settings.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { loadWorkerConfig } from '../worker/config.js';
-import { installRuntime } from '../worker/main.js';
 import { createWorker } from '../worker/run.js';
+import { installRuntime } from '../worker/runtime.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
-import { defaultDevServerDbFile, freePort, startDevServer, type RunningDevServer } from './dev-server.js';
+import { defaultDevServerDbFile, startDevServer, type RunningDevServer } from './dev-server.js';
+import { freePort } from './processes.js';
 import { temporalFolder } from './temporal-binaries.js';
 
 /** The embedded default's API token; printed at start, never accepted unless HTTP_AUTH_TOKENS is unset. */
@@ -66,8 +67,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
         port,
         uiPort,
         dbFile: options.dbFile ?? defaultDevServerDbFile,
+        searchAttributes: verificationSearchAttributes,
         extraArgs: [
-          ...verificationSearchAttributes.flatMap((key) => ['--search-attribute', `${key.name}=Keyword`]),
           // The UI asks the HTTP service's codec endpoint to show encrypted payloads in clear.
           '--ui-codec-endpoint',
           `http://localhost:${httpPort}/codec`,
@@ -88,10 +89,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     const keyRing = loadKeyRing(env, { allowDevKey: !!devServer });
     const dataConverter = createDataConverter(keyRing);
     const config = loadWorkerConfig(env, { sandboxUrl: sandbox?.url });
-    if (!runtimeInstalled) {
-      installRuntime(config, options.workerLogLevel);
-      runtimeInstalled = true;
-    }
+    installRuntime({ logLevel: options.workerLogLevel, metricsAddress: config.metricsAddress });
     await ensureSearchAttributes(config.temporal);
     const worker = await createWorker(config, { dataConverter });
     const running = worker.run();
@@ -127,11 +125,4 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     await stop();
     throw err;
   }
-}
-
-let runtimeInstalled = false;
-
-/** For a host process (tests) that installed its own Temporal runtime first. */
-export function useExistingRuntime(): void {
-  runtimeInstalled = true;
 }

@@ -8,10 +8,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { projectRoot } from './processes.js';
 
-export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const temporalFolder = join(projectRoot, '.temporal');
 const pypiRoot = join(temporalFolder, 'pypi');
 

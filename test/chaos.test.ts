@@ -14,14 +14,16 @@ import { sandboxKeyPath } from '../activities/dws/config.js';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { formatKeyEntry, parseKeyRing } from '../client/encryption/keyring.js';
 import { VerificationClient } from '../client/verifications.js';
-import type { CustomerLedger, CustomerView, RequestLogEntry } from '../sandbox/dws/index.js';
+import type { SandboxControlClient } from '../sandbox/control-client.js';
+import type { RequestLogEntry } from '../sandbox/dws/request-log.js';
 import { mulberry32 } from '../sandbox/prng.js';
+import { freePort } from '../scripts/processes.js';
+import { verificationSearchAttributes } from '../workflows/search-attributes.js';
 import { uniqueName } from './helpers/temporal.js';
-import { freeLoopbackPort, RestartableDevServer, WorkerProcess } from './helpers/chaos-processes.js';
+import { RestartableDevServer, WorkerProcess } from './helpers/chaos-processes.js';
 import {
   addChaosCustomers,
   faultTally,
-  getJson,
   startChaosProvider,
   type ChaosCustomer,
   type ChaosProvider,
@@ -62,16 +64,11 @@ describe('chaos: provider faults, worker crashes and a server restart', function
   before(async function () {
     this.timeout(120_000);
     server = new RestartableDevServer({
-      port: await freeLoopbackPort(),
-      uiPort: await freeLoopbackPort(),
+      port: await freePort(),
+      uiPort: await freePort(),
       dbFile: join(workDir, 'temporal.sqlite'),
-      extraArgs: [
-        '--headless',
-        '--search-attribute',
-        'VerificationStep=Keyword',
-        '--search-attribute',
-        'VerificationOutcome=Keyword',
-      ],
+      searchAttributes: verificationSearchAttributes,
+      extraArgs: ['--headless'],
     });
     await server.start();
     provider = await startChaosProvider(SEED);
@@ -113,10 +110,10 @@ describe('chaos: provider faults, worker crashes and a server restart', function
       }),
       taskQueue,
     );
-    const customers = await addChaosCustomers(provider.url, prng, FLOWS, randomBytes(4).toString('hex'));
+    const customers = await addChaosCustomers(provider.control, prng, FLOWS, randomBytes(4).toString('hex'));
     const users = new SimulatedUsers({
       verifications,
-      sandboxUrl: provider.url,
+      sandbox: provider.control,
       prng,
       thinkMs: [500, 6_000],
     });
@@ -201,7 +198,7 @@ describe('chaos: provider faults, worker crashes and a server restart', function
     );
 
     // The provider applied each change exactly once and never saw one id reused for other content.
-    const ledger = await getJson<Record<string, CustomerLedger>>(provider.url, '/sandbox/ledger');
+    const ledger = await provider.control.ledgers();
     for (const { customerId, risky } of customers) {
       const entries = ledger[customerId]?.entries ?? [];
       assert.equal(entries.length, 1, `${customerId} was changed ${entries.length} times`);
@@ -210,16 +207,19 @@ describe('chaos: provider faults, worker crashes and a server restart', function
     const inconsistent = (calls: readonly RequestLogEntry[]) =>
       calls.filter((call) => call.resultCode === 'REPEAT_REQ_INCONSISTENT');
     assert.deepEqual(inconsistent(provider.calls), []);
-    assert.deepEqual(inconsistent(await getJson<RequestLogEntry[]>(provider.url, '/sandbox/requests')), []);
+    assert.deepEqual(inconsistent(await provider.control.requests()), []);
 
     // And each customer now holds exactly what was asked for.
-    for (const customer of customers) await assertChanged(provider.url, customer);
+    for (const customer of customers) await assertChanged(provider.control, customer);
     passed = true;
   });
 });
 
-async function assertChanged(url: string, { customerId, change }: ChaosCustomer): Promise<void> {
-  const now = await getJson<CustomerView>(url, `/sandbox/customers/${customerId}`);
+async function assertChanged(
+  sandbox: SandboxControlClient,
+  { customerId, change }: ChaosCustomer,
+): Promise<void> {
+  const now = await sandbox.customer(customerId);
   if (change.email) assert.equal(now.email, change.email, `${customerId} email`);
   if (change.mobileNoInfo) assert.deepEqual(now.mobileNoInfo, change.mobileNoInfo, `${customerId} phone`);
 }

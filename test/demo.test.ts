@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runDemo } from '../scripts/demo.js';
-import { startEmbedded, useExistingRuntime, type Embedded } from '../scripts/embedded.js';
+import { startEmbedded, type Embedded } from '../scripts/embedded.js';
 
 // The newcomer's path (`npm run demo`) runs here so it cannot rot: the whole embedded default (its own dev
 // server, sandbox, worker and HTTP service, on free ports) and one verification driven through HTTP.
@@ -18,7 +18,6 @@ describe('the demo against the embedded default', function () {
 
   it('drives one verification to MODIFIED and links it in the Temporal UI', async function () {
     this.timeout(120_000);
-    useExistingRuntime();
     embedded = await startEmbedded({
       env: { PATH: process.env.PATH },
       temporalPort: 0,

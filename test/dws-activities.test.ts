@@ -7,6 +7,8 @@ import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@tempo
 import { createDwsActivities, type DwsActivities } from '../activities/dws/activities.js';
 import { DwsClient } from '../activities/dws/client.js';
 import { sandboxDwsConfig } from '../activities/dws/config.js';
+import { SandboxControlClient } from '../sandbox/control-client.js';
+import type { RequestLogEntry } from '../sandbox/dws/request-log.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { devServer, uniqueName, workflowBundle } from './helpers/temporal.js';
 import { encryptPin } from '../client/pin-encryption.js';
@@ -25,15 +27,6 @@ const PIN_CUSTOMER = '2188000000000000002';
 const RISKY_CUSTOMER = '2188000000000000003';
 const OTP_TTL_MS = 60_000;
 
-interface RequestLogEntry {
-  api?: string;
-  requestId?: string;
-  resultStatus?: string;
-  resultCode?: string;
-  replayed?: boolean;
-  fault?: { kind: string; phase: string };
-}
-
 /** What the log lines say, for searching (LogEntry's nanosecond timestamp is a bigint). */
 function dump(lines: LogEntry[]): string {
   return JSON.stringify(lines.map((line) => [line.message, line.meta]));
@@ -41,36 +34,24 @@ function dump(lines: LogEntry[]): string {
 
 describe('DWS activities against the sandbox', function () {
   let sandbox: RunningSandbox;
+  let control: SandboxControlClient;
   let client: DwsClient;
   // The sandbox's clock runs this far ahead of ours: how a test lets an OTP expire without waiting.
   let clockOffsetMs = 0;
 
-  async function control<T>(path: string, body?: unknown): Promise<T> {
-    const response = await fetch(`${sandbox.url}${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      ...(body === undefined
-        ? {}
-        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    });
-    assert.ok(response.ok, `${path} answered ${response.status}`);
-    return (await response.json()) as T;
-  }
-
   async function latestCode(authenticationId: string): Promise<string> {
-    const messages = await control<{ code: string }[]>(
-      `/sandbox/outbox?authenticationId=${encodeURIComponent(authenticationId)}`,
-    );
-    assert.ok(messages[0], `a code was sent for ${authenticationId}`);
-    return messages[0].code;
+    const [message] = await control.outbox({ authenticationId });
+    assert.ok(message, `a code was sent for ${authenticationId}`);
+    return message.code;
   }
 
   async function requestsFor(requestId: string): Promise<RequestLogEntry[]> {
-    const all = await control<RequestLogEntry[]>('/sandbox/requests');
-    return all.filter((entry) => entry.requestId === requestId);
+    return (await control.requests()).filter((entry) => entry.requestId === requestId);
   }
 
   before(async function () {
     sandbox = await startSandbox({ otpTtlMs: OTP_TTL_MS, now: () => Date.now() + clockOffsetMs });
+    control = new SandboxControlClient(sandbox.url);
     client = new DwsClient(sandboxDwsConfig(sandbox.url));
   });
 
@@ -81,7 +62,7 @@ describe('DWS activities against the sandbox', function () {
 
   beforeEach(async function () {
     clockOffsetMs = 0;
-    await control('/sandbox/reset', {});
+    await control.reset();
   });
 
   interface MockRun {
@@ -169,7 +150,7 @@ describe('DWS activities against the sandbox', function () {
         user: { email: 'new.address@example.org' },
       });
       assert.deepEqual(modified, { applied: true, resultCode: 'SUCCESS' });
-      const customer = await control<{ email: string }>(`/sandbox/customers/${SMS_CUSTOMER}`);
+      const customer = await control.customer(SMS_CUSTOMER);
       assert.equal(customer.email, 'new.address@example.org');
 
       // One line per call, with the identifiers an operator needs and none of the secrets.
@@ -239,7 +220,7 @@ describe('DWS activities against the sandbox', function () {
       assert.equal(lines.at(-1)?.meta?.newPhone, '+65******4567');
       assert.ok(!dump(lines).includes('91234567'), 'the new phone number is not logged');
 
-      let customer = await control<{ mobileNoInfo: typeof newPhone }>(`/sandbox/customers/${RISKY_CUSTOMER}`);
+      let customer = await control.customer(RISKY_CUSTOMER);
       assert.notDeepEqual(customer.mobileNoInfo, newPhone, 'not applied before the second challenge');
 
       await env.run(a.triggerChallenge, {
@@ -252,7 +233,7 @@ describe('DWS activities against the sandbox', function () {
         challengeData: { challengeType: 'SMS_OTP', otpValue: await latestCode(modified.authenticationId) },
       });
       assert.equal(verified.verdict, 'ACCEPTED');
-      customer = await control<{ mobileNoInfo: typeof newPhone }>(`/sandbox/customers/${RISKY_CUSTOMER}`);
+      customer = await control.customer(RISKY_CUSTOMER);
       assert.deepEqual(customer.mobileNoInfo, newPhone);
     });
 
@@ -326,7 +307,7 @@ describe('DWS activities against the sandbox', function () {
         }),
         (err: unknown) => err instanceof ApplicationFailure && /challengeData\.otpValue/.test(err.message),
       );
-      assert.deepEqual(await control('/sandbox/requests'), []);
+      assert.deepEqual(await control.requests(), []);
       assert.equal(lines.length, 2, 'a refused call still logs its one line');
     });
   });
@@ -391,14 +372,12 @@ describe('DWS activities against the sandbox', function () {
         calls.map((call) => (call.replayed ? 'replayed' : call.resultStatus)),
         ['S', 'replayed', 'replayed'],
       );
-      const ledger = await control<{ requestIds: string[] }>(`/sandbox/ledger?customerId=${SMS_CUSTOMER}`);
+      const ledger = await control.ledger(SMS_CUSTOMER);
       assert.deepEqual(ledger.requestIds, [requestId], 'the change was applied once');
     });
 
     it('a U that never arrives signed: retried under the bounded policy, then INVALID_RESPONSE_SIGNATURE', async function () {
-      await control('/sandbox/faults', {
-        failNext: [{ api: 'modifyCustomer', kind: 'unknown', count: 10 }],
-      });
+      await control.setFaults({ failNext: [{ api: 'modifyCustomer', kind: 'unknown', count: 10 }] });
       const requestId = randomUUID();
       const env = await devServer();
       const failure = await behindGateway(
@@ -434,7 +413,7 @@ describe('DWS activities against the sandbox', function () {
       const { env: mock, activities: a } = mockEnvironment();
       const authenticationId = await verifiedAuthentication(mock, a, SMS_CUSTOMER);
       // 'after': DWS applies the change on the first call, and the caller only ever sees U, twice.
-      await control('/sandbox/faults', {
+      await control.setFaults({
         failNext: [{ api: 'modifyCustomer', kind: 'unknown', count: 2, phase: 'after' }],
       });
       const requestId = randomUUID();
@@ -458,7 +437,7 @@ describe('DWS activities against the sandbox', function () {
         calls.map((call) => call.fault?.kind ?? (call.replayed ? 'replayed' : 'answered')),
         ['unknown', 'unknown', 'replayed'],
       );
-      const ledger = await control<{ requestIds: string[] }>(`/sandbox/ledger?customerId=${SMS_CUSTOMER}`);
+      const ledger = await control.ledger(SMS_CUSTOMER);
       assert.deepEqual(ledger.requestIds, [requestId], 'the change was applied once');
 
       const history = await handle.fetchHistory();
@@ -468,7 +447,7 @@ describe('DWS activities against the sandbox', function () {
     });
 
     it('two U answers before processing, then S: the consult succeeds on attempt 3 with one requestId', async function () {
-      await control('/sandbox/faults', {
+      await control.setFaults({
         failNext: [
           { api: 'modifyCustomer', kind: 'unknown', count: 1 },
           { api: 'modifyCustomer', kind: 'trafficLimit', count: 1 },

@@ -15,12 +15,8 @@ import {
   verifyMessage,
 } from '../activities/dws/signing.js';
 import { DwsClient } from '../activities/dws/client.js';
-import {
-  DwsConfigError,
-  dwsConfigFromEnv,
-  sandboxDwsConfig,
-  sandboxKeyPath,
-} from '../activities/dws/config.js';
+import { dwsConfigFromEnv, sandboxDwsConfig, sandboxKeyPath } from '../activities/dws/config.js';
+import { ConfigError } from '../config/errors.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { startGatewayProxy, type GatewayProxy } from './helpers/gateway-proxy.js';
 
@@ -316,7 +312,7 @@ describe('DWS signing', function () {
       try {
         dwsConfigFromEnv(env);
       } catch (err) {
-        assert.ok(err instanceof DwsConfigError);
+        assert.ok(err instanceof ConfigError);
         assert.ok(!err.message.includes('\n'), 'one sentence, on one line');
         assert.ok(!err.message.includes('MII'), 'no key material');
         return err.message;
@@ -326,7 +322,7 @@ describe('DWS signing', function () {
 
     it('reads PEM files, with key version 1 by default, and the keys sign and verify', function () {
       const config = dwsConfigFromEnv(files);
-      assert.equal(config.baseUrl, 'https://dws.example.com/');
+      assert.equal(config.baseUrl, 'https://dws.example.com');
       assert.equal(config.clientId, 'MERCHANT_1');
       assert.equal(config.keyVersion, 1);
       assert.equal(signContent(expectedContent, config.privateKey), expectedSignature);
@@ -387,24 +383,24 @@ describe('DWS signing', function () {
           DWS_PROVIDER_PUBLIC_KEY_FILE: undefined,
           DWS_PROVIDER_PUBLIC_KEY: forms['PKCS#1'],
         }),
-        "DWS_PROVIDER_PUBLIC_KEY holds a private key; it must be DWS's public key.",
+        'DWS_PROVIDER_PUBLIC_KEY holds a private key where the public key belongs.',
       );
     });
 
     it('names the missing or malformed variable, never its value', function () {
-      assert.equal(refusal({ ...files, DWS_BASE_URL: undefined }), 'DWS_BASE_URL is not set.');
+      assert.equal(refusal({ ...files, DWS_BASE_URL: undefined }), 'DWS_BASE_URL must be set.');
       assert.equal(
         refusal({ ...files, DWS_BASE_URL: 'ftp://x' }),
-        'DWS_BASE_URL must be an http or https URL.',
+        'DWS_BASE_URL must be an http(s) URL without a query or fragment.',
       );
-      assert.equal(refusal({ ...files, DWS_CLIENT_ID: ' ' }), 'DWS_CLIENT_ID is not set.');
+      assert.equal(refusal({ ...files, DWS_CLIENT_ID: ' ' }), 'DWS_CLIENT_ID must be set.');
       assert.equal(
         refusal({ ...files, DWS_PRIVATE_KEY_FILE: undefined }),
-        'Neither DWS_PRIVATE_KEY nor DWS_PRIVATE_KEY_FILE is set.',
+        'DWS_PRIVATE_KEY or DWS_PRIVATE_KEY_FILE must be set.',
       );
       assert.equal(
         refusal({ ...files, DWS_PRIVATE_KEY: privatePem }),
-        'DWS_PRIVATE_KEY and DWS_PRIVATE_KEY_FILE are both set; set only one.',
+        'DWS_PRIVATE_KEY and DWS_PRIVATE_KEY_FILE are both set; set only one of them.',
       );
       assert.equal(
         refusal({ ...files, DWS_PRIVATE_KEY_FILE: undefined, DWS_PRIVATE_KEY: privatePem.slice(0, 200) }),
@@ -412,15 +408,15 @@ describe('DWS signing', function () {
       );
       assert.equal(
         refusal({ ...files, DWS_PRIVATE_KEY_FILE: '/nonexistent/key.pem' }),
-        'DWS_PRIVATE_KEY_FILE names a file that cannot be read.',
+        'DWS_PRIVATE_KEY_FILE names /nonexistent/key.pem, which cannot be read.',
       );
       assert.equal(
         refusal({ ...files, DWS_PROVIDER_PUBLIC_KEY_FILE: sandboxKeyPath('dws-provider.private.pem') }),
-        "DWS_PROVIDER_PUBLIC_KEY_FILE holds a private key; it must be DWS's public key.",
+        'DWS_PROVIDER_PUBLIC_KEY_FILE holds a private key where the public key belongs.',
       );
       assert.equal(
         refusal({ ...files, DWS_KEY_VERSION: 'one' }),
-        'DWS_KEY_VERSION must be a positive whole number.',
+        'DWS_KEY_VERSION must be a whole number from 1 to 999999999, got "one".',
       );
     });
   });

@@ -266,11 +266,11 @@ describe('codec server', function () {
           { CODEC_AUTH_TOKEN: token, CODEC_UI_ORIGIN: 'http://ui/path' },
           { allowDevToken: false },
         ),
-      /^Error: CODEC_UI_ORIGIN must be an origin/,
+      /^ConfigError: CODEC_UI_ORIGIN must be an origin/,
     );
     assert.throws(
       () => codecServerConfigFromEnv({}, { allowDevToken: false }),
-      /set CODEC_AUTH_TOKEN or CODEC_AUTH_TOKEN_FILE/,
+      /CODEC_AUTH_TOKEN or CODEC_AUTH_TOKEN_FILE must be set/,
     );
     assert.deepEqual(
       codecServerConfigFromEnv(

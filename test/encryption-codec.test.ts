@@ -11,13 +11,8 @@ import {
   KEY_ID_METADATA_KEY,
   PayloadDecryptionError,
 } from '../client/encryption/aes-gcm-codec.js';
-import {
-  KeyRing,
-  KeyRingError,
-  devKeyRing,
-  keyRingFromEnv,
-  loadKeyRing,
-} from '../client/encryption/keyring.js';
+import { KeyRing, devKeyRing, keyRingFromEnv, loadKeyRing } from '../client/encryption/keyring.js';
+import { ConfigError } from '../config/errors.js';
 
 const k1 = randomBytes(32);
 const k2 = randomBytes(32);
@@ -134,7 +129,7 @@ describe('codec key ring', function () {
       assert.deepEqual(keyRingFromEnv({ TEMPORAL_CODEC_KEYS_FILE: file })?.ids, ['k2', 'k1']);
       assert.throws(
         () => keyRingFromEnv({ TEMPORAL_CODEC_KEYS_FILE: join(dir, 'missing') }),
-        /^KeyRingError: TEMPORAL_CODEC_KEYS_FILE is set to .*missing, which cannot be read\.$/,
+        /^ConfigError: TEMPORAL_CODEC_KEYS_FILE names .*missing, which cannot be read\.$/,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -145,7 +140,7 @@ describe('codec key ring', function () {
     assert.equal(keyRingFromEnv({}), undefined);
     assert.throws(
       () => loadKeyRing({}, { allowDevKey: false }),
-      /set TEMPORAL_CODEC_KEYS or TEMPORAL_CODEC_KEYS_FILE/,
+      /TEMPORAL_CODEC_KEYS or TEMPORAL_CODEC_KEYS_FILE must be set\./,
     );
   });
 
@@ -156,9 +151,9 @@ describe('codec key ring', function () {
       [{ TEMPORAL_CODEC_KEYS: `k2:${b64(k2)},${b64(k1)}` }, /TEMPORAL_CODEC_KEYS is malformed at entry 2/],
       [
         { TEMPORAL_CODEC_KEYS: `k1:${b64(k1)},k1:${b64(k2)}` },
-        /entry 2 of TEMPORAL_CODEC_KEYS repeats key id k1/,
+        /TEMPORAL_CODEC_KEYS repeats key id k1 at entry 2/,
       ],
-      [{ TEMPORAL_CODEC_KEYS: `bad id:${b64(k1)}` }, /entry 1 of TEMPORAL_CODEC_KEYS has an invalid key id/],
+      [{ TEMPORAL_CODEC_KEYS: `bad id:${b64(k1)}` }, /TEMPORAL_CODEC_KEYS has an invalid key id at entry 1/],
       [{ TEMPORAL_CODEC_KEYS: ' , ' }, /TEMPORAL_CODEC_KEYS holds no key/],
       [{ TEMPORAL_CODEC_KEYS: `k1:${b64(k1)}`, TEMPORAL_CODEC_KEYS_FILE: '/x' }, /both set/],
     ];
@@ -166,7 +161,7 @@ describe('codec key ring', function () {
       assert.throws(
         () => keyRingFromEnv(env),
         (err: unknown) =>
-          err instanceof KeyRingError &&
+          err instanceof ConfigError &&
           expected.test(err.message) &&
           !err.message.includes('\n') &&
           (err.message.match(/\.\s/g) ?? []).length === 0 &&

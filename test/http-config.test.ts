@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultRateLimits, loadHttpConfig } from '../client/http/config.js';
-import { ConfigError } from '../client/settings.js';
+import { ConfigError } from '../config/errors.js';
 
 const tokenA = 'token-a-0123456789abcdef';
 const tokenB = 'token-b-0123456789abcdef';
@@ -44,7 +44,7 @@ describe('HTTP service configuration', function () {
     assert.deepEqual(loadHttpConfig({}, { devAuthToken: tokenB }).authTokens, [tokenB]);
     assert.throws(
       () => loadHttpConfig({ HTTP_AUTH_TOKENS: tokenA, HTTP_AUTH_TOKENS_FILE: '/x' }),
-      configError(/either HTTP_AUTH_TOKENS or HTTP_AUTH_TOKENS_FILE/, tokenA),
+      configError(/^HTTP_AUTH_TOKENS and HTTP_AUTH_TOKENS_FILE are both set/, tokenA),
     );
     assert.throws(
       () => loadHttpConfig({ HTTP_AUTH_TOKENS: `${tokenA},short-secret` }),

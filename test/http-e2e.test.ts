@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
 import got, { RequestError, type Got } from 'got';
 import { defaultBodyLimitBytes, defaultRateLimits } from '../client/http/config.js';
-import { startHttpService } from '../client/http/main.js';
+import { startHttpService } from '../client/http/server.js';
 import { encryptPin } from '../client/pin-encryption.js';
 import { VerificationClient } from '../client/verifications.js';
 import type { VerificationState } from '../workflows/types.js';
@@ -132,7 +132,7 @@ describe('HTTP service on a loopback port, end to end', function () {
         const done = await stateUntil(http, verificationId, (state) => state.step === 'DONE');
         assert.equal(done.outcome, 'MODIFIED');
         assert.equal((await control.customer(customer.customerId)).email, 'e2e.new@example.com');
-        assert.equal(await control.appliedCount(customer.customerId), 1);
+        assert.equal((await control.ledger(customer.customerId)).count, 1);
 
         const unauthenticated = await got(`${service.url}/verifications/${verificationId}`, {
           throwHttpErrors: false,

@@ -62,7 +62,7 @@ describe('changing a Wonder default payment method', function () {
       assert.deepEqual(outcome.status === 'UPDATED' && outcome.cleared, ['default_payment_method']);
       assert.equal(stack.sandbox.wonder.customer(cardCustomer)?.default_payment_method, undefined);
       assert.equal((await handle.query(stateQuery)).wonderSync, 'SYNCED');
-      assert.equal(await control.appliedCount(walletUser.customerId), 0, 'no DWS modification was made');
+      assert.equal((await control.ledger(walletUser.customerId)).count, 0, 'no DWS modification was made');
     });
   });
 

@@ -1,22 +1,22 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { formatKeyEntry, parseKeyRing } from '../client/encryption/keyring.js';
+import { SandboxControlClient } from '../sandbox/control-client.js';
 import type { RunningSandbox } from '../sandbox/server.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
 import { submitOtpSignal, verifyOtpUpdate } from '../workflows/messages.js';
 import { verifyContactChange } from '../workflows/verification.js';
 import { leakedFields } from './helpers/history-scan.js';
 import { devServer, uniqueName } from './helpers/temporal.js';
-import { freePort } from '../scripts/dev-server.js';
+import { freePort, spawnNode, stopProcess, waitForLine, workerStartedLine } from '../scripts/processes.js';
 import got from 'got';
-import { SandboxControl, startVerificationSandbox, waitForStep } from './helpers/verification-env.js';
+import { startVerificationSandbox, waitForStep } from './helpers/verification-env.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const key = (name: string) => fileURLToPath(new URL(`../sandbox/keys/${name}`, import.meta.url));
 
 /** A digit string standing alone, so a code is not "found" inside a 35-digit authentication id. */
@@ -36,8 +36,7 @@ describe('the worker process: secrets out of history and logs, metrics, graceful
     env = await devServer();
     sandbox = await startVerificationSandbox();
     metricsPort = await freePort();
-    worker = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-      cwd: root,
+    worker = spawnNode('worker/main.ts', {
       env: {
         PATH: process.env.PATH,
         TEMPORAL_ADDRESS: env.address,
@@ -52,30 +51,20 @@ describe('the worker process: secrets out of history and logs, metrics, graceful
         WONDER_PRIVATE_KEY_FILE: key('wonder-merchant.private.pem'),
         WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
     worker.stdout?.on('data', (chunk) => (workerOutput += chunk));
     worker.stderr?.on('data', (chunk) => (workerOutput += chunk));
-    const deadline = Date.now() + 60_000;
-    while (!workerOutput.includes('worker started')) {
-      if (worker.exitCode !== null) throw new Error(`the worker exited: ${workerOutput}`);
-      if (Date.now() > deadline) throw new Error(`the worker did not start: ${workerOutput}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForLine(worker, workerStartedLine, { name: 'the worker', timeoutMs: 60_000 });
   });
 
   after(async () => {
-    if (worker && worker.exitCode === null) {
-      const exited = new Promise((r) => worker?.once('exit', r));
-      worker.kill('SIGTERM');
-      await exited;
-    }
+    if (worker) await stopProcess(worker, { graceMs: 20_000 });
     await sandbox?.close();
   });
 
   it('a full phone and email change leaves neither OTP, phone nor email readable in history or logs', async function () {
     this.timeout(60_000);
-    const control = new SandboxControl(sandbox.url);
+    const control = new SandboxControlClient(sandbox.url);
     const customer = await control.addCustomer({ mobileNoInfo: { countryCode: '65', phoneNo: '81112222' } });
     const newPhone = { countryCode: '65', phoneNo: '93334444' };
     const newEmail = `secret.${randomBytes(4).toString('hex')}@example.com`;

@@ -3,9 +3,9 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { cancelSignal, stateQuery, submitOtpSignal, verifyOtpUpdate } from '../workflows/messages.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
 import { verifyContactChange } from '../workflows/verification.js';
+import { SandboxControlClient } from '../sandbox/control-client.js';
 import {
   createVerificationWorker,
-  SandboxControl,
   waitForStep,
   withVerificationWorker,
   verificationStack,
@@ -37,7 +37,7 @@ describe('contact-change verification on the dev server', function () {
       const steps = outcome.timeline.map((e) => e.step).filter((step, i, all) => step !== all[i - 1]);
       assert.deepEqual(steps, ['CONSULTING', 'CHALLENGING', 'VERIFYING', 'MODIFYING', 'DONE']);
       assert.equal((await control.customer(customer.customerId)).email, 'new.address@example.com');
-      assert.equal(await control.appliedCount(customer.customerId), 1);
+      assert.equal((await control.ledger(customer.customerId)).count, 1);
     });
   });
 
@@ -72,7 +72,7 @@ describe('contact-change verification on the dev server', function () {
       await handle.signal(submitOtpSignal, { code: await control.latestOtp(customer.customerId) });
       const outcome = await handle.result();
       assert.equal(outcome.status, 'MODIFIED');
-      assert.equal(await control.appliedCount(customer.customerId), 1);
+      assert.equal((await control.ledger(customer.customerId)).count, 1);
       assert.equal((await control.customer(customer.customerId)).mobileNoInfo?.phoneNo, '87777777');
     });
   });
@@ -145,7 +145,7 @@ describe('contact-change verification on the dev server', function () {
         { verdict: 'ATTEMPTS_EXCEEDED' },
       ]);
       assert.equal((await handle.result()).status, 'ATTEMPTS_EXCEEDED');
-      assert.equal(await control.appliedCount(customer.customerId), 0);
+      assert.equal((await control.ledger(customer.customerId)).count, 0);
     });
   });
 
@@ -206,7 +206,7 @@ describe('contact-change verification on the dev server', function () {
       const outcome = await handle.result();
       assert.equal(outcome.status, 'CANCELLED');
       assert.equal(outcome.status === 'CANCELLED' && outcome.reason, 'user closed the app');
-      assert.equal(await control.appliedCount(customer.customerId), 0);
+      assert.equal((await control.ledger(customer.customerId)).count, 0);
     });
   });
 
@@ -214,7 +214,7 @@ describe('contact-change verification on the dev server', function () {
     this.timeout(120_000);
     await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();
-      await control.faults({
+      await control.setFaults({
         failNext: [
           { api: 'modifyCustomer', kind: 'unknown', count: 1, phase: 'before' },
           { api: 'modifyCustomer', kind: 'serverError', count: 1, phase: 'before' },
@@ -222,7 +222,7 @@ describe('contact-change verification on the dev server', function () {
       });
       const handle = await start({ customerId: customer.customerId, change: { email: 'flaky@example.com' } });
       await waitForStep(handle, 'AWAITING_INPUT');
-      await control.faults({
+      await control.setFaults({
         failNext: [
           { api: 'modifyCustomer', kind: 'unknown', count: 1, phase: 'after' },
           { api: 'modifyCustomer', kind: 'serverError', count: 1, phase: 'after' },
@@ -230,7 +230,7 @@ describe('contact-change verification on the dev server', function () {
       });
       await handle.signal(submitOtpSignal, { code: await control.latestOtp(customer.customerId) });
       assert.equal((await handle.result()).status, 'MODIFIED');
-      assert.equal(await control.appliedCount(customer.customerId), 1);
+      assert.equal((await control.ledger(customer.customerId)).count, 1);
       const modifies = (await control.requests()).filter(
         (r) => r.api === 'modifyCustomer' && r.requestId && !r.resultCode?.startsWith('REPEAT'),
       );
@@ -278,7 +278,7 @@ describe('contact-change verification on the dev server', function () {
   });
 
   it('loses no signal sent while no worker runs', async function () {
-    const control = new SandboxControl(stack.sandbox.url);
+    const control = new SandboxControlClient(stack.sandbox.url);
     const customer = await control.addCustomer();
     const taskQueue = uniqueName('restart');
     const handle = await stack.env.client.workflow.start(verifyContactChange, {
@@ -293,7 +293,7 @@ describe('contact-change verification on the dev server', function () {
     const second = await createVerificationWorker(stack.env, stack.sandbox.url, taskQueue);
     const outcome = await second.runUntil(handle.result());
     assert.equal(outcome.status, 'MODIFIED');
-    assert.equal(await control.appliedCount(customer.customerId), 1);
+    assert.equal((await control.ledger(customer.customerId)).count, 1);
   });
 });
 
@@ -337,7 +337,7 @@ describe('carrying a verified change to the Wonder customer record', function ()
       assert.equal(outcome.status === 'MODIFIED' && outcome.wonderFailure, 'WONDER_NOT_FOUND');
       assert.equal((await handle.query(stateQuery)).wonderSync, 'FAILED');
       assert.equal((await control.customer(customer.customerId)).email, 'dws-only@example.com');
-      assert.equal(await control.appliedCount(customer.customerId), 1);
+      assert.equal((await control.ledger(customer.customerId)).count, 1);
     });
   });
 });

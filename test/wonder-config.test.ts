@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import {
   SANDBOX_WONDER_APP_ID,
   sandboxWonderConfig,
-  WonderConfigError,
   wonderConfigFromEnv,
 } from '../activities/wonder/config.js';
+import { ConfigError } from '../config/errors.js';
 
 const keyFile = fileURLToPath(new URL('../sandbox/keys/wonder-merchant.private.pem', import.meta.url));
 const pem = readFileSync(keyFile, 'utf8');
@@ -17,10 +17,10 @@ function refusal(env: Record<string, string | undefined>): string {
   try {
     wonderConfigFromEnv(env);
   } catch (err) {
-    assert.ok(err instanceof WonderConfigError);
+    assert.ok(err instanceof ConfigError);
     return err.message;
   }
-  assert.fail('expected a WonderConfigError');
+  assert.fail('expected a ConfigError');
 }
 
 describe('Wonder configuration', function () {
@@ -66,7 +66,7 @@ describe('Wonder configuration', function () {
     assert.match(refusal(base), /WONDER_PRIVATE_KEY or WONDER_PRIVATE_KEY_FILE must be set/);
     assert.match(
       refusal({ ...base, WONDER_PRIVATE_KEY: pem, WONDER_PRIVATE_KEY_FILE: keyFile }),
-      /only one of WONDER_PRIVATE_KEY and WONDER_PRIVATE_KEY_FILE/,
+      /WONDER_PRIVATE_KEY and WONDER_PRIVATE_KEY_FILE are both set; set only one/,
     );
     assert.match(
       refusal({ ...base, WONDER_PRIVATE_KEY_FILE: '/nonexistent/key.pem' }),

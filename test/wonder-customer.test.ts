@@ -21,7 +21,8 @@ import {
 } from '../activities/wonder/update.js';
 import type { CallLogger } from '../activities/shared/provider-call.js';
 import { FaultController } from '../sandbox/faults.js';
-import { WonderSimulator, wonderSimulator, type WonderApi } from '../sandbox/wonder/index.js';
+import { wonderSimulator } from '../sandbox/wonder/plugin.js';
+import { WonderSimulator, type WonderApi } from '../sandbox/wonder/simulator.js';
 
 const CHAN = 'c2a4e0f1-7b3d-4c8e-9f10-2a3b4c5d6e01';
 const WONG = 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02';

@@ -19,7 +19,9 @@ import {
 import { createWonderClient } from '../activities/wonder/client.js';
 import { sandboxWonderConfig } from '../activities/wonder/config.js';
 import { wonderPaths } from '../activities/wonder/types.js';
-import { WonderSimulator, wonderSimulator, wonderAuthCodes } from '../sandbox/wonder/index.js';
+import { wonderAuthCodes } from '../sandbox/wonder/auth.js';
+import { wonderSimulator } from '../sandbox/wonder/plugin.js';
+import { WonderSimulator } from '../sandbox/wonder/simulator.js';
 import { startGatewayProxy } from './helpers/gateway-proxy.js';
 
 const keyPath = (name: string) => new URL(`../sandbox/keys/${name}`, import.meta.url);

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../client/settings.js';
+import { ConfigError } from '../config/errors.js';
+import { projectRoot } from '../scripts/processes.js';
 import { loadWorkerConfig } from '../worker/config.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const sandboxUrl = 'http://127.0.0.1:9';
 
 describe('worker configuration', function () {
@@ -35,7 +34,7 @@ describe('worker configuration', function () {
   it('stops the worker process with that sentence and exit code 2, no stack trace', function () {
     this.timeout(60_000);
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-      cwd: root,
+      cwd: projectRoot,
       env: { PATH: process.env.PATH, WORKER_MAX_CONCURRENT_ACTIVITIES: 'many' },
       encoding: 'utf8',
     });

@@ -4,8 +4,9 @@
  */
 import { dwsConfigFromEnv, sandboxDwsConfig, type DwsConfig } from '../activities/dws/config.js';
 import { sandboxWonderConfig, wonderConfigFromEnv, type WonderConfig } from '../activities/wonder/config.js';
-import { ConfigError, readInt, readString, readUrl, type Env } from '../client/settings.js';
-import { temporalTargetFromEnv, type TemporalTarget } from '../client/temporal-connection.js';
+import { ConfigError } from '../config/errors.js';
+import { readInt, readString, readUrl, type Env } from '../config/settings.js';
+import { temporalTargetFromEnv, type TemporalTarget } from '../config/temporal.js';
 import { defaultTaskQueue } from '../workflows/ids.js';
 
 export interface WorkerTuning {
@@ -35,7 +36,7 @@ export interface ProviderUrls {
 export function loadWorkerConfig(env: Env = process.env, providers: ProviderUrls = {}): WorkerConfig {
   const metricsAddress = readString(env, 'WORKER_METRICS_ADDRESS');
   if (metricsAddress && !/^[\w.-]*:\d{1,5}$/.test(metricsAddress)) {
-    throw new ConfigError(`WORKER_METRICS_ADDRESS must be host:port, got "${metricsAddress}".`);
+    throw new ConfigError('WORKER_METRICS_ADDRESS', `must be host:port, got "${metricsAddress}"`);
   }
   return {
     temporal: temporalTargetFromEnv(env),

@@ -1,6 +1,6 @@
 import { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import type { TemporalTarget } from '../client/temporal-connection.js';
+import type { TemporalTarget } from '../config/temporal.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
 
 /**

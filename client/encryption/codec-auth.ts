@@ -8,16 +8,11 @@
  * cookie; the cookie holds an HMAC derived from the token, not the token.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { secretNotSet, type Env } from '../../config/settings.js';
+import { checkTokens, parseTokens, readTokens } from '../../config/tokens.js';
 import { devSecretPath, readOrCreateSecretFile } from './dev-secret-file.js';
-import type { Env } from './keyring.js';
 
-export const MIN_TOKEN_LENGTH = 16;
 export const SESSION_COOKIE = 'temporal-codec-session';
-
-export class CodecAuthConfigError extends Error {
-  override readonly name = 'CodecAuthConfigError';
-}
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
@@ -28,13 +23,8 @@ export class TokenVerifier {
   readonly #sessionDigests: Buffer[];
 
   constructor(tokens: readonly string[]) {
-    if (tokens.length === 0)
-      throw new CodecAuthConfigError('The codec server needs at least one auth token.');
-    if (tokens.some((token) => token.length < MIN_TOKEN_LENGTH)) {
-      throw new CodecAuthConfigError(
-        `Every codec auth token must be at least ${MIN_TOKEN_LENGTH} characters long.`,
-      );
-    }
+    // Tokens read from the environment are checked already; these may come straight from code.
+    checkTokens(tokens, 'CODEC_AUTH_TOKEN');
     this.#tokenDigests = tokens.map(digest);
     this.#sessionDigests = tokens.map((token) => digest(sessionValue(token)));
   }
@@ -59,41 +49,9 @@ export function sessionValue(token: string): string {
   return createHmac('sha256', token).update('temporal-codec-ui-session').digest('base64url');
 }
 
-function parseTokens(text: string, source: string): string[] {
-  const tokens = text
-    .split(/[,\n]/)
-    .map((token) => token.trim())
-    .filter((token) => token !== '');
-  if (tokens.length === 0) throw new CodecAuthConfigError(`${source} holds no token.`);
-  if (tokens.some((token) => token.length < MIN_TOKEN_LENGTH)) {
-    throw new CodecAuthConfigError(`${source} holds a token shorter than ${MIN_TOKEN_LENGTH} characters.`);
-  }
-  return tokens;
-}
-
-/**
- * Tokens from `CODEC_AUTH_TOKEN` or `CODEC_AUTH_TOKEN_FILE` (comma- or newline-separated, so a new token
- * can be added before the old one is withdrawn), or undefined when neither is set.
- */
+/** Tokens from `CODEC_AUTH_TOKEN` or `CODEC_AUTH_TOKEN_FILE`, or undefined when neither is set. */
 export function codecAuthTokensFromEnv(env: Env = process.env): string[] | undefined {
-  const inline = env.CODEC_AUTH_TOKEN?.trim();
-  const file = env.CODEC_AUTH_TOKEN_FILE?.trim();
-  if (inline && file) {
-    throw new CodecAuthConfigError(
-      'CODEC_AUTH_TOKEN and CODEC_AUTH_TOKEN_FILE are both set; set only one of them.',
-    );
-  }
-  if (inline) return parseTokens(inline, 'CODEC_AUTH_TOKEN');
-  if (file) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      throw new CodecAuthConfigError(`CODEC_AUTH_TOKEN_FILE is set to ${file}, which cannot be read.`);
-    }
-    return parseTokens(text, `CODEC_AUTH_TOKEN_FILE (${file})`);
-  }
-  return undefined;
+  return readTokens(env, 'CODEC_AUTH_TOKEN');
 }
 
 export const DEV_TOKEN_PATH = devSecretPath('codec-token');
@@ -113,10 +71,6 @@ export interface LoadCodecAuthOptions {
 export function loadCodecAuthTokens(env: Env, options: LoadCodecAuthOptions): string[] {
   const configured = codecAuthTokensFromEnv(env);
   if (configured) return configured;
-  if (!options.allowDevToken) {
-    throw new CodecAuthConfigError(
-      'No codec auth token is configured: set CODEC_AUTH_TOKEN or CODEC_AUTH_TOKEN_FILE.',
-    );
-  }
+  if (!options.allowDevToken) throw secretNotSet('CODEC_AUTH_TOKEN');
   return [devCodecAuthToken(options.devTokenPath)];
 }

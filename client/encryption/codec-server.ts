@@ -20,7 +20,8 @@ import Fastify, {
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { PayloadDecryptionError } from './aes-gcm-codec.js';
 import { SESSION_COOKIE, TokenVerifier, loadCodecAuthTokens, sessionValue } from './codec-auth.js';
-import type { Env } from './keyring.js';
+import { ConfigError } from '../../config/errors.js';
+import { parseUrl, readString, type Env } from '../../config/settings.js';
 
 export const DEFAULT_UI_ORIGIN = 'http://localhost:8233';
 const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
@@ -95,18 +96,15 @@ export function payloadToJson({ metadata, data }: Payload): JsonPayload {
 }
 
 /** Parses an exact origin: refuses paths, credentials and anything that is not http(s). */
-export function parseOrigin(value: string, source = 'the UI origin'): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new Error(`${source} must be an origin such as ${DEFAULT_UI_ORIGIN}.`);
+export function parseOrigin(value: string, source = 'The UI origin'): string {
+  const url = parseUrl(value, source);
+  if (new URL(url).origin !== url) {
+    throw new ConfigError(
+      source,
+      `must be an origin (scheme, host and port only) such as ${DEFAULT_UI_ORIGIN}`,
+    );
   }
-  const bare = value.replace(/\/$/, '');
-  if (!['http:', 'https:'].includes(url.protocol) || url.origin !== bare) {
-    throw new Error(`${source} must be an origin (scheme, host and port only) such as ${DEFAULT_UI_ORIGIN}.`);
-  }
-  return url.origin;
+  return url;
 }
 
 function readCookie(header: string | undefined, name: string): string | undefined {
@@ -262,7 +260,7 @@ export interface CodecServerConfig {
 
 /** `CODEC_UI_ORIGIN` (default http://localhost:8233) and the tokens of `CODEC_AUTH_TOKEN[_FILE]`. */
 export function codecServerConfigFromEnv(env: Env, options: { allowDevToken: boolean }): CodecServerConfig {
-  const origin = env.CODEC_UI_ORIGIN?.trim();
+  const origin = readString(env, 'CODEC_UI_ORIGIN');
   return {
     uiOrigin: origin ? parseOrigin(origin, 'CODEC_UI_ORIGIN') : DEFAULT_UI_ORIGIN,
     authTokens: loadCodecAuthTokens(env, options),

@@ -8,7 +8,8 @@
  * must be labels chosen by the operator, never derived from the key.
  */
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { ConfigError } from '../../config/errors.js';
+import { listEntries, readSecret, secretNotSet, type Env } from '../../config/settings.js';
 import { devSecretPath, readOrCreateSecretFile } from './dev-secret-file.js';
 
 export const KEY_BYTES = 32;
@@ -23,10 +24,6 @@ export interface RawCodecKey {
   readonly key: Uint8Array;
 }
 
-export class KeyRingError extends Error {
-  override readonly name = 'KeyRingError';
-}
-
 const KEY_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 // Standard or URL-safe base64 of exactly 32 bytes (43 significant characters, optional padding).
 const KEY_BASE64 = /^[A-Za-z0-9+/_-]{43}=?$/;
@@ -35,27 +32,32 @@ export class KeyRing {
   readonly primary: CodecKey;
   readonly #byId: ReadonlyMap<string, CodecKey>;
 
-  constructor(keys: readonly RawCodecKey[], source = 'the key ring') {
-    if (keys.length === 0) throw new KeyRingError(`${source} holds no key.`);
+  constructor(keys: readonly RawCodecKey[], source = 'The key ring') {
+    if (keys.length === 0) throw new ConfigError(source, 'holds no key');
     const byId = new Map<string, CodecKey>();
     keys.forEach(({ id, key }, index) => {
-      const entry = `entry ${index + 1} of ${source}`;
+      const entry = `entry ${index + 1}`;
       if (!KEY_ID.test(id)) {
-        throw new KeyRingError(
-          `${entry} has an invalid key id: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.`,
+        throw new ConfigError(
+          source,
+          `has an invalid key id at ${entry}: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
         );
       }
       if (key.length !== KEY_BYTES) {
-        throw new KeyRingError(
-          `${entry} (key id ${id}) is ${key.length} bytes long; AES-256 needs ${KEY_BYTES}.`,
+        throw new ConfigError(
+          source,
+          `has a key of ${key.length} bytes at ${entry} (key id ${id}); AES-256 needs ${KEY_BYTES}`,
         );
       }
       if (id.length >= 12 && Buffer.from(key).toString('base64').includes(id)) {
-        throw new KeyRingError(
-          `${entry} uses part of its own key as its id; choose an id unrelated to the key.`,
+        throw new ConfigError(
+          source,
+          `uses part of its own key as its id at ${entry}; choose an id unrelated to the key`,
         );
       }
-      if (byId.has(id)) throw new KeyRingError(`${entry} repeats key id ${id}; key ids must be unique.`);
+      if (byId.has(id)) {
+        throw new ConfigError(source, `repeats key id ${id} at ${entry}; key ids must be unique`);
+      }
       byId.set(id, { id, key: createSecretKey(Buffer.from(key)) });
     });
     this.#byId = byId;
@@ -78,13 +80,11 @@ export class KeyRing {
  * entry itself since it may hold key bytes.
  */
 export function parseKeyRing(text: string, source: string): KeyRing {
-  const entries = text
-    .split(/[,\n]/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
+  const entries = listEntries(text);
   if (entries.length === 0) {
-    throw new KeyRingError(
-      `${source} holds no key; expected <key id>:<base64 of 32 bytes>[,<key id>:<base64>...].`,
+    throw new ConfigError(
+      source,
+      'holds no key; expected <key id>:<base64 of 32 bytes>[,<key id>:<base64>...]',
     );
   }
   const keys = entries.map((entry, index): RawCodecKey => {
@@ -92,8 +92,9 @@ export function parseKeyRing(text: string, source: string): KeyRing {
     const id = colon > 0 ? entry.slice(0, colon).trim() : '';
     const encoded = colon > 0 ? entry.slice(colon + 1).trim() : '';
     if (!id || !KEY_BASE64.test(encoded)) {
-      throw new KeyRingError(
-        `${source} is malformed at entry ${index + 1}: expected <key id>:<base64 of ${KEY_BYTES} bytes>.`,
+      throw new ConfigError(
+        source,
+        `is malformed at entry ${index + 1}: expected <key id>:<base64 of ${KEY_BYTES} bytes>`,
       );
     }
     // Node's base64 decoder reads the URL-safe alphabet too.
@@ -107,31 +108,13 @@ export function formatKeyEntry(id: string, key: Uint8Array): string {
   return `${id}:${Buffer.from(key).toString('base64')}`;
 }
 
-export type Env = Record<string, string | undefined>;
-
 /**
  * The key ring configured by `TEMPORAL_CODEC_KEYS` or `TEMPORAL_CODEC_KEYS_FILE` (same format, in a
  * file), or undefined when neither is set.
  */
 export function keyRingFromEnv(env: Env = process.env): KeyRing | undefined {
-  const inline = env.TEMPORAL_CODEC_KEYS?.trim();
-  const file = env.TEMPORAL_CODEC_KEYS_FILE?.trim();
-  if (inline && file) {
-    throw new KeyRingError(
-      'TEMPORAL_CODEC_KEYS and TEMPORAL_CODEC_KEYS_FILE are both set; set only one of them.',
-    );
-  }
-  if (inline) return parseKeyRing(inline, 'TEMPORAL_CODEC_KEYS');
-  if (file) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      throw new KeyRingError(`TEMPORAL_CODEC_KEYS_FILE is set to ${file}, which cannot be read.`);
-    }
-    return parseKeyRing(text, `TEMPORAL_CODEC_KEYS_FILE (${file})`);
-  }
-  return undefined;
+  const secret = readSecret(env, 'TEMPORAL_CODEC_KEYS');
+  return secret && parseKeyRing(secret.value, secret.variable);
 }
 
 export const DEV_KEYS_PATH = devSecretPath('codec-keys');
@@ -159,10 +142,6 @@ export interface LoadKeyRingOptions {
 export function loadKeyRing(env: Env, options: LoadKeyRingOptions): KeyRing {
   const configured = keyRingFromEnv(env);
   if (configured) return configured;
-  if (!options.allowDevKey) {
-    throw new KeyRingError(
-      'No payload encryption key is configured: set TEMPORAL_CODEC_KEYS or TEMPORAL_CODEC_KEYS_FILE.',
-    );
-  }
+  if (!options.allowDevKey) throw secretNotSet('TEMPORAL_CODEC_KEYS');
   return devKeyRing(options.devKeysPath);
 }

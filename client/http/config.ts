@@ -2,7 +2,9 @@
  * The HTTP service's settings, read once at start. A wrong value stops the service with one sentence
  * naming the variable; token values are never echoed.
  */
-import { ConfigError, readBool, readInt, readSecret, readString, type Env } from '../settings.js';
+import { ConfigError } from '../../config/errors.js';
+import { readBool, readInt, readString, secretNotSet, type Env } from '../../config/settings.js';
+import { readTokens } from '../../config/tokens.js';
 
 /** `max` requests per `windowSeconds`, counted per key. */
 export interface RateLimit {
@@ -30,8 +32,6 @@ export const defaultRateLimits: HttpRateLimits = {
 
 /** Every request body here is a few hundred bytes; anything near this size is not a real caller. */
 export const defaultBodyLimitBytes = 16 * 1024;
-
-export const MIN_AUTH_TOKEN_LENGTH = 16;
 
 export interface HttpConfig {
   port: number;
@@ -76,39 +76,21 @@ export function loadHttpConfig(env: Env = process.env, options: LoadHttpConfigOp
 }
 
 function readAuthTokens(env: Env, devAuthToken: string | undefined): string[] {
-  const raw = readSecret(env, 'HTTP_AUTH_TOKENS');
-  if (raw === undefined) {
-    if (devAuthToken) return [devAuthToken];
-    throw new ConfigError('No HTTP auth token is configured: set HTTP_AUTH_TOKENS or HTTP_AUTH_TOKENS_FILE.');
-  }
-  const source = env.HTTP_AUTH_TOKENS ? 'HTTP_AUTH_TOKENS' : 'HTTP_AUTH_TOKENS_FILE';
-  return parseAuthTokens(raw, source);
-}
-
-/** Comma- or newline-separated, so a new token can be added before the old one is withdrawn. */
-export function parseAuthTokens(text: string, source: string): string[] {
-  const tokens = text
-    .split(/[,\n]/)
-    .map((token) => token.trim())
-    .filter((token) => token !== '');
-  if (tokens.length === 0) throw new ConfigError(`${source} holds no token.`);
-  if (tokens.some((token) => token.length < MIN_AUTH_TOKEN_LENGTH || /\s/.test(token))) {
-    throw new ConfigError(
-      `${source} holds a token shorter than ${MIN_AUTH_TOKEN_LENGTH} characters or containing spaces.`,
-    );
-  }
-  return tokens;
+  const tokens = readTokens(env, 'HTTP_AUTH_TOKENS');
+  if (tokens) return tokens;
+  if (devAuthToken) return [devAuthToken];
+  throw secretNotSet('HTTP_AUTH_TOKENS');
 }
 
 /** `<max>/<window seconds>`, e.g. `10/600`. */
 function readRateLimit(env: Env, name: string, fallback: RateLimit): RateLimit {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
+  const raw = readString(env, name);
+  if (raw === undefined) return fallback;
   const match = /^(\d{1,6})\/(\d{1,6})$/.exec(raw);
   const max = Number(match?.[1]);
   const windowSeconds = Number(match?.[2]);
   if (!match || max < 1 || windowSeconds < 1) {
-    throw new ConfigError(`${name} must be <max>/<window seconds> such as 10/600, got "${raw}".`);
+    throw new ConfigError(name, `must be <max>/<window seconds> such as 10/600, got "${raw}"`);
   }
   return { max, windowSeconds };
 }

@@ -1,145 +1,42 @@
 /**
- * The HTTP service as a process (`npm run http`) and as a function `npm start` runs in-process.
- * Configuration: ./config.ts (HTTP_*), the standard TEMPORAL_* connection settings, the payload keys
- * (TEMPORAL_CODEC_KEYS[_FILE]) and, for the /codec endpoint, CODEC_AUTH_TOKEN[_FILE] and CODEC_UI_ORIGIN.
+ * `npm run http`: the HTTP service as its own process. Settings are listed in ./server.ts; without
+ * TEMPORAL_ADDRESS this is a laptop against the local dev server, so dev keys and tokens are allowed.
  */
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { DataConverter } from '@temporalio/common';
-import type { FastifyInstance } from 'fastify';
-import { AesGcmPayloadCodec } from '../encryption/aes-gcm-codec.js';
-import { codecServerConfigFromEnv, type CodecServerOptions } from '../encryption/codec-server.js';
+import { exitForStartFailure, loadOrExit } from '../../config/errors.js';
+import { readBool } from '../../config/settings.js';
 import { createDataConverter } from '../encryption/data-converter.js';
-import { loadKeyRing, type KeyRing } from '../encryption/keyring.js';
-import { readBool, type Env } from '../settings.js';
-import { temporalTargetFromEnv } from '../temporal-connection.js';
-import { VerificationClient } from '../verifications.js';
-import { buildHttpApp } from './app.js';
-import { loadHttpConfig, type HttpConfig } from './config.js';
-import type { HttpLoggerOption } from './logging.js';
+import { loadKeyRing } from '../encryption/keyring.js';
+import { loadHttpConfig } from './config.js';
+import { startHttpService } from './server.js';
 
-export interface HttpServiceOptions {
-  /** where settings are read from; default process.env */
-  env?: Env;
-  /** already-loaded settings; default loadHttpConfig(env) */
-  config?: HttpConfig;
-  /** an existing client (tests, a host process); otherwise one is connected from env and closed on close() */
-  verifications?: VerificationClient;
-  /** the encrypting data converter for the connected client; required when `verifications` is not given */
-  dataConverter?: DataConverter;
-  /** mounts /codec, decrypting with this key ring; its tokens come from CODEC_AUTH_TOKEN[_FILE] */
-  codecKeyRing?: KeyRing;
-  /** when no codec token is configured, use the local dev token (.temporal/codec-token); default false */
-  allowDevCodecToken?: boolean;
-  /** default true: JSON request logs on stdout, redacted */
-  logger?: HttpLoggerOption;
-}
+const env = process.env;
+const local = !env.TEMPORAL_ADDRESS;
+const { config, keyRing, withCodec } = loadOrExit(() => ({
+  config: loadHttpConfig(env),
+  keyRing: loadKeyRing(env, { allowDevKey: local }),
+  withCodec: readBool(env, 'HTTP_CODEC_ENDPOINT', local),
+}));
+const service = await startHttpService({
+  env,
+  config,
+  dataConverter: createDataConverter(keyRing),
+  ...(withCodec ? { codecKeyRing: keyRing, allowDevCodecToken: local } : {}),
+}).catch(exitForStartFailure);
+service.app.log.info({ url: service.url }, 'HTTP service listening');
 
-export interface RunningHttpService {
-  app: FastifyInstance;
-  /** e.g. http://127.0.0.1:8080 */
-  url: string;
-  verifications: VerificationClient;
-  /** stops accepting, lets in-flight requests finish, closes the Temporal connection if it opened it */
-  close(): Promise<void>;
-}
-
-export async function startHttpService(options: HttpServiceOptions = {}): Promise<RunningHttpService> {
-  const env = options.env ?? process.env;
-  const config = options.config ?? loadHttpConfig(env);
-  const codec = options.codecKeyRing
-    ? codecOptions(env, options.codecKeyRing, options.allowDevCodecToken ?? false)
-    : undefined;
-
-  let verifications = options.verifications;
-  const ownsConnection = !verifications;
-  if (!verifications) {
-    if (!options.dataConverter)
-      throw new Error('startHttpService needs either verifications or a dataConverter.');
-    verifications = await VerificationClient.connect(temporalTargetFromEnv(env), options.dataConverter);
-  }
-  const client = verifications;
-  const closeConnection = async () => {
-    if (ownsConnection) await client.client.connection.close();
-  };
-
-  let app: FastifyInstance;
-  try {
-    app = await buildHttpApp({
-      verifications: client,
-      authTokens: config.authTokens,
-      rateLimits: config.rateLimits,
-      bodyLimitBytes: config.bodyLimitBytes,
-      trustProxy: config.trustProxy,
-      ...(codec ? { codec } : {}),
-      logger: options.logger ?? true,
-    });
-    await app.listen({ port: config.port, host: config.host });
-  } catch (err) {
-    await closeConnection();
-    throw err;
-  }
-
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  let closing: Promise<void> | undefined;
-  return {
-    app,
-    url: `http://${host}:${port}`,
-    verifications: client,
-    close: () => {
-      closing ??= app.close().finally(closeConnection);
-      return closing;
+let stopping = false;
+function stop(signal: NodeJS.Signals): void {
+  // A second signal means "now": skip waiting for in-flight requests.
+  if (stopping) process.exit(1);
+  stopping = true;
+  service.app.log.info({ signal }, 'HTTP service stopping');
+  service.close().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      service.app.log.error({ err }, 'HTTP service did not stop cleanly');
+      process.exit(1);
     },
-  };
+  );
 }
-
-function codecOptions(env: Env, keyRing: KeyRing, allowDevToken: boolean): CodecServerOptions {
-  const { uiOrigin, authTokens } = codecServerConfigFromEnv(env, { allowDevToken });
-  return { codec: new AesGcmPayloadCodec(keyRing), uiOrigin, authTokens };
-}
-
-async function main(): Promise<void> {
-  const env = process.env;
-  // Without TEMPORAL_ADDRESS this is a laptop against the local dev server: dev keys and tokens are allowed.
-  const local = !env.TEMPORAL_ADDRESS;
-  let service: RunningHttpService;
-  try {
-    const config = loadHttpConfig(env);
-    const keyRing = loadKeyRing(env, { allowDevKey: local });
-    const withCodec = readBool(env, 'HTTP_CODEC_ENDPOINT', local);
-    service = await startHttpService({
-      env,
-      config,
-      dataConverter: createDataConverter(keyRing),
-      ...(withCodec ? { codecKeyRing: keyRing, allowDevCodecToken: local } : {}),
-    });
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exit(2);
-  }
-  service.app.log.info({ url: service.url }, 'HTTP service listening');
-
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    // A second signal means "now": skip waiting for in-flight requests.
-    if (stopping) process.exit(1);
-    stopping = true;
-    service.app.log.info({ signal }, 'HTTP service stopping');
-    service.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        service.app.log.error({ err }, 'HTTP service did not stop cleanly');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-}
-
-// No top-level await: test runners may load this module through require(), which refuses it.
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  void main();
-}
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

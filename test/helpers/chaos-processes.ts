@@ -3,49 +3,14 @@
  * it can be stopped and started again on the same port without losing a workflow) and the worker as a
  * child process, so it can be killed outright (SIGKILL: no graceful shutdown, no goodbye to the server).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { startDevServer, type RunningDevServer } from '../../scripts/dev-server.js';
-import { projectRoot } from '../../scripts/temporal-binaries.js';
+import { startDevServer, type DevServerOptions, type RunningDevServer } from '../../scripts/dev-server.js';
+import { spawnNode, stopProcess, waitForLine, workerStartedLine } from '../../scripts/processes.js';
 
-/** A port nobody listens on right now, on the loopback address the servers bind. */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => (port ? resolve(port) : reject(new Error('no free port was handed out'))));
-    });
-  });
-}
-
-function exitOf(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-  });
-}
-
-/** Sends `signal`, and SIGKILL if the process is still there after `graceMs`. */
-async function endProcess(child: ChildProcess, signal: NodeJS.Signals, graceMs: number): Promise<void> {
-  const exited = exitOf(child);
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-export interface RestartableDevServerOptions {
-  port: number;
-  uiPort: number;
-  dbFile: string;
-  extraArgs: string[];
-}
+export type RestartableDevServerOptions = Required<
+  Pick<DevServerOptions, 'port' | 'uiPort' | 'dbFile' | 'searchAttributes' | 'extraArgs'>
+>;
 
 /** The dev server on a fixed port and database file, so a restart brings back every workflow. */
 export class RestartableDevServer {
@@ -61,11 +26,11 @@ export class RestartableDevServer {
     this.running = await startDevServer({ ...this.options, ip: '127.0.0.1', stdio: 'ignore' });
   }
 
-  /** Graceful (SIGTERM, as an operator's restart would be), with SIGKILL after 20 s so a hang cannot stall. */
+  /** Graceful (SIGTERM, as an operator's restart would be), with SIGKILL after a grace so a hang cannot stall. */
   async stop(): Promise<void> {
     const running = this.running;
     this.running = undefined;
-    if (running) await endProcess(running.process, 'SIGTERM', 20_000);
+    await running?.stop();
   }
 
   async restart(): Promise<void> {
@@ -82,8 +47,6 @@ export interface WorkerProcessOptions {
   /** bundling the workflows takes a few seconds on a small machine */
   readyTimeoutMs?: number;
 }
-
-const workerMain = join(projectRoot, 'worker', 'main.ts');
 
 /**
  * `worker/main.ts` as its own process, started the way an operator would (`node --import tsx`, no npx in
@@ -111,37 +74,20 @@ export class WorkerProcess {
     this.starts += 1;
     this.killing = false;
     this.log.write(`--- worker start #${this.starts} at ${new Date().toISOString()}\n`);
-    const child = spawn(process.execPath, ['--import', 'tsx', workerMain], {
-      cwd: projectRoot,
-      env: this.options.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawnNode('worker/main.ts', { env: this.options.env });
     this.child = child;
+    child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
-    const lines = createInterface({ input: child.stdout! });
-    const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(new Error(`the worker did not start within ${this.options.readyTimeoutMs ?? 60_000} ms`)),
-        this.options.readyTimeoutMs ?? 60_000,
-      );
-      lines.on('line', (line) => {
-        this.log.write(`${line}\n`);
-        if (line.includes('"msg":"worker started"')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        if (this.child === child) this.child = undefined;
-        if (!this.killing) {
-          this.unexpectedExit = `the worker exited on its own (code ${code}, signal ${signal}); see ${this.options.logFile}`;
-        }
-        reject(new Error(this.unexpectedExit ?? 'the worker was stopped while starting'));
-      });
+    child.once('exit', (code, signal) => {
+      if (this.child === child) this.child = undefined;
+      if (!this.killing) {
+        this.unexpectedExit = `the worker exited on its own (code ${code}, signal ${signal}); see ${this.options.logFile}`;
+      }
     });
-    await ready;
+    await waitForLine(child, workerStartedLine, {
+      name: 'the worker',
+      timeoutMs: this.options.readyTimeoutMs ?? 60_000,
+    });
   }
 
   /** SIGKILL: the crash this test is about. Waits until the process is gone. */
@@ -161,7 +107,7 @@ export class WorkerProcess {
     const child = this.child;
     if (!child) return;
     this.killing = true;
-    await endProcess(child, 'SIGKILL', 10_000);
+    await stopProcess(child, { signal: 'SIGKILL', graceMs: 10_000 });
     this.child = undefined;
   }
 }

@@ -3,12 +3,13 @@
  * ('before': nothing happened; 'after': the call was processed and its answer lost, the case that proves
  * exactly-once), a record of every call it saw, and fresh customers with the change each one asks for.
  */
-import type { RequestLogEntry } from '../../sandbox/dws/index.js';
+import type { CustomerUser } from '../../activities/dws/types.js';
+import { SandboxControlClient } from '../../sandbox/control-client.js';
+import type { RequestLogEntry } from '../../sandbox/dws/request-log.js';
+import type { DwsSimulator } from '../../sandbox/dws/simulator.js';
 import type { FaultKind, FaultPhase, FaultSettings } from '../../sandbox/faults.js';
 import type { Prng } from '../../sandbox/prng.js';
 import { buildSandboxApp } from '../../sandbox/server.js';
-import type { DwsSimulator } from '../../sandbox/dws/index.js';
-import type { CustomerUser } from '../../activities/dws/types.js';
 
 /** About 30% of provider calls meet a fault: a quarter lose their answer, and a few more are slow. */
 export const chaosFaultRates: FaultSettings['rates'] = {
@@ -39,6 +40,7 @@ export interface ChaosProvider {
   url: string;
   clientId: string;
   dws: DwsSimulator;
+  control: SandboxControlClient;
   /** every provider call of the run, oldest first (the sandbox's own log keeps only the last 1000) */
   calls: RequestLogEntry[];
   /**
@@ -68,6 +70,7 @@ export async function startChaosProvider(seed: number): Promise<ChaosProvider> {
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('the sandbox is not listening on TCP');
   const url = `http://127.0.0.1:${address.port}`;
+  const control = new SandboxControlClient(url);
 
   // Watched on the raw server, under every hook: when each provider call arrived, until its socket answers.
   const inFlight = new Map<object, number>();
@@ -89,6 +92,7 @@ export async function startChaosProvider(seed: number): Promise<ChaosProvider> {
     url,
     clientId,
     dws,
+    control,
     calls,
     async callInFlight(freshMs, maxWaitMs) {
       const deadline = Date.now() + maxWaitMs;
@@ -104,28 +108,12 @@ export async function startChaosProvider(seed: number): Promise<ChaosProvider> {
       const timer = setInterval(() => {
         round += 1;
         // Through the control API, as any test or operator would; a failed switch only delays the next.
-        void postJson(url, '/sandbox/faults', { phase: phasesForRound(round) }).catch(() => undefined);
+        void control.setFaults({ phase: phasesForRound(round) }).catch(() => undefined);
       }, everyMs);
       return () => clearInterval(timer);
     },
     close: () => app.close(),
   };
-}
-
-export async function postJson(baseUrl: string, path: string, body: unknown): Promise<unknown> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${await response.text()}`);
-  return response.json();
-}
-
-export async function getJson<T>(baseUrl: string, path: string): Promise<T> {
-  const response = await fetch(`${baseUrl}${path}`);
-  if (!response.ok) throw new Error(`GET ${path} answered ${response.status}`);
-  return (await response.json()) as T;
 }
 
 function digits(prng: Prng, count: number): string {
@@ -139,7 +127,7 @@ function digits(prng: Prng, count: number): string {
  * phone, one its phone to a number ending 0000 (risky by the sandbox's rule).
  */
 export async function addChaosCustomers(
-  baseUrl: string,
+  control: SandboxControlClient,
   prng: Prng,
   count: number,
   tag: string,
@@ -147,11 +135,10 @@ export async function addChaosCustomers(
   const customers: ChaosCustomer[] = [];
   for (let i = 0; i < count; i++) {
     const customerId = `chaos-${tag}-${String(i).padStart(3, '0')}`;
-    await postJson(baseUrl, '/sandbox/customers', {
+    await control.addCustomer({
       customerId,
       email: `before.${i}@example.com`,
       mobileNoInfo: { countryCode: '65', phoneNo: `8${digits(prng, 7)}` },
-      challengeType: 'sms',
     });
     const kind = i % 5;
     const change: CustomerUser =

@@ -6,12 +6,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { VerificationError } from '../../client/errors.js';
 import type { VerificationClient } from '../../client/verifications.js';
-import type { OutboxMessage } from '../../sandbox/dws/index.js';
+import type { SandboxControlClient } from '../../sandbox/control-client.js';
 import type { Prng } from '../../sandbox/prng.js';
 import { verificationStepKey } from '../../workflows/search-attributes.js';
 import type { VerificationOutcome } from '../../workflows/types.js';
 import type { ChaosCustomer } from './chaos-provider.js';
-import { getJson } from './chaos-provider.js';
 
 /**
  * Retries `act` while Temporal is unreachable (a restarting server answers UNAVAILABLE or drops the call);
@@ -35,7 +34,7 @@ export function between(prng: Prng, min: number, max: number): number {
 
 export interface SimulatedUsersOptions {
   verifications: VerificationClient;
-  sandboxUrl: string;
+  sandbox: SandboxControlClient;
   prng: Prng;
   /** how long a user takes to type a code once the flow asks for it, [min, max) ms */
   thinkMs: [number, number];
@@ -124,10 +123,7 @@ export class SimulatedUsers {
     this.lastSeen.set(customerId, step);
     if (step !== 'AWAITING_INPUT') return;
 
-    const [message] = await getJson<OutboxMessage[]>(
-      this.options.sandboxUrl,
-      `/sandbox/outbox?customerId=${encodeURIComponent(customerId)}`,
-    );
+    const [message] = await this.options.sandbox.outbox({ customerId });
     if (!message) return;
     const key = `${message.authenticationId}:${message.code}`;
     if (this.typed.has(key)) return;

@@ -5,31 +5,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  bundleWorkflowCode,
-  makeTelemetryFilterString,
-  Runtime,
-  DefaultLogger,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporalCliPath, temporalTestServerPath } from '../../scripts/temporal-binaries.js';
 import { verificationSearchAttributes } from '../../workflows/search-attributes.js';
 import { failureConverterPath } from '../../client/encryption/data-converter.js';
+import { installRuntime } from '../../worker/runtime.js';
 import proto from '@temporalio/proto';
 
 let devEnv: Promise<TestWorkflowEnvironment> | undefined;
 let timeSkippingEnv: Promise<TestWorkflowEnvironment> | undefined;
 const bundles = new Map<string, Promise<WorkflowBundleWithSourceMap>>();
 
-let runtimeInstalled = false;
 export function quietRuntime(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  // Workers log at WARN so mocha's report stays readable; failures still surface through assertions.
-  Runtime.install({
-    logger: new DefaultLogger('ERROR'),
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }), forward: {} } },
-  });
+  // Errors only, so mocha's report stays readable; failures still surface through assertions.
+  installRuntime({ logger: new DefaultLogger('ERROR'), coreLogLevel: 'ERROR' });
 }
 
 export function devServer(): Promise<TestWorkflowEnvironment> {

@@ -2,15 +2,14 @@
  * A worker running the real verification workflow and the real DWS activities against the provider
  * sandbox, on whichever real Temporal server the test picked.
  */
-import { randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
-import got from 'got';
 import { sandboxDwsConfig } from '../../activities/dws/config.js';
 import { sandboxWonderConfig } from '../../activities/wonder/config.js';
 import { createActivities } from '../../worker/run.js';
+import { SandboxControlClient } from '../../sandbox/control-client.js';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server.js';
 import { verificationWorkflowId } from '../../workflows/ids.js';
 import { stateQuery } from '../../workflows/messages.js';
@@ -20,75 +19,10 @@ import { devServer, uniqueName, workflowBundle } from './temporal.js';
 
 export const verificationWorkflows = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
 
-export interface SandboxCustomer {
-  customerId: string;
-  email: string;
-  mobileNoInfo: { countryCode: string; phoneNo: string };
-  challengeType: 'sms' | 'PAYMENT_PASSWORD';
-  pin?: string;
-  riskyPhoneChange?: boolean;
-}
-
-export class SandboxControl {
-  constructor(readonly url: string) {}
-
-  async addCustomer(overrides: Partial<SandboxCustomer> = {}): Promise<SandboxCustomer> {
-    const customer: SandboxCustomer = {
-      customerId: `2188${String(randomInt(1e9)).padStart(9, '0')}${String(randomInt(1e6)).padStart(6, '0')}`,
-      email: 'old@example.com',
-      mobileNoInfo: { countryCode: '65', phoneNo: '81234567' },
-      challengeType: 'sms',
-      ...overrides,
-    };
-    await got.post(`${this.url}/sandbox/customers`, { json: customer });
-    return customer;
-  }
-
-  async customer(
-    customerId: string,
-  ): Promise<{ email?: string; mobileNoInfo?: { countryCode: string; phoneNo: string } }> {
-    return got(`${this.url}/sandbox/customers/${customerId}`).json();
-  }
-
-  /** The newest code the simulated SMS gateway delivered for this customer. */
-  async latestOtp(customerId: string): Promise<string> {
-    const messages = await got(`${this.url}/sandbox/outbox`, { searchParams: { customerId } }).json<
-      Array<{ code: string }> | { messages: Array<{ code: string }> }
-    >();
-    const list = Array.isArray(messages) ? messages : messages.messages;
-    const code = list[0]?.code;
-    if (!code) throw new Error(`no OTP in the sandbox outbox for ${customerId}`);
-    return code;
-  }
-
-  async outboxCount(customerId: string): Promise<number> {
-    const messages = await got(`${this.url}/sandbox/outbox`, { searchParams: { customerId } }).json<
-      Array<unknown> | { messages: Array<unknown> }
-    >();
-    return (Array.isArray(messages) ? messages : messages.messages).length;
-  }
-
-  async appliedCount(customerId: string): Promise<number> {
-    const ledger = await got(`${this.url}/sandbox/ledger`).json<Record<string, { count: number }>>();
-    return ledger[customerId]?.count ?? 0;
-  }
-
-  async faults(settings: Record<string, unknown>): Promise<void> {
-    await got.post(`${this.url}/sandbox/faults`, { json: settings });
-  }
-
-  async requests(): Promise<
-    Array<{ api: string; requestId?: string; resultCode?: string; resultStatus?: string; fault?: string }>
-  > {
-    const log = await got(`${this.url}/sandbox/requests`).json<unknown>();
-    return (Array.isArray(log) ? log : (log as { requests: [] }).requests) as [];
-  }
-}
-
 export interface VerificationRig {
   env: TestWorkflowEnvironment;
   sandbox: RunningSandbox;
-  control: SandboxControl;
+  control: SandboxControlClient;
   taskQueue: string;
   start(input: VerificationInput): Promise<WorkflowHandle<typeof verifyContactChange>>;
 }
@@ -124,7 +58,7 @@ export async function withVerificationWorker<T>(
   const rig: VerificationRig = {
     env,
     sandbox,
-    control: new SandboxControl(sandbox.url),
+    control: new SandboxControlClient(sandbox.url),
     taskQueue,
     start: (input) =>
       env.client.workflow.start(verifyContactChange, {

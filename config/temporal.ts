@@ -1,10 +1,12 @@
 /**
- * Where Temporal is: the standard environment configuration (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
- * TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE), read by the SDK's own
- * envconfig so a profile that works for the `temporal` CLI works here too.
+ * Where Temporal is, for the worker, the client library and the HTTP service alike: the standard
+ * environment configuration (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*,
+ * TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE), read by the SDK's own envconfig so a profile that works for
+ * the `temporal` CLI works here too.
  */
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
-import { ConfigError, type Env } from './settings.js';
+import { ConfigError } from './errors.js';
+import type { Env } from './settings.js';
 
 export interface TemporalTarget {
   connectConfig: ClientConnectConfig;
@@ -20,7 +22,9 @@ export function temporalTargetFromEnv(env: Env = process.env): TemporalTarget {
     );
     connectConfig = loadClientConnectConfig({ overrideEnvVars });
   } catch (err) {
-    throw new ConfigError(`The Temporal connection settings could not be read: ${(err as Error).message}`);
+    // envconfig does not say which variable it choked on; its own words usually do.
+    const reason = (err as Error).message.replace(/\.$/, '');
+    throw new ConfigError('TEMPORAL_*', `settings cannot be read (${reason})`);
   }
   const address = connectConfig.connectionOptions.address ?? 'localhost:7233';
   connectConfig.connectionOptions.address = address;

@@ -1,0 +1,99 @@
+/**
+ * The HTTP service started and stopped as one unit: the app, its port and (unless one is handed in)
+ * its own Temporal connection. `npm run http` (./main.ts) and `npm start` run it.
+ * Configuration: ./config.ts (HTTP_*), the standard TEMPORAL_* connection settings and, for the /codec
+ * endpoint, CODEC_AUTH_TOKEN[_FILE] and CODEC_UI_ORIGIN.
+ */
+import type { DataConverter } from '@temporalio/common';
+import type { FastifyInstance } from 'fastify';
+import { AesGcmPayloadCodec } from '../encryption/aes-gcm-codec.js';
+import { codecServerConfigFromEnv, type CodecServerOptions } from '../encryption/codec-server.js';
+import type { KeyRing } from '../encryption/keyring.js';
+import type { Env } from '../../config/settings.js';
+import { temporalTargetFromEnv } from '../../config/temporal.js';
+import { VerificationClient } from '../verifications.js';
+import { buildHttpApp } from './app.js';
+import { loadHttpConfig, type HttpConfig } from './config.js';
+import type { HttpLoggerOption } from './logging.js';
+
+export interface HttpServiceOptions {
+  /** where settings are read from; default process.env */
+  env?: Env;
+  /** already-loaded settings; default loadHttpConfig(env) */
+  config?: HttpConfig;
+  /** an existing client (tests, a host process); otherwise one is connected from env and closed on close() */
+  verifications?: VerificationClient;
+  /** the encrypting data converter for the connected client; required when `verifications` is not given */
+  dataConverter?: DataConverter;
+  /** mounts /codec, decrypting with this key ring; its tokens come from CODEC_AUTH_TOKEN[_FILE] */
+  codecKeyRing?: KeyRing;
+  /** when no codec token is configured, use the local dev token (.temporal/codec-token); default false */
+  allowDevCodecToken?: boolean;
+  /** default true: JSON request logs on stdout, redacted */
+  logger?: HttpLoggerOption;
+}
+
+export interface RunningHttpService {
+  app: FastifyInstance;
+  /** e.g. http://127.0.0.1:8080 */
+  url: string;
+  verifications: VerificationClient;
+  /** stops accepting, lets in-flight requests finish, closes the Temporal connection if it opened it */
+  close(): Promise<void>;
+}
+
+export async function startHttpService(options: HttpServiceOptions = {}): Promise<RunningHttpService> {
+  const env = options.env ?? process.env;
+  const config = options.config ?? loadHttpConfig(env);
+  const codec = options.codecKeyRing
+    ? codecOptions(env, options.codecKeyRing, options.allowDevCodecToken ?? false)
+    : undefined;
+
+  let verifications = options.verifications;
+  const ownsConnection = !verifications;
+  if (!verifications) {
+    if (!options.dataConverter)
+      throw new Error('startHttpService needs either verifications or a dataConverter.');
+    verifications = await VerificationClient.connect(temporalTargetFromEnv(env), options.dataConverter);
+  }
+  const client = verifications;
+  const closeConnection = async () => {
+    if (ownsConnection) await client.client.connection.close();
+  };
+
+  let app: FastifyInstance;
+  try {
+    app = await buildHttpApp({
+      verifications: client,
+      authTokens: config.authTokens,
+      rateLimits: config.rateLimits,
+      bodyLimitBytes: config.bodyLimitBytes,
+      trustProxy: config.trustProxy,
+      ...(codec ? { codec } : {}),
+      logger: options.logger ?? true,
+    });
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await closeConnection();
+    throw err;
+  }
+
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    url: `http://${host}:${port}`,
+    verifications: client,
+    close: () => {
+      closing ??= app.close().finally(closeConnection);
+      return closing;
+    },
+  };
+}
+
+function codecOptions(env: Env, keyRing: KeyRing, allowDevToken: boolean): CodecServerOptions {
+  const { uiOrigin, authTokens } = codecServerConfigFromEnv(env, { allowDevToken });
+  return { codec: new AesGcmPayloadCodec(keyRing), uiOrigin, authTokens };
+}

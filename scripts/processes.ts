@@ -1,0 +1,127 @@
+/**
+ * The child processes that scripts, the bench and the tests start: where the project is, a port to put a
+ * server on, a node program started so that its pid is the program's own, waiting for the line that says
+ * it is ready, and stopping it with a grace period that cannot turn into a hang.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** What worker/main.ts logs once it polls: the worker's readiness line for waitForLine. */
+export const workerStartedLine = /"msg":"worker started"/;
+
+/** A loopback port nothing listens on right now (the kernel's pick, so never a well-known one). */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => (port ? resolvePort(port) : reject(new Error('no free port was handed out'))));
+    });
+  });
+}
+
+export interface SpawnNodeOptions {
+  env: NodeJS.ProcessEnv;
+  /** adds an IPC channel (process.send in the child) */
+  ipc?: boolean;
+}
+
+/**
+ * `node --import tsx <entry>` for a .ts entry (a .js one runs as it is), from the project root, stdout and
+ * stderr piped. Not the `tsx` command: it forks a second node, and that one is the process to measure or kill.
+ */
+export function spawnNode(entry: string, options: SpawnNodeOptions): ChildProcess {
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  return spawn(process.execPath, [...loader, entry], {
+    cwd: projectRoot,
+    env: options.env,
+    stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+export interface WaitForLineOptions {
+  /** what the error sentences call the process */
+  name: string;
+  timeoutMs: number;
+}
+
+// Enough of the process's last output to show why it did not get ready, not a whole log.
+const outputTailChars = 4000;
+
+/**
+ * Resolves with the first line the child prints on stdout that `pattern` matches. Rejects if the child
+ * exits first or takes longer than `timeoutMs`, with its last output (stdout and stderr) in the message;
+ * the child is left running on a timeout, for its owner to stop.
+ */
+export function waitForLine(
+  child: ChildProcess,
+  pattern: RegExp,
+  options: WaitForLineOptions,
+): Promise<string> {
+  const { stdout, stderr } = child;
+  if (!stdout) return Promise.reject(new Error(`${options.name} has no stdout to watch`));
+  return new Promise<string>((resolveLine, reject) => {
+    let tail = '';
+    let partial = '';
+    const fail = (why: string) => {
+      cleanup();
+      const output = tail.trim() === '' ? 'it printed nothing' : `its last output:\n${tail.trimEnd()}`;
+      reject(new Error(`${options.name} ${why}; ${output}`));
+    };
+    const remember = (chunk: Buffer) => {
+      tail = (tail + chunk.toString('utf8')).slice(-outputTailChars);
+    };
+    const onStdout = (chunk: Buffer) => {
+      remember(chunk);
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      const line = lines.find((candidate) => pattern.test(candidate));
+      if (line === undefined) return;
+      cleanup();
+      resolveLine(line);
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      fail(`exited (code ${code}, signal ${signal}) before it printed ${pattern}`);
+    const timer = setTimeout(
+      () => fail(`did not print ${pattern} within ${options.timeoutMs / 1000} s`),
+      options.timeoutMs,
+    );
+    const cleanup = () => {
+      clearTimeout(timer);
+      stdout.off('data', onStdout);
+      stderr?.off('data', remember);
+      child.off('exit', onExit);
+    };
+    stdout.on('data', onStdout);
+    stderr?.on('data', remember);
+    child.once('exit', onExit);
+  });
+}
+
+function hasExited(child: ChildProcess): boolean {
+  // A child that never started (no pid) will not emit 'exit' either.
+  return child.pid === undefined || child.exitCode !== null || child.signalCode !== null;
+}
+
+export interface StopOptions {
+  /** default SIGTERM, the graceful stop; SIGKILL for a crash on purpose */
+  signal?: NodeJS.Signals;
+  /** how long the process has to exit before SIGKILL */
+  graceMs: number;
+}
+
+/** Sends `signal`, then SIGKILL once `graceMs` has passed; resolves when the process is gone. */
+export async function stopProcess(child: ChildProcess, options: StopOptions): Promise<void> {
+  if (hasExited(child)) return;
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  child.kill(options.signal ?? 'SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), options.graceMs);
+  await exited;
+  clearTimeout(killer);
+}
