@@ -293,5 +293,5 @@ export function codeFormatProblem(
   // Whether it decrypts is the provider's to say (and costs an attempt there), not ours.
   return encryptedPin.test(code)
     ? undefined
-    : 'code must be the PIN encrypted with encryptionInfo: 4 to 2048 characters of base64, hex or . : _ -';
+    : 'code must be the PIN encrypted with encryptionInfo: 4 to 2048 characters of base64, base64url or hex';
 }

@@ -131,11 +131,12 @@ export const smsCodeSchema = {
 
 /**
  * A PIN as the wallet app encrypted it with the challenge's encryptionInfo: opaque to us and passed to
- * DWS untouched, so only its size and alphabet (base64, base64url, hex, and . : as separators) are ours.
+ * DWS untouched, so only its size and alphabet (base64, base64url or hex) are ours. Short enough forms
+ * pass (a clear PIN too): whether it decrypts is the provider's to say, and a refusal there costs an attempt.
  */
 export const encryptedPinSchema = {
   type: 'string',
-  pattern: '^[A-Za-z0-9+/=_.:-]{4,2048}$',
+  pattern: '^[A-Za-z0-9+/_-]{4,2048}={0,2}$',
   description:
     "for a PAYMENT_PASSWORD challenge: the PIN encrypted with the state's encryptionInfo (client/pin-encryption.ts)",
 } as const;
