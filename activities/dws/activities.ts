@@ -14,6 +14,7 @@ import type {
   ChallengeData,
   ChallengeType,
   CustomerUser,
+  EncryptionInfo,
   Env,
   VerifyResultCode,
 } from './types.js';
@@ -38,6 +39,8 @@ export interface TriggerChallengeOutput {
   challengeType: ChallengeType;
   challengeRenderValue: string;
   resultCode: string;
+  /** PAYMENT_PASSWORD: what the app encrypts the PIN with */
+  encryptionInfo?: EncryptionInfo;
 }
 export interface VerifyInput {
   requestId: string;

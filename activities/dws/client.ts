@@ -79,9 +79,16 @@ export class DwsClient {
   async #call<T extends DwsResponse>(api: DwsApi, request: object, options?: DwsCallOptions): Promise<T> {
     // Serialised once: these exact bytes are signed and sent.
     const body = JSON.stringify(request);
+    // The API path, not the URL's: like the official SDKs, the signature leaves out any prefix in the base
+    // URL, which a gateway in front of DWS strips before DWS checks the signature.
+    const path = pathFor(api, this.clientId);
     let response: Response<string>;
     try {
-      response = await post(this.#http, pathFor(api, this.clientId), body, options);
+      response = (await this.#http.post(path.slice(1), {
+        body,
+        context: { signedPath: path },
+        ...(options?.signal ? { signal: options.signal } : {}),
+      })) as Response<string>;
     } catch (error) {
       return successOrThrow(dwsOutcome<T>(api, { kind: 'error', error }));
     }
@@ -90,21 +97,17 @@ export class DwsClient {
       return successOrThrow(dwsOutcome<T>(api, { kind: 'http', statusCode: response.statusCode }));
     }
     const claimed = parseDwsAnswer<T>(response.body);
-    if (!this.#signedByDws(response)) {
-      // An unsigned 4xx page that does not pretend to be DWS's answer is mapped by its status instead.
-      if (claimed || response.statusCode < 400) {
-        throw invalidResponseSignature(api, response.statusCode, claimed?.result);
-      }
-      return successOrThrow(dwsOutcome<T>(api, { kind: 'http', statusCode: response.statusCode }));
+    if (!this.#signedByDws(path, response)) {
+      throw invalidResponseSignature(api, response.statusCode, claimed?.result);
     }
     if (claimed) return claimed;
     return successOrThrow(dwsOutcome<T>(api, { kind: 'http', statusCode: response.statusCode }));
   }
 
-  #signedByDws(response: Response<string>): boolean {
+  #signedByDws(path: string, response: Response<string>): boolean {
     return verifyMessage({
-      method: response.request.options.method,
-      path: calledPath(response.requestUrl),
+      method: 'POST',
+      path,
       clientId: this.#config.clientId,
       time: headerValue(response.headers['response-time']),
       body: response.body,
@@ -114,36 +117,18 @@ export class DwsClient {
   }
 }
 
-function post(
-  instance: Got,
-  path: string,
-  body: string,
-  options: DwsCallOptions | undefined,
-): Promise<Response<string>> {
-  // prefixUrl requires a relative url; the leading slash comes back when got joins them.
-  return instance.post(path.replace(/^\//, ''), {
-    body,
-    ...(options?.signal ? { signal: options.signal } : {}),
-  }) as Promise<Response<string>>;
-}
-
-/** The path as actually called (any path prefix in the base URL included): what DWS verifies against. */
-function calledPath(url: URL | string | undefined): string {
-  const parsed = typeof url === 'string' ? new URL(url) : url;
-  if (!parsed) throw new TypeError('a DWS request has no URL');
-  return parsed.pathname + parsed.search;
-}
-
 function signRequest(config: DwsConfig): BeforeRequestHook {
   return (options) => {
     if (typeof options.body !== 'string') throw new TypeError('a DWS request body must be a JSON string');
+    const { signedPath } = options.context as { signedPath?: string };
+    if (!signedPath) throw new TypeError('a DWS request must name the API path it signs');
     const time = String(Date.now());
     options.headers['content-type'] = 'application/json; charset=UTF-8';
     options.headers['client-id'] = config.clientId;
     options.headers['request-time'] = time;
     options.headers['signature'] = signMessage({
       method: options.method,
-      path: calledPath(options.url),
+      path: signedPath,
       clientId: config.clientId,
       time,
       body: options.body,

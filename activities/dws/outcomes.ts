@@ -14,6 +14,7 @@ import type {
   ActionForm,
   ChallengeType,
   DwsApi,
+  EncryptionInfo,
   ModifyCustomerResponse,
   Result,
   ResultStatus,
@@ -103,23 +104,31 @@ export function malformedResponse(message: string): ApplicationFailure {
 }
 
 /**
- * Never trust an answer whose signature does not verify, whatever it claims. A forged or proxied S must
- * not apply a change; a bad signature on anything else most likely means a wrong DWS_PROVIDER_PUBLIC_KEY or
- * DWS_CLIENT_ID, which no retry fixes, and with the same requestId a retry would fetch the same answer.
- * Hence non-retryable: the workflow stops with a reason an operator can act on.
+ * Never trust an answer whose signature does not verify, whatever it claims. An unsigned or forged S must
+ * not apply a change, and a retry would most likely fetch the same one: final, so the workflow stops with
+ * a reason an operator can act on (a wrong DWS_PROVIDER_PUBLIC_KEY or DWS_CLIENT_ID, or something between
+ * this service and DWS). Anything else (a U or F, a gateway's error page) says nothing trustworthy about
+ * what DWS did: an unknown outcome, retried with the same request id under the activity's bounded policy,
+ * whose last attempt reports this same type if the answers never verify.
  */
 export function invalidResponseSignature(
-  api: DwsApi | undefined,
+  api: DwsApi,
   httpStatus: number,
   claimed: Result | undefined,
 ): ApplicationFailure {
   const what = claimed ? `an ${claimed.resultStatus} answer` : `an HTTP ${httpStatus} answer`;
-  return ApplicationFailure.nonRetryable(
-    `DWS ${api ?? 'call'} got ${what} that is unsigned or whose signature does not verify; it is not trusted ` +
-      '(check DWS_PROVIDER_PUBLIC_KEY and DWS_CLIENT_ID, and what sits between this service and DWS)',
-    dwsFailureTypes.invalidResponseSignature,
-    { httpStatus, claimedResultStatus: claimed?.resultStatus, claimedResultCode: claimed?.resultCode },
-  );
+  const message =
+    `DWS ${api} got ${what} that is unsigned or whose signature does not verify; it is not trusted ` +
+    '(check DWS_PROVIDER_PUBLIC_KEY and DWS_CLIENT_ID, and what sits between this service and DWS)';
+  const details = {
+    httpStatus,
+    claimedResultStatus: claimed?.resultStatus,
+    claimedResultCode: claimed?.resultCode,
+  };
+  const type = dwsFailureTypes.invalidResponseSignature;
+  return claimed?.resultStatus === 'S'
+    ? ApplicationFailure.nonRetryable(message, type, details)
+    : ApplicationFailure.retryable(message, type, details);
 }
 
 /** Reads a DWS answer out of a body: JSON with a result whose status is S, F or U; anything else is undefined. */
@@ -185,11 +194,18 @@ export function consultOutcome(response: ModifyCustomerResponse): Outcome<Consul
 }
 
 export function triggerOutcome(response: TriggerChallengeResponse): Outcome<TriggerChallengeOutput> {
-  return settled('triggerChallenge', response, ({ challengeType, challengeRenderValue, result }) => {
+  return settled('triggerChallenge', response, ({ challengeType, challengeRenderValue, result, ...rest }) => {
     if (!isChallengeType(challengeType)) {
       return malformedResponse('DWS triggerChallenge answered S without a known challengeType');
     }
-    return { challengeType, challengeRenderValue: challengeRenderValue ?? '', resultCode: result.resultCode };
+    const encryptionInfo = keyMaterial(rest.encryptionInfo);
+    if (encryptionInfo instanceof ApplicationFailure) return encryptionInfo;
+    return {
+      challengeType,
+      challengeRenderValue: challengeRenderValue ?? '',
+      resultCode: result.resultCode,
+      ...(encryptionInfo ? { encryptionInfo } : {}),
+    };
   });
 }
 
@@ -249,6 +265,26 @@ function isChallengeType(value: unknown): value is ChallengeType {
 
 function isActionForm(value: unknown): value is ActionForm {
   return typeof value === 'object' && value !== null && isChallengeType((value as ActionForm).challengeType);
+}
+
+/** Bounds on what enters workflow history and the app's answers; an RSA-4096 SPKI in base64 is ~740 characters. */
+const MAX_KEY_MATERIAL_FIELDS = 16;
+const MAX_KEY_MATERIAL_LENGTH = 8192;
+
+/** The PIN key material as given, when it is a small object of strings; malformed otherwise. */
+function keyMaterial(value: unknown): EncryptionInfo | undefined | ApplicationFailure {
+  if (value === undefined || value === null) return undefined;
+  const entries = typeof value === 'object' && !Array.isArray(value) ? Object.entries(value) : undefined;
+  if (
+    !entries ||
+    entries.length > MAX_KEY_MATERIAL_FIELDS ||
+    !entries.every(([, field]) => typeof field === 'string' && field.length <= MAX_KEY_MATERIAL_LENGTH)
+  ) {
+    return malformedResponse(
+      'DWS triggerChallenge answered an encryptionInfo that is not a small object of strings',
+    );
+  }
+  return Object.fromEntries(entries) as EncryptionInfo;
 }
 
 /** Only the two documented fields, so nothing else the provider adds travels into workflow history. */

@@ -88,10 +88,11 @@ export class WonderClient {
                 'Wonder requests must carry their body as the serialised string that is signed',
               );
             }
-            const url = options.url instanceof URL ? options.url : new URL(String(options.url));
+            const { signedUri } = options.context as { signedUri?: string };
+            if (!signedUri) throw new TypeError('a Wonder request must name the API path it signs');
             const auth = signRequest({
               method: options.method,
-              uri: `${url.pathname}${url.search}`,
+              uri: signedUri,
               body,
               appId: config.appId,
               privateKey: config.privateKey,
@@ -153,9 +154,12 @@ export class WonderClient {
     const headers: Record<string, string> = { 'x-request-id': options.requestId };
     if (options.lang) headers['x-i18n-lang'] = options.lang;
     try {
+      // Signed as the API path alone, as Wonder's SDK does: a prefix in the base URL belongs to whatever
+      // sits in front of the gateway and strips it, so the gateway never sees it.
       const response = await this.#http(path.replace(/^\/+/, ''), {
         method,
         headers,
+        context: { signedUri: path },
         ...(body !== undefined ? { body } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
       });
