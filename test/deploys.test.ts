@@ -6,7 +6,8 @@
  * history), not from the workers' logs.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,14 @@ import { SandboxControlClient } from '../sandbox/control-client.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { build } from '../scripts/build.js';
 import { startDevServer, type RunningDevServer } from '../scripts/dev-server.js';
-import { freePort, spawnNode, stopProcess, waitForLine, workerStartedLine } from '../scripts/processes.js';
+import {
+  freePort,
+  projectRoot,
+  spawnNode,
+  stopProcess,
+  waitForLine,
+  workerStartedLine,
+} from '../scripts/processes.js';
 import { Rollout } from '../scripts/rollout.js';
 import { verificationWorkflowId, verificationWorkflowPrefix } from '../workflows/ids.js';
 import { submitOtpSignal } from '../workflows/messages.js';
@@ -104,6 +112,24 @@ describe('deploying a new build with Worker Deployments', function () {
     return { child, buildId: (JSON.parse(line) as { buildId: string }).buildId };
   }
 
+  /** `npm run rollout -- <args>` as the README has the operator run it; resolves with what it printed. */
+  async function rolloutCommand(...args: string[]): Promise<string> {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/rollout.ts', ...args],
+      {
+        cwd: projectRoot,
+        env: {
+          PATH: process.env.PATH,
+          TEMPORAL_ADDRESS: server.address,
+          WORKER_DEPLOYMENT_NAME: deploymentName,
+        },
+        timeout: 120_000,
+      },
+    );
+    return stdout;
+  }
+
   async function startFlow(): Promise<WorkflowHandle<typeof verifyContactChange>> {
     const customer = await control.addCustomer();
     const handle = await client.workflow.start(verifyContactChange, {
@@ -154,7 +180,8 @@ describe('deploying a new build with Worker Deployments', function () {
     // Build B beside A, made current: A's flow stays pinned to A, a new flow starts on B.
     const b = await startWorker(buildB);
     assert.equal(b.buildId, buildB);
-    assert.equal(await rollout.promote(buildB, wait), a.buildId, 'promote answers the build it replaced');
+    const promoted = await rolloutCommand('promote', buildB);
+    assert.ok(promoted.includes(`roll back with: npm run rollout -- promote ${a.buildId}`), promoted);
     const onB = await startFlow();
     assert.equal(await pinning(onB), buildB);
     assert.equal(await pinning(onA), a.buildId);
@@ -167,7 +194,7 @@ describe('deploying a new build with Worker Deployments', function () {
     assert.deepEqual(await buildsInHistory(onA), [a.buildId]);
 
     // A drains and stops; B's flow is unaffected.
-    await rollout.drain(a.buildId, wait);
+    assert.match(await rolloutCommand('drain', a.buildId), /is drained; its workers can stop/);
     await stopProcess(a.child, { graceMs: 20_000 });
     await finish(onB);
     assert.deepEqual(await buildsInHistory(onB), [buildB]);
