@@ -34,6 +34,19 @@ export interface RunningDevServer {
 
 export const defaultDevServerDbFile = join(temporalFolder, 'data', 'dev-server.sqlite');
 
+/**
+ * Worker Deployments (Worker Versioning). The two switches are on by default in the pinned CLI (1.9.1,
+ * server 1.32); they are stated so an older `temporal` found on PATH serves the deployment APIs too. The
+ * server's drainage recheck defaults to minutes after a version stops being current, fit for a cluster;
+ * here a drained build shows as DRAINED within seconds, so a rollout on a laptop or in a test is not a wait.
+ */
+export const workerDeploymentConfig = [
+  'system.enableDeploymentVersions=true',
+  'frontend.workerVersioningWorkflowAPIs=true',
+  'matching.wv.VersionDrainageStatusVisibilityGracePeriod="5s"',
+  'matching.wv.VersionDrainageStatusRefreshInterval="1s"',
+];
+
 export function devServerArgs(options: DevServerOptions = {}): string[] {
   const dbFile = options.dbFile ?? defaultDevServerDbFile;
   return [
@@ -56,6 +69,7 @@ export function devServerArgs(options: DevServerOptions = {}): string[] {
     'journal_mode=wal',
     '--sqlite-pragma',
     'synchronous=normal',
+    ...workerDeploymentConfig.flatMap((value) => ['--dynamic-config-value', value]),
     ...(options.searchAttributes ?? []).flatMap((key) => [
       '--search-attribute',
       `${key.name}=${TypedSearchAttributes.toMetadataType(key.type)}`,

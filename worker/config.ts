@@ -8,6 +8,7 @@ import { ConfigError } from '../config/errors.js';
 import { readInt, readString, readUrl, type Env } from '../config/settings.js';
 import { temporalTargetFromEnv, type TemporalTarget } from '../config/temporal.js';
 import { defaultTaskQueue } from '../workflows/ids.js';
+import { defaultBuildId } from './build-info.js';
 
 export interface WorkerTuning {
   maxCachedWorkflows: number;
@@ -18,9 +19,17 @@ export interface WorkerTuning {
   shutdownGraceSeconds: number;
 }
 
+/** Temporal Worker Deployments: this worker is one version (deployment name, build id) of the deployment. */
+export interface WorkerVersioning {
+  deploymentName: string;
+  buildId: string;
+}
+
 export interface WorkerConfig {
   temporal: TemporalTarget;
   taskQueue: string;
+  /** absent: an unversioned worker on a plain task queue, as before Worker Deployments */
+  versioning?: WorkerVersioning;
   tuning: WorkerTuning;
   /** e.g. 0.0.0.0:9464; the SDK's Prometheus endpoint is off when unset */
   metricsAddress?: string;
@@ -41,6 +50,7 @@ export function loadWorkerConfig(env: Env = process.env, providers: ProviderUrls
   return {
     temporal: temporalTargetFromEnv(env),
     taskQueue: readString(env, 'TEMPORAL_TASK_QUEUE', defaultTaskQueue),
+    ...versioningSection(env),
     tuning: {
       maxCachedWorkflows: readInt(env, 'WORKER_MAX_CACHED_WORKFLOWS', 1000, { min: 0 }),
       maxConcurrentWorkflowTaskExecutions: readInt(env, 'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 40, {
@@ -64,4 +74,53 @@ function wonderSection(env: Env, providers: ProviderUrls): { wonder?: WonderConf
   if (readUrl(env, 'WONDER_BASE_URL')) return { wonder: wonderConfigFromEnv(env) };
   if (providers.sandboxUrl) return { wonder: sandboxWonderConfig(providers.sandboxUrl) };
   return {};
+}
+
+// The server keeps versions under these names in ids of its own; spaces and the separators it uses
+// (`.` and `:` in deployment names, `/` anywhere) would be refused there or read back wrong.
+const deploymentNamePattern = /^[\w-]{1,255}$/;
+const buildIdPattern = /^[\w.+-]{1,255}$/;
+
+/**
+ * WORKER_DEPLOYMENT_NAME turns Worker Versioning on; the build id defaults to the build's own. A build
+ * id without a deployment name is a half-configured rollout, refused rather than run unversioned.
+ */
+export function readVersioning(
+  env: Env,
+  buildIdDefault: () => string | undefined = defaultBuildId,
+): WorkerVersioning | undefined {
+  const deploymentName = readString(env, 'WORKER_DEPLOYMENT_NAME');
+  const explicitBuildId = readString(env, 'WORKER_BUILD_ID');
+  if (deploymentName === undefined) {
+    if (explicitBuildId === undefined) return undefined;
+    throw new ConfigError(
+      'WORKER_DEPLOYMENT_NAME',
+      'must be set when WORKER_BUILD_ID is (Worker Versioning needs both); unset WORKER_BUILD_ID to run unversioned',
+    );
+  }
+  if (!deploymentNamePattern.test(deploymentName)) {
+    throw new ConfigError(
+      'WORKER_DEPLOYMENT_NAME',
+      `must be 1 to 255 letters, digits, "_" or "-", got "${deploymentName}"`,
+    );
+  }
+  const buildId = explicitBuildId ?? buildIdDefault();
+  if (buildId === undefined) {
+    throw new ConfigError(
+      'WORKER_BUILD_ID',
+      'must be set when WORKER_DEPLOYMENT_NAME is and this build does not know its own id (no dist/build-info.json, no git)',
+    );
+  }
+  if (!buildIdPattern.test(buildId)) {
+    throw new ConfigError(
+      'WORKER_BUILD_ID',
+      `must be 1 to 255 letters, digits, "_", "-", "." or "+", got "${buildId}"`,
+    );
+  }
+  return { deploymentName, buildId };
+}
+
+function versioningSection(env: Env): { versioning?: WorkerVersioning } {
+  const versioning = readVersioning(env);
+  return versioning ? { versioning } : {};
 }

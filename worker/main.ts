@@ -20,6 +20,9 @@ Runtime.instance().logger.info('worker started', {
   taskQueue: config.taskQueue,
   namespace: config.temporal.namespace,
   address: config.temporal.address,
+  ...(config.versioning
+    ? { deployment: config.versioning.deploymentName, buildId: config.versioning.buildId }
+    : { versioning: 'off' }),
   metrics: config.metricsAddress ?? 'off',
 });
 // SIGINT/SIGTERM are handled by the Runtime: polling stops, in-flight tasks get shutdownGraceTime.

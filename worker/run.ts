@@ -1,7 +1,8 @@
 /**
  * Builds the worker from a checked configuration: one task queue, the workflow bundle, the provider
- * activities, the encrypting data converter, the tuning.
+ * activities, the encrypting data converter, the tuning, and the Worker Deployment version it belongs to.
  */
+import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
@@ -10,14 +11,17 @@ import {
   DefaultLogger,
   NativeConnection,
   Worker,
-  type WorkflowBundleWithSourceMap,
+  type Logger,
+  type WorkerDeploymentOptions,
+  type WorkflowBundleOption,
 } from '@temporalio/worker';
 import { failureConverterPath } from '../client/encryption/data-converter.js';
 import { createDwsActivities } from '../activities/dws/activities.js';
 import { DwsClient } from '../activities/dws/client.js';
 import { createWonderActivities } from '../activities/wonder/activities.js';
 import { WonderClient } from '../activities/wonder/client.js';
-import type { WorkerConfig } from './config.js';
+import { prebuiltBundlePath, runsCompiled } from './build-info.js';
+import type { WorkerConfig, WorkerVersioning } from './config.js';
 
 /** The workflows entry beside this file, .ts under tsx and .js once compiled. */
 export const workflowsPath = fileURLToPath(
@@ -34,8 +38,8 @@ export function createActivities(config: Pick<WorkerConfig, 'dws' | 'wonder'>) {
 export interface WorkerDependencies {
   dataConverter: DataConverter;
   connection?: NativeConnection;
-  /** a prebuilt bundle (tests); otherwise `workflowsPath` is bundled at start */
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  /** a prebuilt bundle (tests); otherwise the build's (compiled) or `workflowsPath` bundled at start (tsx) */
+  workflowBundle?: WorkflowBundleOption;
   /** other workflows and activities on the same settings (the benchmark's ceiling); default: the project's */
   workflowsPath?: string;
   activities?: object;
@@ -45,18 +49,12 @@ export async function createWorker(config: WorkerConfig, deps: WorkerDependencie
   const connection =
     deps.connection ?? (await NativeConnection.connect(config.temporal.connectConfig.connectionOptions));
   const { tuning } = config;
-  // Bundled here rather than by Worker.create so webpack's report stays out of the INFO log.
-  const workflowBundle =
-    deps.workflowBundle ??
-    (await bundleWorkflowCode({
-      workflowsPath: deps.workflowsPath ?? workflowsPath,
-      failureConverterPath,
-      logger: new DefaultLogger('WARN'),
-    }));
+  const workflowBundle = deps.workflowBundle ?? (await projectBundle(deps.workflowsPath));
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.taskQueue,
+    ...(config.versioning ? { workerDeploymentOptions: deploymentOptions(config.versioning) } : {}),
     workflowBundle,
     activities: deps.activities ?? createActivities(config),
     dataConverter: deps.dataConverter,
@@ -68,4 +66,38 @@ export async function createWorker(config: WorkerConfig, deps: WorkerDependencie
     // In-flight activities get this long to finish on SIGTERM; after it they are handed back to the server.
     shutdownGraceTime: `${tuning.shutdownGraceSeconds} seconds`,
   });
+}
+
+/**
+ * Every workflow this worker starts stays on its build until it ends: a verification waits minutes for a
+ * person, and a new build's commands would not match the history the old one wrote. New flows go to the
+ * deployment's current version; `patched()` remains the way to change flows already in flight.
+ */
+export function deploymentOptions(versioning: WorkerVersioning): WorkerDeploymentOptions {
+  return {
+    useWorkerVersioning: true,
+    version: { deploymentName: versioning.deploymentName, buildId: versioning.buildId },
+    defaultVersioningBehavior: 'PINNED',
+  };
+}
+
+/**
+ * A compiled build loads the bundle `npm run build` made (no webpack or SWC at start, and exactly the
+ * code the build id names). Under tsx, or for other workflows (the benchmark's ceiling), bundle now.
+ */
+async function projectBundle(otherWorkflows: string | undefined): Promise<WorkflowBundleOption> {
+  if (!otherWorkflows && runsCompiled && existsSync(prebuiltBundlePath))
+    return { codePath: prebuiltBundlePath };
+  // A compiled tree without the bundle is `tsc` run by hand (the bench's --compiled); say so, then bundle.
+  if (!otherWorkflows && runsCompiled)
+    quietLogger.warn(`${prebuiltBundlePath} is missing; bundling at start`);
+  return buildWorkflowBundle(otherWorkflows ?? workflowsPath, quietLogger);
+}
+
+// Bundled here rather than by Worker.create so webpack's report stays out of the INFO log.
+const quietLogger = new DefaultLogger('WARN');
+
+/** The one way this project bundles workflow code: with the failure converter, so history stays encrypted. */
+export function buildWorkflowBundle(path: string = workflowsPath, logger: Logger = quietLogger) {
+  return bundleWorkflowCode({ workflowsPath: path, failureConverterPath, logger });
 }
