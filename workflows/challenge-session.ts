@@ -14,6 +14,7 @@ import type {
   Env,
 } from '../activities/dws/types.js';
 import { ChallengeInbox } from './challenge-inbox.js';
+import { patches } from './patches.js';
 import type { FlowJournal } from './flow-journal.js';
 import { dws } from './provider-activities.js';
 import type {
@@ -148,7 +149,7 @@ export class ChallengeSession {
     delete state.encryptionInfo;
     // Runs that began before the encrypted PIN refused anything but 6 digits without a verify; they keep
     // doing so on replay. Asked only for a PIN challenge, so SMS runs record no marker.
-    if (state.challengeType === 'PAYMENT_PASSWORD' && patched(ENCRYPTED_PIN_PATCH))
+    if (state.challengeType === 'PAYMENT_PASSWORD' && patched(patches.encryptedPin))
       this.pinRule = 'encrypted';
     state.attemptsLeft = this.policy.maxVerifyAttempts;
     state.resendsLeft = this.policy.maxResends;
@@ -269,10 +270,7 @@ function challengeData(challengeType: string | undefined, code: string): Challen
     : { challengeType: 'SMS_OTP', otpValue: code };
 }
 
-/** The patch that lets a PIN challenge take the app's encrypted PIN (issue 13). */
-export const ENCRYPTED_PIN_PATCH = 'encrypted-pin-code';
-
-/** 'digits': the clear 6-digit PIN, before ENCRYPTED_PIN_PATCH; 'encrypted': the app's ciphertext. */
+/** 'digits': the clear 6-digit PIN, before patches.encryptedPin; 'encrypted': the app's ciphertext. */
 export type PinRule = 'digits' | 'encrypted';
 
 const smsCode = new RegExp(smsCodeSchema.pattern);

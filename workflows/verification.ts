@@ -9,6 +9,7 @@ import type { CustomerUser } from '../activities/dws/types.js';
 import type { WonderCustomerUpdate } from '../activities/wonder/types.js';
 import { ChallengeSession, type Possession } from './challenge-session.js';
 import { FlowJournal } from './flow-journal.js';
+import { patches } from './patches.js';
 import {
   cancelSignal,
   requestResendUpdate,
@@ -26,9 +27,6 @@ import {
   type VerificationPolicy,
   type VerificationState,
 } from './types.js';
-
-/** Patch ids: each marks a change to the workflow's commands made after histories of it existed. */
-export const patches = { wonderSync: 'wonder-sync', outcomeResultCode: 'outcome-result-code' } as const;
 
 export async function verifyContactChange(input: VerificationInput): Promise<VerificationOutcome> {
   const policy: VerificationPolicy = { ...defaultPolicy, ...input.policy };
