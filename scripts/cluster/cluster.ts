@@ -36,9 +36,9 @@ export interface ClusterOptions {
    * workflows survive a restart of `npm run cluster`. Tests pass a fresh folder.
    */
   stateDir?: string;
-  /** the frontend's gRPC port; default: a free one */
+  /** the frontend's gRPC port; default (or 0): a free one */
   frontendPort?: number;
-  /** PostgreSQL's port; default: a free one */
+  /** PostgreSQL's port; default (or 0): a free one */
   postgresPort?: number;
   /** start the Web UI on this port (0: a free one); default: no UI */
   uiPort?: number;
@@ -102,7 +102,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
     const db: DatabaseAccess = {
       host: '127.0.0.1',
-      port: options.postgresPort ?? (await freePort()),
+      port: options.postgresPort || (await freePort()),
       user: databaseUser,
       password: databasePassword(stateDir),
     };
@@ -121,7 +121,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     await setupSchemas(binaries, db, fresh || !existsSync(schemaMarker));
     writeFileSync(schemaMarker, `${new Date().toISOString()}\n`);
 
-    const ports = await pickClusterPorts(options.frontendPort);
+    const ports = await pickClusterPorts(options.frontendPort || undefined);
     const server = new TemporalServerProcess({
       binary: binaries.temporalServer,
       configDir: stateDir,

@@ -71,12 +71,27 @@ export async function readyOrExit<T>(
   }
 }
 
+/** The last lines of a log, the server's JSON lines cut down to their message and error. */
 export function logTail(logFile: string, lines = 3): string {
+  let text: string;
   try {
-    return readFileSync(logFile, 'utf8').trim().split('\n').slice(-lines).join(' / ');
+    text = readFileSync(logFile, 'utf8');
   } catch {
     return '(no log)';
   }
+  return text
+    .trim()
+    .split('\n')
+    .slice(-lines)
+    .map((line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; error?: string };
+        return [entry.msg, entry.error].filter(Boolean).join(': ');
+      } catch {
+        return line.slice(0, 300);
+      }
+    })
+    .join(' / ');
 }
 
 /** Polls `check` until it resolves true, or throws after `timeoutMs` naming what never became ready. */

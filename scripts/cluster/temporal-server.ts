@@ -5,6 +5,7 @@
  */
 import { execFile, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
@@ -38,20 +39,43 @@ export interface ClusterPorts {
   metrics: number;
 }
 
-/** The frontend where asked, everything else wherever the kernel has room. */
+/**
+ * A free loopback port below 32768. The SQL schema keeps a member's ringpop port in a `smallint` column
+ * (cluster_membership.rpc_port), and the kernel hands out ephemeral ports from 32768 up, so membership
+ * ports are picked by hand from the range below.
+ */
+async function freeMembershipPort(taken: Set<number>): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const candidate = 20_000 + Math.floor(Math.random() * 12_768);
+    if (taken.has(candidate)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(candidate, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) {
+      taken.add(candidate);
+      return candidate;
+    }
+  }
+  throw new ClusterSetupError('no free loopback port below 32768 was found for the cluster membership');
+}
+
+/** The frontend where asked, everything else wherever there is room. */
 export async function pickClusterPorts(frontend?: number): Promise<ClusterPorts> {
-  const pick = async () => freePort();
+  const taken = new Set<number>();
+  const member = () => freeMembershipPort(taken);
   return {
-    frontend: frontend ?? (await pick()),
-    frontendHttp: await pick(),
-    frontendMembership: await pick(),
-    history: await pick(),
-    historyMembership: await pick(),
-    matching: await pick(),
-    matchingMembership: await pick(),
-    worker: await pick(),
-    workerMembership: await pick(),
-    metrics: await pick(),
+    frontend: frontend ?? (await freePort()),
+    frontendHttp: await freePort(),
+    frontendMembership: await member(),
+    history: await freePort(),
+    historyMembership: await member(),
+    matching: await freePort(),
+    matchingMembership: await member(),
+    worker: await freePort(),
+    workerMembership: await member(),
+    metrics: await freePort(),
   };
 }
 
