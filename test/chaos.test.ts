@@ -17,7 +17,7 @@ import { VerificationClient } from '../client/verifications.js';
 import type { CustomerLedger, CustomerView, RequestLogEntry } from '../sandbox/dws/index.js';
 import { mulberry32 } from '../sandbox/prng.js';
 import { uniqueName } from './helpers/temporal.js';
-import { freeLoopbackPort, RestartableDevServer, WorkerProcess } from './helpers/chaos-processes.js';
+import { chaosServer, freeLoopbackPort, WorkerProcess, type ChaosServer } from './helpers/chaos-processes.js';
 import {
   addChaosCustomers,
   faultTally,
@@ -53,7 +53,7 @@ describe('chaos: provider faults, worker crashes and a server restart', function
   const codecKeys = formatKeyEntry('chaos-1', randomBytes(32));
   const taskQueue = uniqueName('chaos');
   let passed = false;
-  let server: RestartableDevServer;
+  let server: ChaosServer;
   let provider: ChaosProvider;
   let worker: WorkerProcess;
   let connection: Connection | undefined;
@@ -61,7 +61,7 @@ describe('chaos: provider faults, worker crashes and a server restart', function
 
   before(async function () {
     this.timeout(120_000);
-    server = new RestartableDevServer({
+    server = chaosServer({
       port: await freeLoopbackPort(),
       uiPort: await freeLoopbackPort(),
       dbFile: join(workDir, 'temporal.sqlite'),

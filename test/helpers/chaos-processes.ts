@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startDevServer, type RunningDevServer } from '../../scripts/dev-server.js';
 import { projectRoot } from '../../scripts/temporal-binaries.js';
+import { currentRunServer } from './temporal.js';
 
 /** A port nobody listens on right now, on the loopback address the servers bind. */
 export function freeLoopbackPort(): Promise<number> {
@@ -48,7 +49,7 @@ export interface RestartableDevServerOptions {
 }
 
 /** The dev server on a fixed port and database file, so a restart brings back every workflow. */
-export class RestartableDevServer {
+export class RestartableDevServer implements ChaosServer {
   private running: RunningDevServer | undefined;
   readonly address: string;
 
@@ -72,6 +73,29 @@ export class RestartableDevServer {
     await this.stop();
     await this.start();
   }
+}
+
+/** What a chaos run needs of its Temporal server: where it is, and a way to take it down and back. */
+export interface ChaosServer {
+  readonly address: string;
+  start(): Promise<void>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The run's own server when it was handed one (the cluster suite: restarted by SIGKILL, started and
+ * stopped by the suite, not by the test), else a dev server of the test's own.
+ */
+export function chaosServer(devServerOptions: RestartableDevServerOptions): ChaosServer {
+  const handed = currentRunServer();
+  if (!handed) return new RestartableDevServer(devServerOptions);
+  return {
+    address: handed.address,
+    start: async () => {},
+    restart: () => handed.killAndRestart(),
+    stop: async () => {},
+  };
 }
 
 export interface WorkerProcessOptions {
