@@ -50,8 +50,9 @@ Temporal cluster ready: Temporal Server ${temporalServerVersion}, ${cluster.hist
   PostgreSQL  ${cluster.postgres.host}:${cluster.postgres.port}   databases temporal, temporal_visibility
   Metrics     ${cluster.metricsUrl}
   State       ${cluster.stateDir}   (logs in logs/)
-Run the project on it (keep the codec key: payloads written with it need it to be read):
-  TEMPORAL_ADDRESS=${cluster.address} TEMPORAL_CODEC_KEYS="k1:$(openssl rand -base64 32)" npm start
+Run the project on it (off the dev server the codec key and the codec token are yours to set and keep):
+  TEMPORAL_ADDRESS=${cluster.address} TEMPORAL_CODEC_KEYS="k1:$(openssl rand -base64 32)" \\
+    CODEC_AUTH_TOKEN="$(openssl rand -hex 16)" npm start
 Ctrl-C stops everything; workflows are kept for the next npm run cluster.`);
 
   let stopping = false;
