@@ -20,7 +20,7 @@ import { mulberry32 } from '../sandbox/prng.js';
 import { freePort } from '../scripts/processes.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
 import { uniqueName } from './helpers/temporal.js';
-import { RestartableDevServer, WorkerProcess } from './helpers/chaos-processes.js';
+import { chaosServer, WorkerProcess, type ChaosServer } from './helpers/chaos-processes.js';
 import {
   addChaosCustomers,
   faultTally,
@@ -55,7 +55,7 @@ describe('chaos: provider faults, worker crashes and a server restart', function
   const codecKeys = formatKeyEntry('chaos-1', randomBytes(32));
   const taskQueue = uniqueName('chaos');
   let passed = false;
-  let server: RestartableDevServer;
+  let server: ChaosServer;
   let provider: ChaosProvider;
   let worker: WorkerProcess;
   let connection: Connection | undefined;
@@ -63,7 +63,7 @@ describe('chaos: provider faults, worker crashes and a server restart', function
 
   before(async function () {
     this.timeout(120_000);
-    server = new RestartableDevServer({
+    server = chaosServer({
       port: await freePort(),
       uiPort: await freePort(),
       dbFile: join(workDir, 'temporal.sqlite'),

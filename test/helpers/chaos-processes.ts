@@ -7,13 +7,14 @@ import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { startDevServer, type DevServerOptions, type RunningDevServer } from '../../scripts/dev-server.js';
 import { spawnNode, stopProcess, waitForLine, workerStartedLine } from '../../scripts/processes.js';
+import { currentRunServer } from './temporal.js';
 
 export type RestartableDevServerOptions = Required<
   Pick<DevServerOptions, 'port' | 'uiPort' | 'dbFile' | 'searchAttributes' | 'extraArgs'>
 >;
 
 /** The dev server on a fixed port and database file, so a restart brings back every workflow. */
-export class RestartableDevServer {
+export class RestartableDevServer implements ChaosServer {
   private running: RunningDevServer | undefined;
   readonly address: string;
 
@@ -37,6 +38,31 @@ export class RestartableDevServer {
     await this.stop();
     await this.start();
   }
+}
+
+/** What a chaos run needs of its Temporal server: where it is, and a way to take it down and back. */
+export interface ChaosServer {
+  readonly address: string;
+  start(): Promise<void>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The run's own server when it was handed one (the cluster suite: restarted by SIGKILL, started and
+ * stopped by the suite, not by the test), else a dev server of the test's own.
+ */
+export function chaosServer(
+  devServerOptions: ConstructorParameters<typeof RestartableDevServer>[0],
+): ChaosServer {
+  const handed = currentRunServer();
+  if (!handed) return new RestartableDevServer(devServerOptions);
+  return {
+    address: handed.address,
+    start: async () => {},
+    restart: () => handed.killAndRestart(),
+    stop: async () => {},
+  };
 }
 
 export interface WorkerProcessOptions {

@@ -28,9 +28,36 @@ function refuseInUnitRun(server: string): void {
   }
 }
 
+/** A Temporal server the whole run was handed instead of starting its own (the cluster suite's). */
+export interface RunServer {
+  address: string;
+  namespace: string;
+  /** SIGKILL the server process and start it again on the same ports and databases */
+  killAndRestart(): Promise<void>;
+}
+
+let runServer: RunServer | undefined;
+
+/** Called by a suite's global setup before any test asks for a server. */
+export function useRunServer(server: RunServer): void {
+  runServer = server;
+}
+
+export function currentRunServer(): RunServer | undefined {
+  return runServer;
+}
+
+/** The run's shared server: the dev server, unless the run was handed one (see useRunServer). */
 export function devServer(): Promise<TestWorkflowEnvironment> {
   refuseInUnitRun('Temporal dev server');
   quietRuntime();
+  if (runServer) {
+    devEnv ??= TestWorkflowEnvironment.createFromExistingServer({
+      address: runServer.address,
+      namespace: runServer.namespace,
+    });
+    return devEnv;
+  }
   devEnv ??= TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalCliPath() },

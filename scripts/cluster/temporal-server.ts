@@ -1,0 +1,284 @@
+/**
+ * Temporal Server as a production cluster runs it: PostgreSQL for persistence and for visibility
+ * (separate databases), several history shards, every service on its own loopback port. One process runs
+ * the four services; a restart is a restart of that process on the same ports and databases.
+ */
+import { execFile, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Connection } from '@temporalio/client';
+import { freePort } from '../processes.js';
+import { ClusterSetupError, type ClusterBinaries } from './provision.js';
+import { pollUntil, readyOrExit, spawnLogged, stopChild } from './processes.js';
+
+const run = promisify(execFile);
+
+export interface DatabaseAccess {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+}
+
+export const persistenceDatabase = 'temporal';
+export const visibilityDatabase = 'temporal_visibility';
+
+/** grpc, membership (ringpop) and HTTP ports of each service, and the Prometheus endpoint. */
+export interface ClusterPorts {
+  frontend: number;
+  frontendHttp: number;
+  frontendMembership: number;
+  history: number;
+  historyMembership: number;
+  matching: number;
+  matchingMembership: number;
+  worker: number;
+  workerMembership: number;
+  metrics: number;
+}
+
+/**
+ * A free loopback port below 32768. The SQL schema keeps a member's ringpop port in a `smallint` column
+ * (cluster_membership.rpc_port), and the kernel hands out ephemeral ports from 32768 up, so membership
+ * ports are picked by hand from the range below.
+ */
+async function freeMembershipPort(taken: Set<number>): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const candidate = 20_000 + Math.floor(Math.random() * 12_768);
+    if (taken.has(candidate)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(candidate, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) {
+      taken.add(candidate);
+      return candidate;
+    }
+  }
+  throw new ClusterSetupError('no free loopback port below 32768 was found for the cluster membership');
+}
+
+/** The frontend where asked, everything else wherever there is room. */
+export async function pickClusterPorts(frontend?: number): Promise<ClusterPorts> {
+  const taken = new Set<number>();
+  const member = () => freeMembershipPort(taken);
+  return {
+    frontend: frontend ?? (await freePort()),
+    frontendHttp: await freePort(),
+    frontendMembership: await member(),
+    history: await freePort(),
+    historyMembership: await member(),
+    matching: await freePort(),
+    matchingMembership: await member(),
+    worker: await freePort(),
+    workerMembership: await member(),
+    metrics: await freePort(),
+  };
+}
+
+/**
+ * Creates both databases and brings their schemas to the module's newest version. `update-schema` is a
+ * no-op on a database already there, so a kept database follows a Temporal upgrade the same way.
+ */
+export async function setupSchemas(
+  binaries: Pick<ClusterBinaries, 'sqlTool' | 'schemaDir'>,
+  db: DatabaseAccess,
+  fresh: boolean,
+): Promise<void> {
+  const env = {
+    PATH: process.env.PATH,
+    SQL_PLUGIN: 'postgres12',
+    SQL_HOST: db.host,
+    SQL_PORT: String(db.port),
+    SQL_USER: db.user,
+    // Passed in the environment, not as an argument anyone can read in `ps`.
+    SQL_PASSWORD: db.password,
+  };
+  for (const [database, folder] of [
+    [persistenceDatabase, 'temporal'],
+    [visibilityDatabase, 'visibility'],
+  ] as const) {
+    const steps = [
+      ...(fresh ? [['create-database'], ['setup-schema', '-v', '0.0']] : []),
+      ['update-schema', '-d', join(binaries.schemaDir, folder, 'versioned')],
+    ];
+    for (const step of steps) {
+      try {
+        await run(binaries.sqlTool, ['--quiet', ...step], {
+          env: { ...env, SQL_DATABASE: database },
+          maxBuffer: 16 << 20,
+        });
+      } catch (err) {
+        const output = `${(err as { stdout?: string }).stdout ?? ''}${(err as { stderr?: string }).stderr ?? ''}`;
+        throw new ClusterSetupError(
+          `temporal-sql-tool ${step[0]} of ${database} failed: ${output.trim().split('\n').slice(-2).join(' / ') || (err as Error).message}`,
+        );
+      }
+    }
+  }
+}
+
+export interface TemporalServerOptions {
+  binary: string;
+  /** where the generated config and dynamic config are written */
+  configDir: string;
+  logFile: string;
+  db: DatabaseAccess;
+  ports: ClusterPorts;
+  historyShards: number;
+}
+
+function datastore(database: string, db: DatabaseAccess, maxConns: number) {
+  return {
+    sql: {
+      pluginName: 'postgres12',
+      databaseName: database,
+      connectAddr: `${db.host}:${db.port}`,
+      connectProtocol: 'tcp',
+      user: db.user,
+      password: db.password,
+      maxConns,
+      maxIdleConns: maxConns,
+      maxConnLifetime: '1h',
+    },
+  };
+}
+
+/** The server's static config (JSON is YAML, so no YAML writer is needed) and its dynamic config. */
+export function writeServerConfig(options: TemporalServerOptions): string {
+  const { ports } = options;
+  const dynamicConfig = join(options.configDir, 'dynamicconfig.yaml');
+  writeFileSync(
+    dynamicConfig,
+    [
+      '# Dynamic config of the dws-verify cluster, polled every 10 s. Server defaults throughout: with SQL',
+      '# visibility a registered search attribute is usable once the namespace cache refreshes (2 s).',
+      '{}',
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  const rpc = (grpcPort: number, membershipPort: number, extra: Record<string, unknown> = {}) => ({
+    rpc: { grpcPort, membershipPort, bindOnLocalHost: true, ...extra },
+  });
+  const config = {
+    log: { stdout: true, level: 'warn' },
+    persistence: {
+      defaultStore: 'postgres-default',
+      visibilityStore: 'postgres-visibility',
+      numHistoryShards: options.historyShards,
+      datastores: {
+        'postgres-default': datastore(persistenceDatabase, options.db, 20),
+        'postgres-visibility': datastore(visibilityDatabase, options.db, 10),
+      },
+    },
+    global: {
+      membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' },
+      metrics: {
+        prometheus: {
+          framework: 'tally',
+          timerType: 'histogram',
+          listenAddress: `127.0.0.1:${ports.metrics}`,
+        },
+      },
+    },
+    services: {
+      frontend: rpc(ports.frontend, ports.frontendMembership, { httpPort: ports.frontendHttp }),
+      history: rpc(ports.history, ports.historyMembership),
+      matching: rpc(ports.matching, ports.matchingMembership),
+      worker: rpc(ports.worker, ports.workerMembership),
+    },
+    clusterMetadata: {
+      enableGlobalNamespace: false,
+      failoverVersionIncrement: 10,
+      masterClusterName: 'active',
+      currentClusterName: 'active',
+      clusterInformation: {
+        active: {
+          enabled: true,
+          initialFailoverVersion: 1,
+          rpcName: 'frontend',
+          rpcAddress: `127.0.0.1:${ports.frontend}`,
+          httpAddress: `127.0.0.1:${ports.frontendHttp}`,
+        },
+      },
+    },
+    dcRedirectionPolicy: { policy: 'noop' },
+    dynamicConfigClient: { filepath: dynamicConfig, pollInterval: '10s' },
+  };
+  const file = join(options.configDir, 'temporal.yaml');
+  // The file holds the database password.
+  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  return file;
+}
+
+/** Answers once the frontend says it serves and can read the system namespace from the database. */
+export async function frontendAnswers(address: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+  try {
+    await connection.workflowService.describeNamespace({ namespace: 'temporal-system' });
+    return true;
+  } finally {
+    await connection.close();
+  }
+}
+
+/** The server process on fixed ports and databases, so killing and starting it again loses nothing. */
+export class TemporalServerProcess {
+  private child: ChildProcess | undefined;
+  private readonly configFile: string;
+  readonly address: string;
+
+  constructor(private readonly options: TemporalServerOptions) {
+    this.configFile = writeServerConfig(options);
+    this.address = `127.0.0.1:${options.ports.frontend}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  async start(): Promise<void> {
+    if (this.child) throw new Error('the Temporal server is already running');
+    const child = spawnLogged(
+      this.options.binary,
+      ['--config-file', this.configFile, '--allow-no-auth', 'start'],
+      {
+        logFile: this.options.logFile,
+        cwd: this.options.configDir,
+      },
+    );
+    this.child = child;
+    child.once('exit', () => {
+      if (this.child === child) this.child = undefined;
+    });
+    await readyOrExit(
+      child,
+      pollUntil(
+        () => frontendAnswers(this.address),
+        180_000,
+        `Temporal Server did not answer on ${this.address}`,
+        500,
+      ),
+      'Temporal Server',
+      this.options.logFile,
+    );
+  }
+
+  /** SIGKILL: no shutdown, no hand-over of shards, exactly what a crashed or evicted host does. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child) throw new Error('there is no Temporal server to kill');
+    await stopChild(child, 'SIGKILL', 10_000);
+    this.child = undefined;
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child) await stopChild(child, 'SIGTERM', 30_000);
+  }
+}
