@@ -37,6 +37,7 @@ describe('HTTP service on a loopback port, end to end', function () {
           authTokens: [token],
           rateLimits: defaultRateLimits,
           bodyLimitBytes: defaultBodyLimitBytes,
+          answerWithinSeconds: 10,
           trustProxy: false,
         },
         verifications: new VerificationClient(stack.env.client, taskQueue),

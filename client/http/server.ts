@@ -54,7 +54,12 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
   if (!verifications) {
     if (!options.dataConverter)
       throw new Error('startHttpService needs either verifications or a dataConverter.');
-    verifications = await VerificationClient.connect(temporalTargetFromEnv(env), options.dataConverter);
+    verifications = await VerificationClient.connect(
+      temporalTargetFromEnv(env),
+      options.dataConverter,
+      undefined,
+      { answerWithinMs: config.answerWithinSeconds * 1000 },
+    );
   }
   const client = verifications;
   const closeConnection = async () => {
