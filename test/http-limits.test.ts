@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import got, { type Got } from 'got';
-import { defaultBodyLimitBytes, defaultRateLimits } from '../client/http/config.js';
+import { loadHttpConfig } from '../client/http/config.js';
 import { startHttpService, type RunningHttpService } from '../client/http/server.js';
 import { VerificationClient } from '../client/verifications.js';
 import type { SandboxControlClient } from '../sandbox/control-client.js';
@@ -46,15 +46,7 @@ describe('HTTP limits at real traffic', function () {
   async function withService<T>(fn: (http: Got, control: SandboxControlClient) => Promise<T>): Promise<T> {
     return withVerificationWorker(stack.env, stack.sandbox, async ({ taskQueue, control }) => {
       const service: RunningHttpService = await startHttpService({
-        config: {
-          port: 0,
-          host: '127.0.0.1',
-          authTokens: [token],
-          rateLimits: defaultRateLimits,
-          bodyLimitBytes: defaultBodyLimitBytes,
-          answerWithinSeconds: 10,
-          trustProxy: false,
-        },
+        config: loadHttpConfig({ HTTP_PORT: '0', HTTP_AUTH_TOKENS: token }),
         verifications: new VerificationClient(stack.env.client, taskQueue),
         logger: false,
       });

@@ -13,18 +13,17 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import got, { type Got, type Response } from 'got';
-import { SANDBOX_CLIENT_ID, sandboxKeyPath } from '../activities/dws/config.js';
+import { SANDBOX_CLIENT_ID } from '../activities/dws/config.js';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { formatKeyEntry, parseKeyRing } from '../client/encryption/keyring.js';
-import { defaultBodyLimitBytes, defaultRateLimits } from '../client/http/config.js';
+import { loadHttpConfig } from '../client/http/config.js';
 import { startHttpService, type RunningHttpService } from '../client/http/server.js';
 import { VerificationClient } from '../client/verifications.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
-import { freePort } from '../scripts/processes.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
-import { verificationSearchAttributes, verificationStepKey } from '../workflows/search-attributes.js';
-import { RestartableDevServer, WorkerProcess } from './helpers/chaos-processes.js';
+import { verificationStepKey } from '../workflows/search-attributes.js';
+import { RestartableDevServer, sandboxWorkerEnv, WorkerProcess } from './helpers/chaos-processes.js';
 import { uniqueName } from './helpers/temporal.js';
 
 // Short, so the test is quick; the production default is 10 s (HTTP_ANSWER_WITHIN_SECONDS).
@@ -55,30 +54,19 @@ describe('outages: bounded answers and idempotent submissions through a killed w
 
   before(async function () {
     this.timeout(120_000);
-    server = new RestartableDevServer({
-      port: await freePort(),
-      uiPort: await freePort(),
-      dbFile: join(workDir, 'temporal.sqlite'),
-      searchAttributes: verificationSearchAttributes,
-      extraArgs: ['--headless'],
-    });
+    server = await RestartableDevServer.onFreePorts(join(workDir, 'temporal.sqlite'));
     await server.start();
     sandbox = await startSandbox();
     control = new SandboxControlClient(sandbox.url);
     worker = new WorkerProcess({
       logFile: join(workDir, 'worker.log'),
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        TEMPORAL_ADDRESS: server.address,
-        TEMPORAL_NAMESPACE: 'default',
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        TEMPORAL_CODEC_KEYS: codecKeys,
-        DWS_BASE_URL: sandbox.url,
-        DWS_CLIENT_ID: SANDBOX_CLIENT_ID,
-        DWS_PRIVATE_KEY_FILE: sandboxKeyPath('dws-merchant.private.pem'),
-        DWS_PROVIDER_PUBLIC_KEY_FILE: sandboxKeyPath('dws-provider.public.pem'),
-      },
+      env: sandboxWorkerEnv({
+        temporalAddress: server.address,
+        taskQueue,
+        codecKeys,
+        dwsUrl: sandbox.url,
+        dwsClientId: SANDBOX_CLIENT_ID,
+      }),
     });
     await worker.start();
     connection = await Connection.connect({ address: server.address });
@@ -89,15 +77,11 @@ describe('outages: bounded answers and idempotent submissions through a killed w
     });
     verifications = new VerificationClient(client, taskQueue, { answerWithinMs: boundMs });
     service = await startHttpService({
-      config: {
-        port: 0,
-        host: '127.0.0.1',
-        authTokens: [token],
-        rateLimits: defaultRateLimits,
-        bodyLimitBytes: defaultBodyLimitBytes,
-        answerWithinSeconds: boundMs / 1000,
-        trustProxy: false,
-      },
+      config: loadHttpConfig({
+        HTTP_PORT: '0',
+        HTTP_AUTH_TOKENS: token,
+        HTTP_ANSWER_WITHIN_SECONDS: String(boundMs / 1000),
+      }),
       verifications,
       logger: false,
     });

@@ -21,7 +21,10 @@ export interface HttpServiceOptions {
   env?: Env;
   /** already-loaded settings; default loadHttpConfig(env) */
   config?: HttpConfig;
-  /** an existing client (tests, a host process); otherwise one is connected from env and closed on close() */
+  /**
+   * an existing client (tests, a host process), whose own bound applies; otherwise one is connected from
+   * env with `config.answerWithinSeconds` and closed on close()
+   */
   verifications?: VerificationClient;
   /** the encrypting data converter for the connected client; required when `verifications` is not given */
   dataConverter?: DataConverter;
