@@ -1,6 +1,6 @@
 /** The bench's command line: `npm run bench -- [flags]`. A wrong flag stops it with a sentence naming it. */
 
-export const caseNames = ['direct', 'orchestrated', 'scaling', 'ceiling', 'capacity'] as const;
+export const caseNames = ['direct', 'orchestrated', 'scaling', 'ceiling', 'capacity', 'http-otp'] as const;
 export type CaseName = (typeof caseNames)[number];
 
 /** memory: SQLite in memory; file: a temporary SQLite file, as `npm start` keeps one; file-wal: the same in WAL mode */

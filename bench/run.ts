@@ -11,6 +11,7 @@ import { sandboxDwsConfig } from '../activities/dws/config.js';
 import { VerificationClient } from '../client/verifications.js';
 import { runCapacity, type CapacityResult } from './capacity.js';
 import { runCase, type CaseDefinition, type CaseKind, type CaseResult } from './cases.js';
+import { runHttpOtp } from './http-otp.js';
 import { createCustomer, directFlow, orchestratedFlow } from './flows.js';
 import { describeMachine } from './machine.js';
 import { BenchOptionsError, HelpRequested, parseBenchOptions, type BenchOptions } from './options.js';
@@ -195,6 +196,22 @@ async function runCases(
       });
       log(`  drained ${result.completed} flows in ${result.drainSeconds} s, ${result.failed} failed`);
       return result;
+    });
+  }
+  if (selected.has('http-otp')) {
+    await withStack('http-otp', async (stack) => {
+      const flows = options.quick ? 100 : 300;
+      const result = await runHttpOtp(stack, {
+        flows,
+        concurrency: 10,
+        idPrefix: `b${run}`,
+        workerEnv: options.workerEnv,
+        log,
+      });
+      log(
+        `  http-otp: ${result.submissionsPerSecond} submissions/s sustained over ${result.flows} codes, ${result.concurrency} at a time; ` +
+          `verdict p50 ${result.verdictMs.p50} ms, p99 ${result.verdictMs.p99} ms; ${result.errors} errors ${JSON.stringify(result.errorStatuses)}`,
+      );
     });
   }
   return { cases, ...(capacity ? { capacity } : {}) };

@@ -1,7 +1,9 @@
 /**
  * What a backend service imports: start a contact-change verification, feed it the user's code, read
  * its state, await its outcome. Every call names the customer; the verification id is derived from it.
+ * Every call but `result` answers within a bound (./outages.ts), or throws VerificationUnavailableError.
  */
+import { randomUUID } from 'node:crypto';
 import {
   Client,
   Connection,
@@ -12,7 +14,12 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { defaultTaskQueue, paymentMethodWorkflowId, verificationWorkflowId } from '../workflows/ids.js';
+import {
+  defaultTaskQueue,
+  paymentMethodWorkflowId,
+  submissionUpdateId,
+  verificationWorkflowId,
+} from '../workflows/ids.js';
 import {
   cancelSignal,
   requestResendUpdate,
@@ -32,6 +39,7 @@ import type {
   VerificationState,
 } from '../workflows/types.js';
 import type { verifyContactChange } from '../workflows/verification.js';
+import { requestKeySchema } from '../workflows/wire-schemas.js';
 import {
   InvalidVerificationInputError,
   VerificationAlreadyRunningError,
@@ -39,6 +47,7 @@ import {
   VerificationNotFoundError,
 } from './errors.js';
 import type { TemporalTarget } from '../config/temporal.js';
+import { defaultAnswerWithinMs, withinBound, type Operation } from './outages.js';
 import { validateVerificationInput } from './validate.js';
 
 export interface StartOptions {
@@ -53,21 +62,48 @@ export interface StartedVerification {
   attached: boolean;
 }
 
+export interface SubmissionOptions {
+  /**
+   * The caller's key for this one submission (1 to 64 printable ASCII characters): sent again with the
+   * same key, the submission returns the first one's answer and is never verified or sent twice. Made
+   * here when absent, which makes the call safe only against a retry inside Temporal, not by the caller.
+   */
+  idempotencyKey?: string;
+}
+
+export interface VerificationClientOptions {
+  /** every call but `result` answers within this, or throws VerificationUnavailableError; default 10 s */
+  answerWithinMs?: number;
+}
+
 type VerificationHandle = WorkflowHandle<typeof verifyContactChange>;
 
+const idempotencyKeyPattern = new RegExp(requestKeySchema.pattern);
+
 export class VerificationClient {
+  readonly answerWithinMs: number;
+
   constructor(
     readonly client: Client,
     readonly taskQueue: string = defaultTaskQueue,
-  ) {}
+    options: VerificationClientOptions = {},
+  ) {
+    this.answerWithinMs = options.answerWithinMs ?? defaultAnswerWithinMs;
+  }
 
-  static async connect(target: TemporalTarget, dataConverter: DataConverter, taskQueue?: string) {
+  static async connect(
+    target: TemporalTarget,
+    dataConverter: DataConverter,
+    taskQueue?: string,
+    options?: VerificationClientOptions,
+  ) {
     const connection = await Connection.connect(
       target.connectConfig.connectionOptions as Parameters<typeof Connection.connect>[0],
     );
     return new VerificationClient(
       new Client({ connection, namespace: target.namespace, dataConverter }),
       taskQueue,
+      options,
     );
   }
 
@@ -80,6 +116,10 @@ export class VerificationClient {
    * key returns the run it started, running or finished, instead of a second one.
    */
   async start(input: VerificationInput, options: StartOptions = {}): Promise<StartedVerification> {
+    return this.bounded('start', () => this.startRun(input, options));
+  }
+
+  private async startRun(input: VerificationInput, options: StartOptions): Promise<StartedVerification> {
     const valid = validateVerificationInput(input);
     const verificationId = this.verificationId(valid.customerId);
     const existing = await this.latestRun(verificationId);
@@ -119,29 +159,48 @@ export class VerificationClient {
 
   /** The user's code, fire-and-forget: the primary path for OTP-entry endpoints that then poll state. */
   async submitOtp(customerId: string, code: string): Promise<void> {
-    await this.whileRunning(customerId, (handle) => handle.signal(submitOtpSignal, { code }));
-  }
-
-  /** The user's code, answered with the verdict once the provider has checked it. */
-  async verifyOtp(customerId: string, code: string): Promise<OtpVerdict> {
-    return this.whileRunning(customerId, (handle) =>
-      handle.executeUpdate(verifyOtpUpdate, { args: [{ code }] }),
+    await this.bounded('submitOtp', () =>
+      this.whileRunning(customerId, (handle) => handle.signal(submitOtpSignal, { code })),
     );
   }
 
-  /** Asks for a new code; answered with whether it was sent (cooldown and cap apply). */
-  async resend(customerId: string): Promise<ResendAnswer> {
-    return this.whileRunning(customerId, (handle) => handle.executeUpdate(requestResendUpdate));
+  /**
+   * The user's code, answered with the verdict once the provider has checked it. Idempotent on the key
+   * (the Temporal update id): a retry after VerificationUnavailableError returns the verdict of the first
+   * submission, also once the flow has finished, and never costs a second attempt. A submission the
+   * server held while no worker ran is verified when one returns; one the server lost in a restart was
+   * never recorded. Either way the retry with the same key is what settles it.
+   */
+  async verifyOtp(customerId: string, code: string, options: SubmissionOptions = {}): Promise<OtpVerdict> {
+    const updateId = submissionUpdateId('otp', this.submissionKey(options));
+    // No describe first: a finished flow still answers a known update id with its verdict.
+    return this.bounded('verifyOtp', () =>
+      this.mapErrors(customerId, (handle) =>
+        handle.executeUpdate(verifyOtpUpdate, { args: [{ code }], updateId }),
+      ),
+    );
+  }
+
+  /** Asks for a new code; answered with whether it was sent (cooldown and cap apply). Idempotent on the key. */
+  async resend(customerId: string, options: SubmissionOptions = {}): Promise<ResendAnswer> {
+    const updateId = submissionUpdateId('resend', this.submissionKey(options));
+    return this.bounded('resend', () =>
+      this.mapErrors(customerId, (handle) => handle.executeUpdate(requestResendUpdate, { updateId })),
+    );
   }
 
   async cancel(customerId: string, reason?: string): Promise<void> {
-    await this.whileRunning(customerId, (handle) => handle.signal(cancelSignal, reason ? { reason } : {}));
+    await this.bounded('cancel', () =>
+      this.whileRunning(customerId, (handle) => handle.signal(cancelSignal, reason ? { reason } : {})),
+    );
   }
 
-  /** Bounded: a query needs a worker, and a caller polling state should hear "unavailable" in seconds. */
-  async state(customerId: string, timeoutMs = 5000): Promise<VerificationState> {
-    return this.mapErrors(customerId, (handle) =>
-      this.client.withDeadline(Date.now() + timeoutMs, () => handle.query(stateQuery)),
+  /** A query needs a worker: without one this is the call that would otherwise wait longest. */
+  async state(customerId: string, timeoutMs = this.answerWithinMs): Promise<VerificationState> {
+    return this.bounded(
+      'state',
+      () => this.mapErrors(customerId, (handle) => handle.query(stateQuery)),
+      timeoutMs,
     );
   }
 
@@ -185,6 +244,21 @@ export class VerificationClient {
         throw new VerificationNotFoundError(paymentMethodWorkflowId(wonderCustomerUuid));
       throw err;
     }
+  }
+
+  private bounded<T>(operation: Operation, act: () => Promise<T>, boundMs = this.answerWithinMs): Promise<T> {
+    return withinBound(this.client, boundMs, operation, act);
+  }
+
+  private submissionKey({ idempotencyKey }: SubmissionOptions): string {
+    if (idempotencyKey === undefined) return randomUUID();
+    if (!idempotencyKeyPattern.test(idempotencyKey)) {
+      throw new InvalidVerificationInputError(
+        'idempotencyKey',
+        'idempotencyKey must be 1 to 64 printable ASCII characters without spaces',
+      );
+    }
+    return idempotencyKey;
   }
 
   private handle(customerId: string): VerificationHandle {

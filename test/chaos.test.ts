@@ -10,17 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { sandboxKeyPath } from '../activities/dws/config.js';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { formatKeyEntry, parseKeyRing } from '../client/encryption/keyring.js';
 import { VerificationClient } from '../client/verifications.js';
 import type { SandboxControlClient } from '../sandbox/control-client.js';
 import type { RequestLogEntry } from '../sandbox/dws/request-log.js';
 import { mulberry32 } from '../sandbox/prng.js';
-import { freePort } from '../scripts/processes.js';
-import { verificationSearchAttributes } from '../workflows/search-attributes.js';
 import { uniqueName } from './helpers/temporal.js';
-import { chaosServer, WorkerProcess, type ChaosServer } from './helpers/chaos-processes.js';
+import { chaosServer, sandboxWorkerEnv, WorkerProcess, type ChaosServer } from './helpers/chaos-processes.js';
 import {
   addChaosCustomers,
   faultTally,
@@ -63,29 +60,18 @@ describe('chaos: provider faults, worker crashes and a server restart', function
 
   before(async function () {
     this.timeout(120_000);
-    server = chaosServer({
-      port: await freePort(),
-      uiPort: await freePort(),
-      dbFile: join(workDir, 'temporal.sqlite'),
-      searchAttributes: verificationSearchAttributes,
-      extraArgs: ['--headless'],
-    });
+    server = await chaosServer(join(workDir, 'temporal.sqlite'));
     await server.start();
     provider = await startChaosProvider(SEED);
     worker = new WorkerProcess({
       logFile: join(workDir, 'worker.log'),
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        TEMPORAL_ADDRESS: server.address,
-        TEMPORAL_NAMESPACE: 'default',
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        TEMPORAL_CODEC_KEYS: codecKeys,
-        DWS_BASE_URL: provider.url,
-        DWS_CLIENT_ID: provider.clientId,
-        DWS_PRIVATE_KEY_FILE: sandboxKeyPath('dws-merchant.private.pem'),
-        DWS_PROVIDER_PUBLIC_KEY_FILE: sandboxKeyPath('dws-provider.public.pem'),
-      },
+      env: sandboxWorkerEnv({
+        temporalAddress: server.address,
+        taskQueue,
+        codecKeys,
+        dwsUrl: provider.url,
+        dwsClientId: provider.clientId,
+      }),
     });
     await worker.start();
     connection = await Connection.connect({ address: server.address });

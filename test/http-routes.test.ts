@@ -507,6 +507,30 @@ describe('HTTP routes through app.inject() on the dev server', function () {
     );
   });
 
+  it('limits one end user the backend names across verifications, and not the other users of that backend', async function () {
+    await withApp(
+      uniqueName('user-limit'),
+      async (app) => {
+        const submit = (n: number, user?: string) =>
+          app.inject({
+            method: 'POST',
+            url: `/verifications/${verificationWorkflowId(`user${n}`)}/otp`,
+            headers: { ...auth, ...(user ? { 'x-end-user-id': user } : {}) },
+            payload: { customerId: `user${n}`, code: '123456' },
+          });
+        for (let n = 0; n < 2; n++) assert.equal((await submit(n, 'end-user-1')).statusCode, 404);
+        const limited = await submit(2, 'end-user-1');
+        assert.equal(limited.statusCode, 429, limited.body);
+        assert.match(limited.json<{ message: string }>().message, /for this user/);
+        assert.equal((await submit(3, 'end-user-2')).statusCode, 404, 'another user has their own count');
+        for (let n = 4; n < 8; n++) {
+          assert.equal((await submit(n)).statusCode, 404, 'an unnamed user is not counted as one user');
+        }
+      },
+      { rateLimits: { otpPerUser: { max: 2, windowSeconds: 60 } } },
+    );
+  });
+
   it('logs method, route, status and verification id, never the code, the contact data or the token', async function () {
     const lines: string[] = [];
     await withRigAndApp(

@@ -4,7 +4,7 @@
  * the message handlers themselves (so a reader sees them); the logic they call lives here, shared by
  * every workflow that needs the user to prove possession.
  */
-import { allHandlersFinished, condition, patched, uuid4 } from '@temporalio/workflow';
+import { allHandlersFinished, condition, currentUpdateInfo, patched, uuid4 } from '@temporalio/workflow';
 import type { VerifyOutput } from '../activities/dws/activities.js';
 import type {
   ActionForm,
@@ -16,6 +16,7 @@ import type {
 import { ChallengeInbox } from './challenge-inbox.js';
 import { patches } from './patches.js';
 import type { FlowJournal } from './flow-journal.js';
+import { submissionKeyOf } from './ids.js';
 import { dws } from './provider-activities.js';
 import type {
   CancelRequest,
@@ -23,6 +24,7 @@ import type {
   OtpVerdict,
   OutcomeStatus,
   ResendAnswer,
+  Submission,
   VerificationPolicy,
 } from './types.js';
 import { encryptedPinSchema, smsCodeSchema } from './wire-schemas.js';
@@ -72,8 +74,12 @@ export class ChallengeSession {
   };
 
   /** verifyOtp: the caller waits for the verdict of exactly its own code. */
-  readonly verifyCode = ({ code }: OtpSubmission): Promise<OtpVerdict> =>
-    this.inbox.replyTo<OtpVerdict>(this.inbox.push({ kind: 'otp', code }, true));
+  readonly verifyCode = async ({ code }: OtpSubmission): Promise<OtpVerdict> => {
+    const updateId = currentUpdateInfo()?.id;
+    const verdict = await this.inbox.replyTo<OtpVerdict>(this.inbox.push({ kind: 'otp', code }, true));
+    this.remember(updateId, (key, at) => ({ kind: 'otp', key, at, verdict }));
+    return verdict;
+  };
 
   /** verifyOtp's validator: a refused update never reaches history. Synchronous, as the SDK requires. */
   readonly checkCode = ({ code }: OtpSubmission): void => {
@@ -84,8 +90,12 @@ export class ChallengeSession {
 
   readonly queueResend = (): void => void this.inbox.push({ kind: 'resend' }, false);
 
-  readonly requestResend = (): Promise<ResendAnswer> =>
-    this.inbox.replyTo<ResendAnswer>(this.inbox.push({ kind: 'resend' }, true));
+  readonly requestResend = async (): Promise<ResendAnswer> => {
+    const updateId = currentUpdateInfo()?.id;
+    const answer = await this.inbox.replyTo<ResendAnswer>(this.inbox.push({ kind: 'resend' }, true));
+    this.remember(updateId, (key, at) => ({ kind: 'resend', key, at, answer }));
+    return answer;
+  };
 
   readonly checkOpen = (): void => {
     if (this.journal.state.step === 'DONE') throw new Error('the verification has already finished');
@@ -213,6 +223,19 @@ export class ChallengeSession {
     await condition(allHandlersFinished);
   }
 
+  /**
+   * Keeps an update's answer in the state under the caller's key: the update id is the key, so the answer
+   * of a submission whose caller gave up waiting (an outage) stays readable. State only, not a command.
+   */
+  private remember(updateId: string | undefined, answer: (key: string, at: string) => Submission): void {
+    if (!updateId) return;
+    const submissions = (this.journal.state.submissions ??= []);
+    submissions.push(answer(submissionKeyOf(updateId), new Date().toISOString()));
+    // Bounded like the limits in front of it; the newest answers are the ones a retry looks for.
+    if (submissions.length > maxRememberedSubmissions)
+      submissions.splice(0, submissions.length - maxRememberedSubmissions);
+  }
+
   private end(status: 'CANCELLED' | 'EXPIRED' | 'ATTEMPTS_EXCEEDED', event: string): ChallengeResult {
     this.journal.note(event);
     return { passed: false, status };
@@ -259,6 +282,8 @@ export class ChallengeSession {
     return answer;
   }
 }
+
+const maxRememberedSubmissions = 20;
 
 function now(): number {
   return new Date().getTime();

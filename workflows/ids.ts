@@ -14,3 +14,18 @@ export const defaultTaskQueue = 'contact-change-verification';
 export function paymentMethodWorkflowId(wonderCustomerUuid: string): string {
   return `payment-method-${wonderCustomerUuid}`;
 }
+
+export type SubmissionKind = 'otp' | 'resend';
+
+/**
+ * A code or resend submission's Temporal update id: the caller's idempotency key under its kind, so one
+ * key reused for a code and for a resend names two submissions, not one (update ids are unique per run).
+ */
+export function submissionUpdateId(kind: SubmissionKind, key: string): string {
+  return `${kind}:${key}`;
+}
+
+/** The caller's key inside an update id made by submissionUpdateId; any other id is kept whole. */
+export function submissionKeyOf(updateId: string): string {
+  return updateId.replace(/^(otp|resend):/, '');
+}

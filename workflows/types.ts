@@ -15,6 +15,7 @@ import type {
   resendAnswerSchema,
   stateSchema,
   stepSchema,
+  submissionSchema,
   timelineEntrySchema,
   verdictSchema,
   verificationInputSchema,
@@ -45,6 +46,7 @@ export type OtpSubmission = FromSchema<typeof otpSubmissionSchema>;
 export type OtpVerdict = FromSchema<typeof verdictSchema>;
 export type ResendAnswer = FromSchema<typeof resendAnswerSchema>;
 export type CancelRequest = FromSchema<typeof cancelRequestSchema>;
+export type Submission = FromSchema<typeof submissionSchema>;
 export type PaymentMethodChangeOutcome = FromSchema<typeof paymentMethodChangeOutcomeSchema>;
 
 /**

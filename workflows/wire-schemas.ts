@@ -200,6 +200,85 @@ export const timelineEntrySchema = {
 
 const timelineSchema = { type: 'array', items: timelineEntrySchema } as const;
 
+function variant<const Required extends string, const Properties extends Record<string, unknown>>(
+  required: readonly Required[],
+  properties: Properties,
+) {
+  return { type: 'object', additionalProperties: false, required, properties } as const;
+}
+
+export const verdictSchema = {
+  oneOf: [
+    variant(['verdict'] as const, { verdict: { const: 'ACCEPTED' } } as const),
+    variant(
+      ['verdict', 'attemptsLeft'] as const,
+      {
+        verdict: { const: 'INCORRECT' },
+        attemptsLeft: { type: 'integer' },
+      } as const,
+    ),
+    variant(['verdict'] as const, { verdict: { const: 'EXPIRED' } } as const),
+    variant(['verdict'] as const, { verdict: { const: 'ATTEMPTS_EXCEEDED' } } as const),
+    variant(
+      ['verdict'] as const,
+      {
+        verdict: { const: 'CLOSED' },
+        outcome: { ...outcomeStatusSchema, description: 'how the flow ended while the code was queued' },
+      } as const,
+    ),
+  ],
+} as const;
+
+export const resendAnswerSchema = {
+  oneOf: [
+    variant(
+      ['honoured', 'resendsLeft', 'expiresAt'] as const,
+      {
+        honoured: { const: true, description: 'a new code was sent' },
+        resendsLeft: { type: 'integer' },
+        expiresAt: isoTime,
+      } as const,
+    ),
+    variant(
+      ['honoured', 'reason'] as const,
+      {
+        honoured: { const: false },
+        reason: { type: 'string', enum: ['COOLDOWN', 'NO_RESENDS_LEFT', 'NOT_SMS', 'NOT_AWAITING_INPUT'] },
+        retryAfterSeconds: { type: 'integer', description: 'with COOLDOWN; also sent as Retry-After' },
+      } as const,
+    ),
+  ],
+} as const;
+
+const submissionKey = {
+  type: 'string',
+  description: 'the Idempotency-Key the submission was sent with',
+} as const;
+
+/** One code or resend submission's answer, under the caller's idempotency key. */
+export const submissionSchema = {
+  oneOf: [
+    variant(
+      ['kind', 'key', 'at', 'verdict'] as const,
+      {
+        kind: { const: 'otp' },
+        key: submissionKey,
+        at: { ...isoTime, description: 'when the answer was given (workflow clock)' },
+        verdict: verdictSchema,
+      } as const,
+    ),
+    variant(
+      ['kind', 'key', 'at', 'answer'] as const,
+      {
+        kind: { const: 'resend' },
+        key: submissionKey,
+        at: { ...isoTime, description: 'when the answer was given (workflow clock)' },
+        answer: resendAnswerSchema,
+      } as const,
+    ),
+  ],
+} as const;
+
 export const stateSchema = {
   type: 'object',
   additionalProperties: false,
@@ -230,6 +309,12 @@ export const stateSchema = {
     outcome: outcomeStatusSchema,
     wonderSync: wonderSyncSchema,
     timeline: timelineSchema,
+    submissions: {
+      type: 'array',
+      items: submissionSchema,
+      description:
+        'the answers given to code and resend submissions, by idempotency key, oldest first (the last 20): a submission whose answer was lost is found here',
+    },
   },
 } as const;
 
@@ -297,55 +382,5 @@ export const paymentMethodChangeOutcomeSchema = {
     paymentMethodOutcome('EXPIRED', {} as const, [] as const),
     paymentMethodOutcome('ATTEMPTS_EXCEEDED', {} as const, [] as const),
     paymentMethodOutcome('REJECTED', rejectedFields, ['resultCode', 'resultMessage', 'failedStep'] as const),
-  ],
-} as const;
-
-function variant<const Required extends string, const Properties extends Record<string, unknown>>(
-  required: readonly Required[],
-  properties: Properties,
-) {
-  return { type: 'object', additionalProperties: false, required, properties } as const;
-}
-
-export const verdictSchema = {
-  oneOf: [
-    variant(['verdict'] as const, { verdict: { const: 'ACCEPTED' } } as const),
-    variant(
-      ['verdict', 'attemptsLeft'] as const,
-      {
-        verdict: { const: 'INCORRECT' },
-        attemptsLeft: { type: 'integer' },
-      } as const,
-    ),
-    variant(['verdict'] as const, { verdict: { const: 'EXPIRED' } } as const),
-    variant(['verdict'] as const, { verdict: { const: 'ATTEMPTS_EXCEEDED' } } as const),
-    variant(
-      ['verdict'] as const,
-      {
-        verdict: { const: 'CLOSED' },
-        outcome: { ...outcomeStatusSchema, description: 'how the flow ended while the code was queued' },
-      } as const,
-    ),
-  ],
-} as const;
-
-export const resendAnswerSchema = {
-  oneOf: [
-    variant(
-      ['honoured', 'resendsLeft', 'expiresAt'] as const,
-      {
-        honoured: { const: true, description: 'a new code was sent' },
-        resendsLeft: { type: 'integer' },
-        expiresAt: isoTime,
-      } as const,
-    ),
-    variant(
-      ['honoured', 'reason'] as const,
-      {
-        honoured: { const: false },
-        reason: { type: 'string', enum: ['COOLDOWN', 'NO_RESENDS_LEFT', 'NOT_SMS', 'NOT_AWAITING_INPUT'] },
-        retryAfterSeconds: { type: 'integer', description: 'with COOLDOWN; also sent as Retry-After' },
-      } as const,
-    ),
   ],
 } as const;

@@ -73,6 +73,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     verifications: options.verifications,
     authTokens: options.authTokens,
     rateLimits: { ...defaultRateLimits, ...options.rateLimits },
+    trustProxy: options.trustProxy ?? false,
   });
 
   app.get(

@@ -15,20 +15,30 @@ export interface RateLimit {
 /**
  * The outer wall against hammering. The workflow itself caps wrong codes (5 by default) and resends
  * (3, with a cooldown); these limits stop a caller from flooding Temporal with updates regardless.
+ * Guessing is stopped per verification. A caller (a bearer token) is usually a backend relaying many
+ * users, so its own limit is sized for a service; the per-user limits apply to the end user it names
+ * (`X-End-User-Id`), or to the client address a trusted proxy forwards.
  */
 export interface HttpRateLimits {
   otpPerVerification: RateLimit;
+  otpPerUser: RateLimit;
   otpPerCaller: RateLimit;
   resendPerVerification: RateLimit;
+  resendPerUser: RateLimit;
   resendPerCaller: RateLimit;
 }
 
 export const defaultRateLimits: HttpRateLimits = {
   otpPerVerification: { max: 10, windowSeconds: 600 },
-  otpPerCaller: { max: 30, windowSeconds: 60 },
+  otpPerUser: { max: 30, windowSeconds: 60 },
+  otpPerCaller: { max: 6000, windowSeconds: 60 },
   resendPerVerification: { max: 5, windowSeconds: 600 },
-  resendPerCaller: { max: 10, windowSeconds: 60 },
+  resendPerUser: { max: 10, windowSeconds: 60 },
+  resendPerCaller: { max: 2000, windowSeconds: 60 },
 };
+
+/** How long any route may take to answer when Temporal is slow or away, unless HTTP_ANSWER_WITHIN_SECONDS says. */
+export const defaultAnswerWithinSeconds = 10;
 
 /** Every request body here is a few hundred bytes; anything near this size is not a real caller. */
 export const defaultBodyLimitBytes = 16 * 1024;
@@ -40,6 +50,8 @@ export interface HttpConfig {
   authTokens: string[];
   rateLimits: HttpRateLimits;
   bodyLimitBytes: number;
+  /** every route answers within this (503 with Retry-After when Temporal or every worker is away) */
+  answerWithinSeconds: number;
   /** true behind a reverse proxy, so per-caller limits key on the client address it forwards */
   trustProxy: boolean;
 }
@@ -51,8 +63,10 @@ export interface LoadHttpConfigOptions {
 
 const rateLimitVariables: Record<keyof HttpRateLimits, string> = {
   otpPerVerification: 'HTTP_LIMIT_OTP_PER_VERIFICATION',
+  otpPerUser: 'HTTP_LIMIT_OTP_PER_USER',
   otpPerCaller: 'HTTP_LIMIT_OTP_PER_CALLER',
   resendPerVerification: 'HTTP_LIMIT_RESEND_PER_VERIFICATION',
+  resendPerUser: 'HTTP_LIMIT_RESEND_PER_USER',
   resendPerCaller: 'HTTP_LIMIT_RESEND_PER_CALLER',
 };
 
@@ -71,6 +85,10 @@ export function loadHttpConfig(env: Env = process.env, options: LoadHttpConfigOp
       min: 1024,
       max: 1024 * 1024,
     }),
+    answerWithinSeconds: readInt(env, 'HTTP_ANSWER_WITHIN_SECONDS', defaultAnswerWithinSeconds, {
+      min: 1,
+      max: 120,
+    }),
     trustProxy: readBool(env, 'HTTP_TRUST_PROXY', false),
   };
 }
@@ -86,7 +104,7 @@ function readAuthTokens(env: Env, devAuthToken: string | undefined): string[] {
 function readRateLimit(env: Env, name: string, fallback: RateLimit): RateLimit {
   const raw = readString(env, name);
   if (raw === undefined) return fallback;
-  const match = /^(\d{1,6})\/(\d{1,6})$/.exec(raw);
+  const match = /^(\d{1,7})\/(\d{1,6})$/.exec(raw);
   const max = Number(match?.[1]);
   const windowSeconds = Number(match?.[2]);
   if (!match || max < 1 || windowSeconds < 1) {

@@ -4,14 +4,15 @@
  * content (a JSON parser's message can quote the body, which may hold a code).
  */
 import { STATUS_CODES } from 'node:http';
-import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   InvalidVerificationInputError,
   VerificationAlreadyRunningError,
   VerificationFinishedError,
   VerificationNotFoundError,
+  VerificationUnavailableError,
 } from '../errors.js';
+import { defaultAnswerWithinMs, unavailableFrom } from '../outages.js';
 import { describe, fieldOf } from '../validate.js';
 
 export interface ErrorBody {
@@ -21,6 +22,7 @@ export interface ErrorBody {
   verificationId?: string;
   status?: string;
   retryAfterSeconds?: number;
+  reason?: string;
 }
 
 interface Answer {
@@ -89,12 +91,19 @@ export function answerFor(error: FastifyError | Error): Answer | undefined {
   }
   const framing = fastifyError.code ? framingErrors[fastifyError.code] : undefined;
   if (framing) return framing();
-  if (error instanceof ServiceError || error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+  // The client library maps every outage itself; a raw SDK error here is one that bypassed it.
+  const unavailable =
+    error instanceof VerificationUnavailableError
+      ? error
+      : unavailableFrom(error, 'state', defaultAnswerWithinMs);
+  if (unavailable) {
     return {
       statusCode: 503,
       body: {
         error: 'TEMPORAL_UNAVAILABLE',
-        message: 'the verification service is unavailable; retry later',
+        reason: unavailable.reason,
+        message: unavailable.message,
+        retryAfterSeconds: unavailable.retryAfterSeconds,
       },
     };
   }
@@ -116,8 +125,8 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
     return reply.code(500).send({ error: 'INTERNAL', message: 'the request could not be completed' });
   }
   if (answer.statusCode === 503) {
-    request.log.warn({ errorName: error.name }, 'Temporal did not answer');
-    reply.header('retry-after', '5');
+    request.log.warn({ errorName: error.name, reason: answer.body.reason }, 'Temporal did not answer');
+    reply.header('retry-after', String(answer.body.retryAfterSeconds ?? 5));
   }
   return reply.code(answer.statusCode).send(answer.body);
 }

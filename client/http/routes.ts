@@ -3,6 +3,7 @@
  * its schemas (validated by Fastify, published at /openapi.json); failures are thrown as the client
  * library's typed errors and answered by the one error handler.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { verificationWorkflowId, verificationWorkflowPrefix } from '../../workflows/ids.js';
 import type { VerificationInput } from '../../workflows/types.js';
@@ -21,6 +22,7 @@ import {
   startedSchema,
   startHeadersSchema,
   stateSchema,
+  submissionHeadersSchema,
   verdictSchema,
   verificationParamsSchema,
 } from './schemas.js';
@@ -29,11 +31,30 @@ export interface VerificationRoutesOptions {
   verifications: VerificationClient;
   authTokens: readonly string[];
   rateLimits: HttpRateLimits;
+  /** the app trusts X-Forwarded-For: the forwarded address then counts as the end user's */
+  trustProxy?: boolean;
 }
 
 interface ById {
   Params: { id: string };
 }
+
+interface Submission {
+  Headers: { 'idempotency-key'?: string };
+}
+
+/**
+ * The submission's key: the caller's, or one made here. Sent back either way, so a caller that did not
+ * choose one can still retry idempotently with the key of the attempt it did not hear back from.
+ */
+function submissionKey(request: FastifyRequest<Submission>, reply: FastifyReply): string {
+  const key = request.headers['idempotency-key'] ?? randomUUID();
+  reply.header('idempotency-key', key);
+  return key;
+}
+
+const submissionDescription =
+  ' Send an Idempotency-Key per submission (one per code the user typed): the same request again with the same key returns the first answer, also after a 503 or a lost answer, and is never verified or sent twice. A 503 means the answer did not come within the bound: retry with the same key after Retry-After.';
 
 type StartBody = VerificationInput & { ifRunning?: 'fail' | 'attach' };
 
@@ -64,22 +85,32 @@ async function sameCustomer(
 
 export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> = async (
   app: FastifyInstance,
-  { verifications, authTokens, rateLimits },
+  { verifications, authTokens, rateLimits, trustProxy = false },
 ) => {
   app.addHook('onRequest', requireBearerToken(new CallerTokens(authTokens)));
   // JSON only: a text body is refused as 415 instead of reaching validation as a string.
   app.removeContentTypeParser('text/plain');
 
-  const otpLimit = abuseLimitHook(app, {
-    what: 'OTP submissions',
-    perVerification: rateLimits.otpPerVerification,
-    perCaller: rateLimits.otpPerCaller,
-  });
-  const resendLimit = abuseLimitHook(app, {
-    what: 'resend requests',
-    perVerification: rateLimits.resendPerVerification,
-    perCaller: rateLimits.resendPerCaller,
-  });
+  const otpLimit = abuseLimitHook(
+    app,
+    {
+      what: 'OTP submissions',
+      perVerification: rateLimits.otpPerVerification,
+      perUser: rateLimits.otpPerUser,
+      perCaller: rateLimits.otpPerCaller,
+    },
+    { trustProxy },
+  );
+  const resendLimit = abuseLimitHook(
+    app,
+    {
+      what: 'resend requests',
+      perVerification: rateLimits.resendPerVerification,
+      perUser: rateLimits.resendPerUser,
+      perCaller: rateLimits.resendPerCaller,
+    },
+    { trustProxy },
+  );
 
   app.post<{ Body: StartBody; Headers: { 'idempotency-key'?: string } }>(
     '/verifications',
@@ -129,7 +160,7 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
     async (request) => verifications.state(customerOf(request.params.id)),
   );
 
-  app.post<ById & { Body: { customerId: string; code: string } }>(
+  app.post<ById & Submission & { Body: { customerId: string; code: string } }>(
     '/verifications/:id/otp',
     {
       schema: {
@@ -137,18 +168,23 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         security,
         summary: 'Submit the code the user typed; answered with the verdict',
         description:
-          'Every verdict is a 200: ACCEPTED, INCORRECT (with attemptsLeft), EXPIRED, ATTEMPTS_EXCEEDED, CLOSED. 409 once the verification has finished; 403 when customerId does not own the verification.',
+          'Every verdict is a 200: ACCEPTED, INCORRECT (with attemptsLeft), EXPIRED, ATTEMPTS_EXCEEDED, CLOSED. 409 once the verification has finished; 403 when customerId does not own the verification.' +
+          submissionDescription,
         params: verificationParamsSchema,
+        headers: submissionHeadersSchema,
         body: otpBodySchema,
         response: { 200: verdictSchema, ...errorResponses(403, 404, 409, 413, 415, 429) },
       },
       preValidation: otpLimit,
       preHandler: sameCustomer,
     },
-    async (request) => verifications.verifyOtp(request.body.customerId, request.body.code),
+    async (request, reply) =>
+      verifications.verifyOtp(request.body.customerId, request.body.code, {
+        idempotencyKey: submissionKey(request, reply),
+      }),
   );
 
-  app.post<ById & { Body: { customerId: string } }>(
+  app.post<ById & Submission & { Body: { customerId: string } }>(
     '/verifications/:id/resend',
     {
       schema: {
@@ -156,8 +192,10 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         security,
         summary: 'Ask for a new code',
         description:
-          "The workflow's answer is always a 200: honoured, or refused with a reason (COOLDOWN also sets Retry-After).",
+          "The workflow's answer is always a 200: honoured, or refused with a reason (COOLDOWN also sets Retry-After)." +
+          submissionDescription,
         params: verificationParamsSchema,
+        headers: submissionHeadersSchema,
         body: resendBodySchema,
         response: { 200: resendAnswerSchema, ...errorResponses(403, 404, 409, 413, 415, 429) },
       },
@@ -165,7 +203,9 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
       preHandler: sameCustomer,
     },
     async (request, reply) => {
-      const answer = await verifications.resend(request.body.customerId);
+      const answer = await verifications.resend(request.body.customerId, {
+        idempotencyKey: submissionKey(request, reply),
+      });
       if (!answer.honoured && answer.retryAfterSeconds)
         reply.header('retry-after', String(answer.retryAfterSeconds));
       return answer;

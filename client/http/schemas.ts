@@ -57,6 +57,23 @@ export const startHeadersSchema = {
   },
 } as const;
 
+export const submissionHeadersSchema = {
+  type: 'object',
+  properties: {
+    'idempotency-key': {
+      ...requestKeySchema,
+      description:
+        'one per submission: the same key again returns the first answer and never verifies a code or sends one twice; made by the service (and sent back in this header) when absent',
+    },
+    'x-end-user-id': {
+      type: 'string',
+      pattern: '^[\\x21-\\x7e]{1,128}$',
+      description:
+        "the caller's own opaque id of the end user, so per-user limits count that user and not the whole calling backend",
+    },
+  },
+} as const;
+
 export const otpBodySchema = {
   ...otpSubmissionSchema,
   required: ['customerId', ...otpSubmissionSchema.required],
@@ -106,6 +123,11 @@ export const errorSchema = {
     verificationId: { type: 'string' },
     status: { type: 'string', description: 'with VERIFICATION_FINISHED: how the run closed' },
     retryAfterSeconds: { type: 'integer' },
+    reason: {
+      type: 'string',
+      description:
+        'with TEMPORAL_UNAVAILABLE: TEMPORAL_UNREACHABLE, NO_ANSWER_IN_TIME, NAMESPACE_UNKNOWN or TEMPORAL_BUSY',
+    },
   },
 } as const;
 

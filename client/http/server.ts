@@ -26,7 +26,10 @@ export interface HttpServiceOptions {
   env?: Env;
   /** already-loaded settings; default loadHttpConfig(env) */
   config?: HttpConfig;
-  /** an existing client (tests, a host process); otherwise one is connected from env and closed on close() */
+  /**
+   * an existing client (tests, a host process), whose own bound applies; otherwise one is connected from
+   * env with `config.answerWithinSeconds` and closed on close()
+   */
   verifications?: VerificationClient;
   /** the encrypting data converter for the connected client; required when `verifications` is not given */
   dataConverter?: DataConverter;
@@ -71,7 +74,12 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
   if (!verifications) {
     if (!options.dataConverter)
       throw new Error('startHttpService needs either verifications or a dataConverter.');
-    verifications = await VerificationClient.connect(temporalTargetFromEnv(env), options.dataConverter);
+    verifications = await VerificationClient.connect(
+      temporalTargetFromEnv(env),
+      options.dataConverter,
+      undefined,
+      { answerWithinMs: config.answerWithinSeconds * 1000 },
+    );
   }
   const client = verifications;
   const closeConnection = async () => {

@@ -5,8 +5,10 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { sandboxKeyPath } from '../../activities/dws/config.js';
 import { startDevServer, type DevServerOptions, type RunningDevServer } from '../../scripts/dev-server.js';
-import { spawnNode, stopProcess, waitForLine, workerStartedLine } from '../../scripts/processes.js';
+import { freePort, spawnNode, stopProcess, waitForLine, workerStartedLine } from '../../scripts/processes.js';
+import { verificationSearchAttributes } from '../../workflows/search-attributes.js';
 import { currentRunServer } from './temporal.js';
 
 export type RestartableDevServerOptions = Required<
@@ -20,6 +22,17 @@ export class RestartableDevServer implements ChaosServer {
 
   constructor(private readonly options: RestartableDevServerOptions) {
     this.address = `127.0.0.1:${options.port}`;
+  }
+
+  /** Headless, on free ports, with the verification search attributes, its state in `dbFile`. */
+  static async onFreePorts(dbFile: string): Promise<RestartableDevServer> {
+    return new RestartableDevServer({
+      port: await freePort(),
+      uiPort: await freePort(),
+      dbFile,
+      searchAttributes: verificationSearchAttributes,
+      extraArgs: ['--headless'],
+    });
   }
 
   async start(): Promise<void> {
@@ -50,18 +63,38 @@ export interface ChaosServer {
 
 /**
  * The run's own server when it was handed one (the cluster suite: restarted by SIGKILL, started and
- * stopped by the suite, not by the test), else a dev server of the test's own.
+ * stopped by the suite, not by the test), else a dev server of the test's own on free ports.
  */
-export function chaosServer(
-  devServerOptions: ConstructorParameters<typeof RestartableDevServer>[0],
-): ChaosServer {
+export async function chaosServer(dbFile: string): Promise<ChaosServer> {
   const handed = currentRunServer();
-  if (!handed) return new RestartableDevServer(devServerOptions);
+  if (!handed) return RestartableDevServer.onFreePorts(dbFile);
   return {
     address: handed.address,
     start: async () => {},
     restart: () => handed.killAndRestart(),
     stop: async () => {},
+  };
+}
+
+/** The whole environment of a worker process against a dev server and a DWS sandbox (or stand-in). */
+export function sandboxWorkerEnv(options: {
+  temporalAddress: string;
+  taskQueue: string;
+  codecKeys: string;
+  dwsUrl: string;
+  dwsClientId: string;
+}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TEMPORAL_ADDRESS: options.temporalAddress,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_TASK_QUEUE: options.taskQueue,
+    TEMPORAL_CODEC_KEYS: options.codecKeys,
+    DWS_BASE_URL: options.dwsUrl,
+    DWS_CLIENT_ID: options.dwsClientId,
+    DWS_PRIVATE_KEY_FILE: sandboxKeyPath('dws-merchant.private.pem'),
+    DWS_PROVIDER_PUBLIC_KEY_FILE: sandboxKeyPath('dws-provider.public.pem'),
   };
 }
 

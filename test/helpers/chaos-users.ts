@@ -4,7 +4,7 @@
  * talks to a Temporal server that may be restarting, so each call is retried in a bounded loop.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { VerificationError } from '../../client/errors.js';
+import { VerificationError, VerificationUnavailableError } from '../../client/errors.js';
 import type { VerificationClient } from '../../client/verifications.js';
 import type { SandboxControlClient } from '../../sandbox/control-client.js';
 import type { Prng } from '../../sandbox/prng.js';
@@ -14,14 +14,16 @@ import type { ChaosCustomer } from './chaos-provider.js';
 
 /**
  * Retries `act` while Temporal is unreachable (a restarting server answers UNAVAILABLE or drops the call);
- * the client library's own errors are answers, not outages, and are thrown at once.
+ * the client library's own errors are answers, not outages, and are thrown at once, except the one that
+ * says the service is unavailable.
  */
 export async function retrying<T>(act: () => Promise<T>, attempts = 60, delayMs = 500): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await act();
     } catch (err) {
-      if (err instanceof VerificationError || attempt >= attempts) throw err;
+      const answer = err instanceof VerificationError && !(err instanceof VerificationUnavailableError);
+      if (answer || attempt >= attempts) throw err;
       await sleep(delayMs);
     }
   }

@@ -27,6 +27,11 @@ describe('HTTP service configuration', function () {
     assert.deepEqual(config.authTokens, [tokenA]);
     assert.deepEqual(config.rateLimits, defaultRateLimits);
     assert.equal(config.trustProxy, false);
+    assert.equal(config.answerWithinSeconds, 10);
+    // A backend relaying many users is one caller: its own limit is sized for a service.
+    assert.ok(
+      config.rateLimits.otpPerCaller.max >= 1000 * (config.rateLimits.otpPerCaller.windowSeconds / 60),
+    );
   });
 
   it('reads several tokens, inline or from HTTP_AUTH_TOKENS_FILE', function () {
@@ -74,7 +79,7 @@ describe('HTTP service configuration', function () {
     }
   });
 
-  it('names HTTP_PORT, HTTP_BODY_LIMIT_BYTES and HTTP_TRUST_PROXY when malformed', function () {
+  it('names HTTP_PORT, HTTP_BODY_LIMIT_BYTES, HTTP_TRUST_PROXY and HTTP_ANSWER_WITHIN_SECONDS when malformed', function () {
     const base = { HTTP_AUTH_TOKENS: tokenA };
     assert.equal(loadHttpConfig({ ...base, HTTP_PORT: '0' }).port, 0);
     assert.throws(() => loadHttpConfig({ ...base, HTTP_PORT: '70000' }), configError(/^HTTP_PORT/));
@@ -87,5 +92,13 @@ describe('HTTP service configuration', function () {
       configError(/^HTTP_TRUST_PROXY/),
     );
     assert.equal(loadHttpConfig({ ...base, HTTP_TRUST_PROXY: 'true' }).trustProxy, true);
+    assert.equal(loadHttpConfig({ ...base, HTTP_ANSWER_WITHIN_SECONDS: '3' }).answerWithinSeconds, 3);
+    for (const bad of ['0', '1.5', 'soon', '600']) {
+      assert.throws(
+        () => loadHttpConfig({ ...base, HTTP_ANSWER_WITHIN_SECONDS: bad }),
+        configError(/^HTTP_ANSWER_WITHIN_SECONDS must be a whole number from 1 to 120/),
+        bad,
+      );
+    }
   });
 });
