@@ -12,9 +12,8 @@ import { msToTs } from '@temporalio/common/lib/time.js';
 import { temporalTargetFromEnv } from '../../config/temporal.js';
 import { ensureSearchAttributes } from '../../worker/search-attributes.js';
 import { verificationSearchAttributes } from '../../workflows/search-attributes.js';
-import { freePort } from '../processes.js';
+import { freePort, pollUntil } from '../processes.js';
 import { startPostgres, type RunningPostgres } from './postgres.js';
-import { pollUntil } from './processes.js';
 import {
   clusterCacheRoot,
   provisionCluster,

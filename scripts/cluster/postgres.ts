@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ClusterSetupError } from './provision.js';
-import { pollUntil, readyOrExit, spawnLogged, stopChild } from './processes.js';
+import { pollUntil, readyOrExit, spawnLogged, stopProcess } from '../processes.js';
 
 const run = promisify(execFile);
 
@@ -131,6 +131,6 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     port: options.port,
     process: child,
     // SIGINT is PostgreSQL's fast shutdown: clients are disconnected, the data is checkpointed.
-    stop: () => stopChild(child, 'SIGINT', 30_000),
+    stop: () => stopProcess(child, { signal: 'SIGINT', graceMs: 30_000 }),
   };
 }

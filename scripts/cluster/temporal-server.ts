@@ -9,9 +9,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
-import { freePort } from '../processes.js';
 import { ClusterSetupError, type ClusterBinaries } from './provision.js';
-import { pollUntil, readyOrExit, spawnLogged, stopChild } from './processes.js';
+import { freePort, pollUntil, readyOrExit, spawnLogged, stopProcess } from '../processes.js';
 
 const run = promisify(execFile);
 
@@ -272,13 +271,13 @@ export class TemporalServerProcess {
   async kill(): Promise<void> {
     const child = this.child;
     if (!child) throw new Error('there is no Temporal server to kill');
-    await stopChild(child, 'SIGKILL', 10_000);
+    await stopProcess(child, { signal: 'SIGKILL', graceMs: 10_000 });
     this.child = undefined;
   }
 
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (child) await stopChild(child, 'SIGTERM', 30_000);
+    if (child) await stopProcess(child, { signal: 'SIGTERM', graceMs: 30_000 });
   }
 }

@@ -7,7 +7,7 @@ import { type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitForPort } from '../dev-server.js';
-import { readyOrExit, spawnLogged, stopChild } from './processes.js';
+import { readyOrExit, spawnLogged, stopProcess } from '../processes.js';
 
 export interface UiServerOptions {
   binary: string;
@@ -57,6 +57,6 @@ export async function startUiServer(options: UiServerOptions): Promise<RunningUi
   return {
     url: `http://localhost:${options.port}`,
     process: child,
-    stop: () => stopChild(child, 'SIGTERM', 10_000),
+    stop: () => stopProcess(child, { signal: 'SIGTERM', graceMs: 10_000 }),
   };
 }
