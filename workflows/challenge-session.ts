@@ -18,6 +18,7 @@ import type { FlowJournal } from './flow-journal.js';
 import { dws } from './provider-activities.js';
 import type {
   CancelRequest,
+  ChallengeAnswer,
   OtpSubmission,
   OtpVerdict,
   OutcomeStatus,
@@ -91,6 +92,25 @@ export class ChallengeSession {
   readonly cancel = (request?: CancelRequest): void => {
     this.cancelRequest = request ?? {};
   };
+
+  /** A code has been sent and no (re)send is under way: the challenge the user answers is settled. */
+  get challengeOpen(): boolean {
+    return (
+      this.lastSentAt > 0 && this.journal.state.step !== 'CHALLENGING' && this.journal.state.step !== 'DONE'
+    );
+  }
+
+  challengeAnswer(): ChallengeAnswer {
+    const { state } = this.journal;
+    return {
+      challengeType: state.challengeType ?? 'sms',
+      ...(state.maskedDestination ? { maskedDestination: state.maskedDestination } : {}),
+      attemptsLeft: state.attemptsLeft,
+      resendsLeft: state.resendsLeft,
+      expiresAt: state.expiresAt ?? new Date(this.expiresAtMs).toISOString(),
+      round: state.round,
+    };
+  }
 
   get cancelled(): boolean {
     return !!this.cancelRequest;

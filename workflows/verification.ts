@@ -4,13 +4,22 @@
  * → optionally carry the change to the Wonder customer record.
  * Every provider call is an activity; every requestId is made here once, so retries reuse it.
  */
-import { CancellationScope, isCancellation, log, patched, setHandler, uuid4 } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  patched,
+  setHandler,
+  uuid4,
+} from '@temporalio/workflow';
 import type { CustomerUser } from '../activities/dws/types.js';
 import type { WonderCustomerUpdate } from '../activities/wonder/types.js';
 import { ChallengeSession, type Possession } from './challenge-session.js';
 import { FlowJournal } from './flow-journal.js';
 import {
   cancelSignal,
+  challengeSentUpdate,
   requestResendUpdate,
   resendOtpSignal,
   stateQuery,
@@ -43,7 +52,17 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
   };
   const journal = new FlowJournal(state);
   const session = new ChallengeSession(journal, policy);
+  let outcome: VerificationOutcome | undefined;
   setHandler(stateQuery, () => state);
+  // The start's own answer (update-with-start): held until the code is on its way or the flow has ended.
+  setHandler(
+    challengeSentUpdate,
+    async () => {
+      await condition(() => outcome !== undefined || session.challengeOpen);
+      return outcome ? { outcome } : session.challengeAnswer();
+    },
+    { validator: session.checkOpen },
+  );
   setHandler(submitOtpSignal, session.submitCode);
   setHandler(verifyOtpUpdate, session.verifyCode, { validator: session.checkCode });
   setHandler(resendOtpSignal, session.queueResend);
@@ -145,11 +164,13 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
     return { status: 'REJECTED', ...base(), resultCode, resultMessage, failedStep };
   }
 
-  async function finish(outcome: VerificationOutcome): Promise<VerificationOutcome> {
-    journal.close(outcome.status);
-    await session.close(outcome.status);
-    log.info('verification finished', { outcome: outcome.status, customerId: input.customerId });
-    return outcome;
+  async function finish(final: VerificationOutcome): Promise<VerificationOutcome> {
+    // Set before the handlers are awaited: a start still waiting for its answer gets this outcome.
+    outcome = final;
+    journal.close(final.status);
+    await session.close(final.status);
+    log.info('verification finished', { outcome: final.status, customerId: input.customerId });
+    return final;
   }
 }
 
