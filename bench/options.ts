@@ -1,6 +1,14 @@
 /** The bench's command line: `npm run bench -- [flags]`. A wrong flag stops it with a sentence naming it. */
 
-export const caseNames = ['direct', 'orchestrated', 'scaling', 'ceiling', 'capacity'] as const;
+export const caseNames = [
+  'direct',
+  'orchestrated',
+  'polling',
+  'scaling',
+  'ceiling',
+  'capacity',
+  'actions',
+] as const;
 export type CaseName = (typeof caseNames)[number];
 
 /** memory: SQLite in memory; file: a temporary SQLite file, as `npm start` keeps one; file-wal: the same in WAL mode */
@@ -31,7 +39,8 @@ export const usage = `npm run bench -- [flags]
   --warmup-seconds N      discarded warm-up per case (default 3; quick 1)
   --measure-seconds N     measuring window per case (default 15; quick 5)
   --capacity N            flows left waiting for their code, then answered at once (default 2000; quick 300)
-  --cases LIST            any of ${caseNames.join(',')} (default all)
+  --cases LIST            any of ${caseNames.join(',')} (default all; polling runs at the lowest
+                          two concurrencies: start, then the state polled for the code, as before)
   --worker-env KEY=VALUE  a setting for every worker process, e.g. WORKER_MAX_CACHED_WORKFLOWS=5000 (repeatable)
   --server-db KIND        ${serverDbs.join(' | ')} (default memory)
   --compiled              run the workers from JS compiled into .bench/dist, as production would, not under tsx

@@ -1,6 +1,6 @@
 /**
  * Records the history of one complete email change (against a throwaway dev server and the sandbox) as a
- * replay fixture: `npx tsx scripts/record-history.ts <name> [--wonder]`. Record a new fixture before changing the
+ * replay fixture: `npx tsx scripts/record-history.ts <name> [--wonder | --journey]`. Record a new fixture before changing the
  * workflow's commands; test/replay.test.ts replays every fixture against the current code.
  */
 import { execFileSync } from 'node:child_process';
@@ -14,6 +14,7 @@ import { createWonderActivities } from '../activities/wonder/activities.js';
 import { WonderClient } from '../activities/wonder/client.js';
 import { sandboxWonderConfig } from '../activities/wonder/config.js';
 import { startSandbox } from '../sandbox/server.js';
+import { VerificationClient } from '../client/verifications.js';
 import { submitOtpSignal, stateQuery } from '../workflows/messages.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
 import { verifyContactChange } from '../workflows/verification.js';
@@ -23,6 +24,9 @@ import { workflowsPath } from '../worker/run.js';
 const name = process.argv[2] ?? 'verify-email';
 // `--wonder`: the flow also carries the change to a seeded Wonder customer.
 const withWonder = process.argv.includes('--wonder');
+// `--journey`: the app's journey instead of start and signal: the start answered with the challenge
+// (update-with-start), the code sent by the verifyOtp update.
+const appJourney = process.argv.includes('--journey');
 const env = await TestWorkflowEnvironment.createLocal({
   server: {
     executable: { type: 'existing-path', path: temporalCliPath() },
@@ -41,32 +45,49 @@ try {
     },
   });
   const customerId = '2188000000000000001';
-  const handle = await env.client.workflow.start(verifyContactChange, {
-    args: [
-      {
-        customerId,
-        change: { email: 'recorded@example.com' },
-        ...(withWonder ? { wonder: { customerUuid: 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02' } } : {}),
-      },
-    ],
-    taskQueue: 'record',
-    workflowId: `record-${name}`,
-  });
-  await worker.runUntil(async () => {
-    while ((await handle.query(stateQuery)).step !== 'AWAITING_INPUT')
-      await new Promise((r) => setTimeout(r, 100));
-    const code = sandbox.dws.outbox.latest({ customerId })?.code;
-    if (!code) throw new Error('no code in the outbox');
-    await handle.signal(submitOtpSignal, { code });
-    console.log('outcome', (await handle.result()).status);
-  });
+  const workflowId = appJourney ? await recordAppJourney() : await recordStartAndSignal();
+
+  async function recordAppJourney(): Promise<string> {
+    const verifications = new VerificationClient(env.client, 'record');
+    return worker.runUntil(async () => {
+      await verifications.start({ customerId, change: { email: 'recorded@example.com' } });
+      const code = sandbox.dws.outbox.latest({ customerId })?.code;
+      if (!code) throw new Error('no code in the outbox');
+      console.log('verdict', (await verifications.verifyOtp(customerId, code)).verdict);
+      console.log('outcome', (await verifications.result(customerId)).status);
+      return verifications.verificationId(customerId);
+    });
+  }
+
+  async function recordStartAndSignal(): Promise<string> {
+    const handle = await env.client.workflow.start(verifyContactChange, {
+      args: [
+        {
+          customerId,
+          change: { email: 'recorded@example.com' },
+          ...(withWonder ? { wonder: { customerUuid: 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02' } } : {}),
+        },
+      ],
+      taskQueue: 'record',
+      workflowId: `record-${name}`,
+    });
+    await worker.runUntil(async () => {
+      while ((await handle.query(stateQuery)).step !== 'AWAITING_INPUT')
+        await new Promise((r) => setTimeout(r, 100));
+      const code = sandbox.dws.outbox.latest({ customerId })?.code;
+      if (!code) throw new Error('no code in the outbox');
+      await handle.signal(submitOtpSignal, { code });
+      console.log('outcome', (await handle.result()).status);
+    });
+    return handle.workflowId;
+  }
   const path = new URL(`../test/fixtures/histories/${name}.json`, import.meta.url);
   // The CLI's JSON is the format every Temporal tool replays (the SDK's historyToJSON fails in this install).
   const json = execFileSync(temporalCliPath(), [
     'workflow',
     'show',
     '--workflow-id',
-    handle.workflowId,
+    workflowId,
     '--address',
     env.address,
     '--output',

@@ -93,11 +93,14 @@ export class ChallengeSession {
     this.cancelRequest = request ?? {};
   };
 
-  /** A code has been sent and no (re)send is under way: the challenge the user answers is settled. */
+  /**
+   * A code is out and the user is answering it: not while one is being sent, nor between an accepted code
+   * and the provider's next challenge (a phone change "with risk"), so an attached start learns the code
+   * the user must type now.
+   */
   get challengeOpen(): boolean {
-    return (
-      this.lastSentAt > 0 && this.journal.state.step !== 'CHALLENGING' && this.journal.state.step !== 'DONE'
-    );
+    const { step } = this.journal.state;
+    return this.lastSentAt > 0 && (step === 'AWAITING_INPUT' || step === 'VERIFYING');
   }
 
   challengeAnswer(): ChallengeAnswer {
