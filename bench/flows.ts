@@ -129,6 +129,8 @@ export async function pollingFlow(
 ): Promise<UserWaits> {
   const began = performance.now();
   const codeArrived = mailbox.next(customerId);
+  // Awaited below; marked handled now so a failed start does not leave it rejecting unobserved.
+  codeArrived.catch(() => undefined);
   await verifications.start({ customerId, change: { email: newEmail(customerId) } }, { answer: 'started' });
   while (!(await verifications.state(customerId)).maskedDestination) {
     await new Promise((r) => setTimeout(r, statePollIntervalMs));
