@@ -26,6 +26,7 @@ import {
   submitOtpSignal,
   verifyOtpUpdate,
 } from './messages.js';
+import { patches } from './patches.js';
 import { dws, wonder } from './provider-activities.js';
 import { providerFailure } from './provider-failure.js';
 import {
@@ -36,8 +37,7 @@ import {
   type VerificationState,
 } from './types.js';
 
-/** Patch ids: each marks a change to the workflow's commands made after histories of it existed. */
-export const patches = { wonderSync: 'wonder-sync' } as const;
+export { patches } from './patches.js';
 
 export async function verifyContactChange(input: VerificationInput): Promise<VerificationOutcome> {
   const policy: VerificationPolicy = { ...defaultPolicy, ...input.policy };

@@ -1,0 +1,6 @@
+/** Patch ids: each marks a change to the workflows' commands made after histories of them existed. */
+export const patches = {
+  wonderSync: 'wonder-sync',
+  /** triggerChallenge and verifyAndResume as local activities: the two calls a user waits on */
+  localUserCalls: 'local-user-calls',
+} as const;
