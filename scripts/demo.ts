@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import got, { type Got } from 'got';
+import { encryptPin } from '../client/pin-encryption.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
 import type { OtpVerdict, VerificationState } from '../workflows/types.js';
 import { devHttpToken, startEmbedded } from './embedded.js';
@@ -65,10 +66,40 @@ export async function runDemo(
   say(`7. Finished: ${done.outcome}. Timeline:`);
   for (const entry of done.timeline) say(`     ${entry.at}  ${entry.step.padEnd(14)} ${entry.event}`);
 
+  // The app team's side of a PIN challenge: encrypt the PIN with the state's encryptionInfo.
+  const pin = '135790';
+  const { customerId: pinCustomerId } = await sandbox.addCustomer({
+    email: 'pin.old@example.com',
+    challengeType: 'PAYMENT_PASSWORD',
+    pin,
+  });
+  const pinRun = await api
+    .post('verifications', { json: { customerId: pinCustomerId, change: { email: 'pin.new@example.com' } } })
+    .json<{ verificationId: string }>();
+  const pinWaiting = await pollState(
+    api,
+    pinRun.verificationId,
+    (s) => s.step === 'AWAITING_INPUT' || s.step === 'DONE',
+  );
+  if (!pinWaiting.encryptionInfo) throw new Error('the PIN challenge came without encryptionInfo');
+  say(
+    `8. A PIN customer: the state carries encryptionInfo (${pinWaiting.encryptionInfo.algorithm ?? 'key material'}).`,
+  );
+  const pinVerdict = await submit(
+    api,
+    pinRun.verificationId,
+    pinCustomerId,
+    await encryptPin(pin, pinWaiting.encryptionInfo),
+  );
+  const pinDone = await pollState(api, pinRun.verificationId, (s) => s.step === 'DONE');
+  say(
+    `9. The app posts the PIN encrypted by encryptPin(): ${describeVerdict(pinVerdict)}; ${pinDone.outcome}.`,
+  );
+
   const uiLink = target.uiUrl
     ? `${target.uiUrl}/namespaces/${target.namespace ?? 'default'}/workflows/${encodeURIComponent(id)}`
     : undefined;
-  if (uiLink) say(`8. See it in the Temporal UI: ${uiLink}`);
+  if (uiLink) say(`10. See it in the Temporal UI: ${uiLink}`);
   return { verificationId: id, outcome: done.outcome ?? 'UNKNOWN', ...(uiLink ? { uiLink } : {}) };
 }
 

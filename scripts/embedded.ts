@@ -99,15 +99,30 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     });
     log(`Worker               task queue ${config.taskQueue}`);
 
-    const httpEnv: Env = { HTTP_AUTH_TOKENS: devHttpToken, ...env, HTTP_PORT: String(httpPort) };
+    const httpEnv: Env = {
+      HTTP_AUTH_TOKENS: devHttpToken,
+      // The codec endpoint answers the UI of the dev server started here, whatever port it got.
+      ...(devServer ? { CODEC_UI_ORIGIN: devServer.uiUrl } : {}),
+      ...env,
+      HTTP_PORT: String(httpPort),
+    };
     const http: RunningHttpService = await startHttpService({
       env: httpEnv,
       dataConverter,
       codecKeyRing: keyRing,
       allowDevCodecToken: !!devServer,
+      allowLocalUiAccess: !!devServer,
       logger: options.httpLogs ?? true,
     });
     stops.push(() => http.close());
+    if (devServer) {
+      const access = http.codecLocalUiAccess;
+      log(
+        access?.allowed
+          ? `Temporal UI          shows payloads decoded (local dev key, loopback only)`
+          : `Temporal UI          payloads stay encrypted until you sign in at ${http.url}/codec/session (${access?.reason ?? 'no codec endpoint'})`,
+      );
+    }
     log(
       `HTTP service         ${http.url}   (token: ${httpEnv.HTTP_AUTH_TOKENS === devHttpToken ? devHttpToken : 'from HTTP_AUTH_TOKENS'})`,
     );

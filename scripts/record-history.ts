@@ -1,7 +1,8 @@
 /**
  * Records the history of one complete email change (against a throwaway dev server and the sandbox) as a
- * replay fixture: `npx tsx scripts/record-history.ts <name> [--wonder | --journey]`. Record a new fixture before changing the
- * workflow's commands; test/replay.test.ts replays every fixture against the current code.
+ * replay fixture: `npx tsx scripts/record-history.ts <name> [--wonder | --reject | --pin | --journey]`.
+ * Record a new fixture before changing the workflow's commands; test/replay.test.ts replays every
+ * fixture against the current code. `--pin` records the seeded PIN customer's flow instead.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { sandboxDwsConfig } from '../activities/dws/config.js';
 import { createWonderActivities } from '../activities/wonder/activities.js';
 import { WonderClient } from '../activities/wonder/client.js';
 import { sandboxWonderConfig } from '../activities/wonder/config.js';
+import { encryptPin } from '../client/pin-encryption.js';
 import { startSandbox } from '../sandbox/server.js';
 import { VerificationClient } from '../client/verifications.js';
 import { submitOtpSignal, stateQuery } from '../workflows/messages.js';
@@ -24,6 +26,12 @@ import { workflowsPath } from '../worker/run.js';
 const name = process.argv[2] ?? 'verify-email';
 // `--wonder`: the flow also carries the change to a seeded Wonder customer.
 const withWonder = process.argv.includes('--wonder');
+// `--reject`: a customer DWS does not know, so the flow ends REJECTED at the consult.
+const rejected = process.argv.includes('--reject');
+// `--pin`: the seeded PIN customer, answering with its PIN encrypted as the wallet app would.
+const withPin = process.argv.includes('--pin');
+/** sandbox/README.md: the seeded PIN customer's PIN */
+const seededPin = '123456';
 // `--journey`: the app's journey instead of start and signal: the start answered with the challenge
 // (update-with-start), the code sent by the verifyOtp update.
 const appJourney = process.argv.includes('--journey');
@@ -44,7 +52,11 @@ try {
       ...createWonderActivities(new WonderClient(sandboxWonderConfig(sandbox.url))),
     },
   });
-  const customerId = '2188000000000000001';
+  const customerId = rejected
+    ? '2188000000000000999'
+    : withPin
+      ? '2188000000000000002'
+      : '2188000000000000001';
   const workflowId = appJourney ? await recordAppJourney() : await recordStartAndSignal();
 
   async function recordAppJourney(): Promise<string> {
@@ -72,9 +84,16 @@ try {
       workflowId: `record-${name}`,
     });
     await worker.runUntil(async () => {
-      while ((await handle.query(stateQuery)).step !== 'AWAITING_INPUT')
+      if (rejected) return console.log('outcome', (await handle.result()).status);
+      let state = await handle.query(stateQuery);
+      while (state.step !== 'AWAITING_INPUT') {
         await new Promise((r) => setTimeout(r, 100));
-      const code = sandbox.dws.outbox.latest({ customerId })?.code;
+        state = await handle.query(stateQuery);
+      }
+      const code =
+        withPin && state.encryptionInfo
+          ? await encryptPin(seededPin, state.encryptionInfo)
+          : sandbox.dws.outbox.latest({ customerId })?.code;
       if (!code) throw new Error('no code in the outbox');
       await handle.signal(submitOtpSignal, { code });
       console.log('outcome', (await handle.result()).status);

@@ -37,6 +37,10 @@ describe('the demo against the embedded default', function () {
     assert.equal(result.outcome, 'MODIFIED');
     assert.match(result.uiLink ?? '', new RegExp(`/namespaces/default/workflows/${result.verificationId}$`));
     assert.ok(lines.some((line) => /INCORRECT \(4 attempts left\)/.test(line)));
+    assert.ok(
+      lines.some((line) => /encryptPin\(\): ACCEPTED.*; MODIFIED/.test(line)),
+      'the PIN leg completes',
+    );
     assert.ok(!lines.join('\n').includes('new.address@example.com'), 'the demo prints no unmasked email');
   });
 });

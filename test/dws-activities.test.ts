@@ -11,7 +11,14 @@ import { SandboxControlClient } from '../sandbox/control-client.js';
 import type { RequestLogEntry } from '../sandbox/dws/request-log.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { devServer, uniqueName, workflowBundle } from './helpers/temporal.js';
+import { encryptPin } from '../client/pin-encryption.js';
 import { consultOnce, modifyOnce } from './fixtures/dws-activity-workflows.js';
+import {
+  gatewayErrorPage,
+  startGatewayProxy,
+  withoutSignature,
+  type ProxiedAnswer,
+} from './helpers/gateway-proxy.js';
 
 const workflowsPath = fileURLToPath(new URL('./fixtures/dws-activity-workflows.ts', import.meta.url));
 
@@ -171,7 +178,7 @@ describe('DWS activities against the sandbox', function () {
       assert.ok(!logged.includes('new.address@example.org'), 'the new email is not logged');
     });
 
-    it('a PIN customer: PAYMENT_PASSWORD is challenged, and the PIN verifies as given', async function () {
+    it('a PIN customer: PAYMENT_PASSWORD is challenged with key material, and the encrypted PIN verifies', async function () {
       const { env, activities: a } = mockEnvironment();
       const consult = await env.run(a.consultModification, {
         requestId: randomUUID(),
@@ -184,10 +191,14 @@ describe('DWS activities against the sandbox', function () {
         triggerRequestId: randomUUID(),
       });
       assert.equal(triggered.challengeType, 'PAYMENT_PASSWORD');
+      assert.ok(triggered.encryptionInfo?.publicKey, 'the key material reaches the workflow');
       const verified = await env.run(a.verifyAndResume, {
         requestId: randomUUID(),
         authenticationId: consult.authenticationId,
-        challengeData: { challengeType: 'PAYMENT_PASSWORD', passwordValue: '123456' },
+        challengeData: {
+          challengeType: 'PAYMENT_PASSWORD',
+          passwordValue: await encryptPin('123456', triggered.encryptionInfo),
+        },
       });
       assert.equal(verified.verdict, 'ACCEPTED');
     });
@@ -302,17 +313,101 @@ describe('DWS activities against the sandbox', function () {
   });
 
   describe('on a real worker', function () {
-    async function runOnWorker<T>(fn: (taskQueue: string) => Promise<T>): Promise<T> {
+    async function runOnWorker<T>(fn: (taskQueue: string) => Promise<T>, via = client): Promise<T> {
       const env = await devServer();
       const taskQueue = uniqueName('dws-activities');
       const worker = await Worker.create({
         connection: env.nativeConnection,
         taskQueue,
         workflowBundle: await workflowBundle(workflowsPath),
-        activities: createDwsActivities(client),
+        activities: createDwsActivities(via),
       });
       return await worker.runUntil(fn(taskQueue));
     }
+
+    /** A DWS client behind a gateway that alters the provider's answers on their way back. */
+    async function behindGateway<T>(
+      alter: (answer: ProxiedAnswer, call: number) => ProxiedAnswer,
+      fn: (via: DwsClient) => Promise<T>,
+    ): Promise<T> {
+      const proxy = await startGatewayProxy({ target: sandbox.url, prefix: '/gw', alter });
+      const via = new DwsClient(sandboxDwsConfig(proxy.url));
+      try {
+        return await fn(via);
+      } finally {
+        via.close();
+        await proxy.close();
+      }
+    }
+
+    it("two gateway error pages over DWS's answer, then the answer: retried with one requestId, applied once", async function () {
+      const { env: mock, activities: a } = mockEnvironment();
+      const authenticationId = await verifiedAuthentication(mock, a, SMS_CUSTOMER);
+      const requestId = randomUUID();
+      const env = await devServer();
+      // DWS applies the change on the first call; the caller only sees the gateway's 403 page, twice.
+      const result = await behindGateway(
+        (answer, call) => (call <= 2 ? gatewayErrorPage(403) : answer),
+        (via) =>
+          runOnWorker(
+            (taskQueue) =>
+              env.client.workflow.execute(modifyOnce, {
+                taskQueue,
+                workflowId: uniqueName('dws-modify-unsigned'),
+                args: [
+                  {
+                    requestId,
+                    authenticationId,
+                    customerId: SMS_CUSTOMER,
+                    user: { email: 'gw@example.org' },
+                  },
+                ],
+              }),
+            via,
+          ),
+      );
+      assert.deepEqual(result, { applied: true, resultCode: 'SUCCESS' });
+      const calls = await requestsFor(requestId);
+      assert.deepEqual(
+        calls.map((call) => (call.replayed ? 'replayed' : call.resultStatus)),
+        ['S', 'replayed', 'replayed'],
+      );
+      const ledger = await control.ledger(SMS_CUSTOMER);
+      assert.deepEqual(ledger.requestIds, [requestId], 'the change was applied once');
+    });
+
+    it('a U that never arrives signed: retried under the bounded policy, then INVALID_RESPONSE_SIGNATURE', async function () {
+      await control.setFaults({ failNext: [{ api: 'modifyCustomer', kind: 'unknown', count: 10 }] });
+      const requestId = randomUUID();
+      const env = await devServer();
+      const failure = await behindGateway(
+        (answer) => withoutSignature(answer),
+        (via) =>
+          runOnWorker(async (taskQueue) => {
+            try {
+              await env.client.workflow.execute(consultOnce, {
+                taskQueue,
+                workflowId: uniqueName('dws-consult-unsigned'),
+                args: [{ requestId, customerId: SMS_CUSTOMER, businessSceneCode: 'MOBILE_AVAILABLE' }],
+              });
+            } catch (err) {
+              return err;
+            }
+            return undefined;
+          }, via),
+      );
+      assert.ok(failure instanceof WorkflowFailedError, 'the workflow failed');
+      assert.ok(failure.cause instanceof ActivityFailure);
+      const cause = failure.cause.cause;
+      assert.ok(cause instanceof ApplicationFailure);
+      assert.equal(cause.type, 'INVALID_RESPONSE_SIGNATURE');
+      const calls = await requestsFor(requestId);
+      assert.deepEqual(
+        calls.map((call) => call.fault?.kind),
+        ['unknown', 'unknown', 'unknown', 'unknown', 'unknown'],
+        'every attempt of the fixture policy, all with the one requestId',
+      );
+    });
 
     it('two U answers, then S: the modify succeeds on attempt 3, every call with the same requestId, applied once', async function () {
       const { env: mock, activities: a } = mockEnvironment();

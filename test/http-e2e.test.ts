@@ -4,8 +4,10 @@ import { Agent } from 'node:http';
 import got, { RequestError, type Got } from 'got';
 import { defaultBodyLimitBytes, defaultRateLimits } from '../client/http/config.js';
 import { startHttpService } from '../client/http/server.js';
+import { encryptPin } from '../client/pin-encryption.js';
 import { VerificationClient } from '../client/verifications.js';
 import type { VerificationState } from '../workflows/types.js';
+import { leakedFields } from './helpers/history-scan.js';
 import { withVerificationWorker, verificationStack } from './helpers/verification-env.js';
 
 const token = `e2e-${randomBytes(12).toString('hex')}`;
@@ -27,6 +29,65 @@ describe('HTTP service on a loopback port, end to end', function () {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+
+  it('a PIN customer changes an email through HTTP with the PIN encrypted by the reference function', async function () {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ taskQueue, control }) => {
+      const service = await startHttpService({
+        config: {
+          port: 0,
+          host: '127.0.0.1',
+          authTokens: [token],
+          rateLimits: defaultRateLimits,
+          bodyLimitBytes: defaultBodyLimitBytes,
+          trustProxy: false,
+        },
+        verifications: new VerificationClient(stack.env.client, taskQueue),
+        logger: false,
+      });
+      try {
+        const http = got.extend({
+          prefixUrl: service.url,
+          headers: { authorization: `Bearer ${token}` },
+          retry: { limit: 0 },
+        });
+        const pin = '583920';
+        const customer = await control.addCustomer({ challengeType: 'PAYMENT_PASSWORD', pin });
+        const started = await http
+          .post('verifications', {
+            json: { customerId: customer.customerId, change: { email: 'pin.e2e@example.com' } },
+          })
+          .json<{ verificationId: string }>();
+        const waiting = await stateUntil(http, started.verificationId, (s) => s.step === 'AWAITING_INPUT');
+        assert.equal(waiting.challengeType, 'PAYMENT_PASSWORD');
+        assert.ok(waiting.encryptionInfo, 'GET /verifications/:id shows the key material');
+
+        const code = await encryptPin(pin, waiting.encryptionInfo);
+        const verdict = await http
+          .post(`verifications/${started.verificationId}/otp`, {
+            json: { customerId: customer.customerId, code },
+          })
+          .json<{ verdict: string }>();
+        assert.deepEqual(verdict, { verdict: 'ACCEPTED' });
+        const done = await stateUntil(http, started.verificationId, (state) => state.step === 'DONE');
+        assert.equal(done.outcome, 'MODIFIED');
+        assert.equal((await control.customer(customer.customerId)).email, 'pin.e2e@example.com');
+
+        const history = await stack.env.client.workflow.getHandle(started.verificationId).fetchHistory();
+        assert.deepEqual(leakedFields(history, { pin }), [], 'the PIN is nowhere in the raw history');
+
+        const doc = await http.get('openapi.json').json<{
+          paths: Record<
+            string,
+            { get?: { responses: Record<string, { content: Record<string, unknown> }> } }
+          >;
+        }>();
+        const stateDoc = JSON.stringify(doc.paths['/verifications/{id}']?.get?.responses['200']);
+        assert.match(stateDoc, /encryptionInfo/, 'the OpenAPI document shows encryptionInfo');
+      } finally {
+        await service.close();
+      }
+    });
+  });
 
   it('changes an email driven only through HTTP: start, poll, code from the outbox, verdict, outcome', async function () {
     await withVerificationWorker(stack.env, stack.sandbox, async ({ taskQueue, control }) => {

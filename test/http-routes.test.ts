@@ -341,8 +341,10 @@ describe('HTTP routes through app.inject() on the dev server', function () {
           }),
           'ifRunning',
         ],
-        ['code with letters', await post(app, otpUrl, { customerId, code: '12ab56' }), 'code'],
-        ['code too long', await post(app, otpUrl, { customerId, code: '1234567890' }), 'code'],
+        // Letters may be an encrypted PIN; punctuation is neither that nor an SMS code.
+        ['code with punctuation', await post(app, otpUrl, { customerId, code: '12.456' }), 'code'],
+        ['code too long', await post(app, otpUrl, { customerId, code: '1'.repeat(2049) }), 'code'],
+        ['code too short', await post(app, otpUrl, { customerId, code: '123' }), 'code'],
         ['code as a number', await post(app, otpUrl, { customerId, code: 123456 }), 'code'],
         ['missing code', await post(app, otpUrl, { customerId }), 'code'],
         [

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { cancelSignal, stateQuery, submitOtpSignal, verifyOtpUpdate } from '../workflows/messages.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
+import { verificationOutcomeKey, verificationResultCodeKey } from '../workflows/search-attributes.js';
 import { verifyContactChange } from '../workflows/verification.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
 import {
@@ -11,6 +12,8 @@ import {
   verificationStack,
 } from './helpers/verification-env.js';
 import { uniqueName } from './helpers/temporal.js';
+import { encryptPin } from '../client/pin-encryption.js';
+import { issuePinKey } from '../sandbox/dws/pin-keys.js';
 
 describe('contact-change verification on the dev server', function () {
   const stack = verificationStack();
@@ -75,7 +78,7 @@ describe('contact-change verification on the dev server', function () {
     });
   });
 
-  it('takes a payment PIN through the verifyOtp update', async function () {
+  it("takes a payment PIN encrypted with the challenge's key; a clear PIN and another key's cost an attempt", async function () {
     await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer({ challengeType: 'PAYMENT_PASSWORD', pin: '246810' });
       const handle = await start({
@@ -84,14 +87,27 @@ describe('contact-change verification on the dev server', function () {
       });
       const waiting = await waitForStep(handle, 'AWAITING_INPUT');
       assert.equal(waiting.challengeType, 'PAYMENT_PASSWORD');
-      assert.deepEqual(await handle.executeUpdate(verifyOtpUpdate, { args: [{ code: '000000' }] }), {
+      const info = waiting.encryptionInfo;
+      assert.ok(info?.publicKey && info.salt, 'the state shows the key material');
+      assert.equal(info.algorithm, 'RSA-OAEP-256');
+      const verify = (code: string) => handle.executeUpdate(verifyOtpUpdate, { args: [{ code }] });
+
+      // The right PIN, but in clear: the provider refuses it, and it costs an attempt.
+      assert.deepEqual(await verify('246810'), { verdict: 'INCORRECT', attemptsLeft: 4 });
+      // The right PIN encrypted with a key that is not this challenge's.
+      const otherChallenge = issuePinKey().encryptionInfo;
+      assert.deepEqual(await verify(await encryptPin('246810', otherChallenge)), {
         verdict: 'INCORRECT',
-        attemptsLeft: 4,
+        attemptsLeft: 3,
       });
-      assert.deepEqual(await handle.executeUpdate(verifyOtpUpdate, { args: [{ code: '246810' }] }), {
-        verdict: 'ACCEPTED',
-      });
+      // Not a ciphertext at all: refused by the validator, no attempt used.
+      await assert.rejects(verify('not a ciphertext!'), (err: unknown) =>
+        /encrypted with encryptionInfo/.test(String((err as { cause?: Error }).cause?.message)),
+      );
+      assert.equal((await handle.query(stateQuery)).attemptsLeft, 3);
+      assert.deepEqual(await verify(await encryptPin('246810', info)), { verdict: 'ACCEPTED' });
       assert.equal((await handle.result()).status, 'MODIFIED');
+      assert.equal((await control.customer(customer.customerId)).email, 'pin.user@example.com');
     });
   });
 
@@ -288,6 +304,12 @@ describe('contact-change verification on the dev server', function () {
       assert.equal(outcome.status, 'REJECTED');
       assert.equal(outcome.status === 'REJECTED' && outcome.resultCode, 'INVALID_PHONE_NUMBER');
       assert.equal(outcome.status === 'REJECTED' && outcome.failedStep, 'MODIFYING');
+      // What the UI's list (search attribute columns) and workflow page (current details) show.
+      const { typedSearchAttributes } = await handle.describe();
+      assert.equal(typedSearchAttributes.get(verificationOutcomeKey), 'REJECTED');
+      assert.equal(typedSearchAttributes.get(verificationResultCodeKey), 'INVALID_PHONE_NUMBER');
+      const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      assert.equal(metadata.currentDetails, 'REJECTED: INVALID_PHONE_NUMBER (answered while MODIFYING).');
       const history = await handle.fetchHistory();
       const modifyAttempts = history.events
         ?.filter((e) => e.activityTaskStartedEventAttributes)

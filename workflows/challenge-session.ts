@@ -26,7 +26,7 @@ import type {
   ResendAnswer,
   VerificationPolicy,
 } from './types.js';
-import { smsCodeSchema } from './wire-schemas.js';
+import { encryptedPinSchema, smsCodeSchema } from './wire-schemas.js';
 
 export interface Challenge {
   authenticationId: string;
@@ -55,6 +55,8 @@ export class ChallengeSession {
   private cancelRequest: { reason?: string } | undefined;
   private lastSentAt = 0;
   private expiresAtMs = 0;
+  /** which PIN rule this run applies; see codeFormatProblem */
+  private pinRule: PinRule = 'digits';
 
   constructor(
     private readonly journal: FlowJournal,
@@ -63,7 +65,7 @@ export class ChallengeSession {
 
   /** submitOtp: a signal cannot be refused; a malformed code is noted and costs no attempt. */
   readonly submitCode = ({ code }: OtpSubmission): void => {
-    if (codeFormatProblem(code, this.journal.state.challengeType)) {
+    if (codeFormatProblem(code, this.journal.state.challengeType, this.pinRule)) {
       this.journal.record('AWAITING_INPUT', 'malformed code ignored');
       return;
     }
@@ -77,7 +79,7 @@ export class ChallengeSession {
   /** verifyOtp's validator: a refused update never reaches history. Synchronous, as the SDK requires. */
   readonly checkCode = ({ code }: OtpSubmission): void => {
     this.checkOpen();
-    const problem = codeFormatProblem(code, this.journal.state.challengeType);
+    const problem = codeFormatProblem(code, this.journal.state.challengeType, this.pinRule);
     if (problem) throw new Error(problem);
   };
 
@@ -167,6 +169,11 @@ export class ChallengeSession {
     state.round = round;
     state.challengeType = challenge.actionForm.challengeType;
     state.maskedDestination = challenge.actionForm.challengeRenderValue || undefined;
+    delete state.encryptionInfo;
+    // Runs that began before the encrypted PIN refused anything but 6 digits without a verify; they keep
+    // doing so on replay. Asked only for a PIN challenge, so SMS runs record no marker.
+    if (state.challengeType === 'PAYMENT_PASSWORD' && patched(ENCRYPTED_PIN_PATCH))
+      this.pinRule = 'encrypted';
     state.attemptsLeft = this.policy.maxVerifyAttempts;
     state.resendsLeft = this.policy.maxResends;
     if (this.cancelled) return this.end('CANCELLED', 'cancelled');
@@ -248,6 +255,8 @@ export class ChallengeSession {
       this.lastSentAt + this.policy.resendCooldownSeconds * 1000,
     ).toISOString();
     if (sent.challengeRenderValue) state.maskedDestination = sent.challengeRenderValue;
+    // Each trigger of a PIN challenge hands out new key material; the app must encrypt with the latest.
+    if (sent.encryptionInfo) state.encryptionInfo = sent.encryptionInfo;
     this.journal.note(event, sent.resultCode);
   }
 
@@ -289,17 +298,29 @@ function challengeData(challengeType: string | undefined, code: string): Challen
     : { challengeType: 'SMS_OTP', otpValue: code };
 }
 
-const smsCode = new RegExp(smsCodeSchema.pattern);
-const paymentPin = /^\d{6}$/;
+/** The patch that lets a PIN challenge take the app's encrypted PIN (issue 13). */
+export const ENCRYPTED_PIN_PATCH = 'encrypted-pin-code';
 
-/** Why a typed code cannot be right, or undefined; the SMS rule is the wire contract's. */
+/** 'digits': the clear 6-digit PIN, before ENCRYPTED_PIN_PATCH; 'encrypted': the app's ciphertext. */
+export type PinRule = 'digits' | 'encrypted';
+
+const smsCode = new RegExp(smsCodeSchema.pattern);
+const encryptedPin = new RegExp(encryptedPinSchema.pattern);
+const clearPin = /^\d{6}$/;
+
+/** Why a typed code cannot be right, or undefined; both rules are the wire contract's. */
 export function codeFormatProblem(
   code: unknown,
   challengeType: ChallengeType | undefined,
+  pinRule: PinRule = 'encrypted',
 ): string | undefined {
-  if (typeof code !== 'string') return 'code must be a string of digits';
-  if (challengeType === 'PAYMENT_PASSWORD') {
-    return paymentPin.test(code) ? undefined : 'code must be the 6-digit payment PIN';
+  if (typeof code !== 'string') return 'code must be a string';
+  if (challengeType !== 'PAYMENT_PASSWORD') {
+    return smsCode.test(code) ? undefined : 'code must be 4 to 8 digits';
   }
-  return smsCode.test(code) ? undefined : 'code must be 4 to 8 digits';
+  if (pinRule === 'digits') return clearPin.test(code) ? undefined : 'code must be the 6-digit payment PIN';
+  // Whether it decrypts is the provider's to say (and costs an attempt there), not ours.
+  return encryptedPin.test(code)
+    ? undefined
+    : 'code must be the PIN encrypted with encryptionInfo: 4 to 2048 characters of base64, base64url or hex';
 }

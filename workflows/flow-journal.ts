@@ -3,7 +3,11 @@
  * attribute `VerificationStep` and the UI's current details, written together so they never disagree.
  */
 import { log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
-import { verificationOutcomeKey, verificationStepKey } from './search-attributes.js';
+import {
+  verificationOutcomeKey,
+  verificationResultCodeKey,
+  verificationStepKey,
+} from './search-attributes.js';
 import { describeState } from './state-details.js';
 import type { OutcomeStatus, VerificationState, VerificationStep } from './types.js';
 
@@ -34,10 +38,14 @@ export class FlowJournal {
     });
   }
 
-  close(status: OutcomeStatus): void {
+  /** `resultCode` goes into the outcome's own upsert: one command either way, so no extra billable action. */
+  close(status: OutcomeStatus, resultCode?: string): void {
     this.state.outcome = status;
     this.enter('DONE');
     this.record('DONE', `finished: ${status}`);
-    upsertSearchAttributes([{ key: verificationOutcomeKey, value: status }]);
+    upsertSearchAttributes([
+      { key: verificationOutcomeKey, value: status },
+      ...(resultCode ? [{ key: verificationResultCodeKey, value: resultCode }] : []),
+    ]);
   }
 }

@@ -7,4 +7,14 @@ export const verificationOutcomeKey = defineSearchAttributeKey(
   SearchAttributeType.KEYWORD,
 );
 
-export const verificationSearchAttributes = [verificationStepKey, verificationOutcomeKey];
+/** The provider's result code of a REJECTED flow, beside the outcome: a column in the UI's list, a filter. */
+export const verificationResultCodeKey = defineSearchAttributeKey(
+  'VerificationResultCode',
+  SearchAttributeType.KEYWORD,
+);
+
+export const verificationSearchAttributes = [
+  verificationStepKey,
+  verificationOutcomeKey,
+  verificationResultCodeKey,
+];

@@ -167,7 +167,10 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
   async function finish(final: VerificationOutcome): Promise<VerificationOutcome> {
     // Set before the handlers are awaited: a start still waiting for its answer gets this outcome.
     outcome = final;
-    journal.close(final.status);
+    // Asked only for a REJECTED flow: the other outcomes' commands are unchanged and carry no marker.
+    const resultCode =
+      final.status === 'REJECTED' && patched(patches.outcomeResultCode) ? final.resultCode : undefined;
+    journal.close(final.status, resultCode);
     await session.close(final.status);
     log.info('verification finished', { outcome: final.status, customerId: input.customerId });
     return final;

@@ -126,14 +126,31 @@ export const verificationInputSchema = {
 export const smsCodeSchema = {
   type: 'string',
   pattern: '^[0-9]{4,8}$',
-  description: 'the SMS code or payment PIN',
+  description: 'the SMS code',
+} as const;
+
+/**
+ * A PIN as the wallet app encrypted it with the challenge's encryptionInfo: opaque to us and passed to
+ * DWS untouched, so only its size and alphabet (base64, base64url or hex) are ours. Short enough forms
+ * pass (a clear PIN too): whether it decrypts is the provider's to say, and a refusal there costs an attempt.
+ */
+export const encryptedPinSchema = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9+/_-]{4,2048}={0,2}$',
+  description:
+    "for a PAYMENT_PASSWORD challenge: the PIN encrypted with the state's encryptionInfo (client/pin-encryption.ts)",
 } as const;
 
 export const otpSubmissionSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['code'],
-  properties: { code: smsCodeSchema },
+  properties: {
+    code: {
+      anyOf: [smsCodeSchema, encryptedPinSchema],
+      description: 'the SMS code (4 to 8 digits), or the encrypted PIN for a PAYMENT_PASSWORD challenge',
+    },
+  },
 } as const;
 
 export const cancelRequestSchema = {
@@ -204,6 +221,12 @@ export const stateSchema = {
     expiresAt: { ...isoTime, description: 'when the current code stops being accepted' },
     resendAvailableAt: { ...isoTime, description: 'when a resend is next allowed' },
     lastResultCode: { type: 'string' },
+    encryptionInfo: {
+      type: 'object',
+      additionalProperties: { type: 'string' },
+      description:
+        'PAYMENT_PASSWORD: the public key material the app encrypts the PIN with, as DWS gave it (e.g. algorithm, publicKey, salt)',
+    },
     outcome: outcomeStatusSchema,
     wonderSync: wonderSyncSchema,
     timeline: timelineSchema,

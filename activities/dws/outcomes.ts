@@ -2,12 +2,27 @@
  * The one place where a DWS exchange becomes an outcome: a value to use, or the ApplicationFailure that
  * tells Temporal whether to retry. It covers every row of the seed's result table, our three verify codes,
  * and the exchanges that carry no trustworthy result at all (HTTP errors, timeouts, dropped connections,
- * answers whose signature does not verify).
+ * answers whose signature does not verify). The client uses the exchange half; each activity classifies
+ * its answer with the half below it (consultOutcome and the others).
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { httpStatusFailure, transportFailure } from '../shared/errors.js';
 import { redactContacts } from '../shared/mask.js';
-import type { DwsApi, Result, ResultStatus, VerifyResultCode } from './types.js';
+import type { LogFields, Outcome } from '../shared/provider-call.js';
+import type { ConsultOutput, ModifyOutput, TriggerChallengeOutput, VerifyOutput } from './activities.js';
+import type {
+  ActionForm,
+  ChallengeType,
+  DwsApi,
+  EncryptionInfo,
+  ModifyCustomerResponse,
+  Result,
+  ResultStatus,
+  TriggerChallengeResponse,
+  VerifyAndResumeResponse,
+  VerifyResultCode,
+} from './types.js';
+import { CHALLENGE_TYPES } from './validate.js';
 
 /** The seed: TIMES_EXCEED_LIMIT means "too many requests in a short time, wait for a while". */
 export const TIMES_EXCEED_LIMIT_RETRY_DELAY_MS = 30_000;
@@ -89,23 +104,31 @@ export function malformedResponse(message: string): ApplicationFailure {
 }
 
 /**
- * Never trust an answer whose signature does not verify, whatever it claims. A forged or proxied S must
- * not apply a change; a bad signature on anything else most likely means a wrong DWS_PROVIDER_PUBLIC_KEY or
- * DWS_CLIENT_ID, which no retry fixes, and with the same requestId a retry would fetch the same answer.
- * Hence non-retryable: the workflow stops with a reason an operator can act on.
+ * Never trust an answer whose signature does not verify, whatever it claims. An unsigned or forged S must
+ * not apply a change, and a retry would most likely fetch the same one: final, so the workflow stops with
+ * a reason an operator can act on (a wrong DWS_PROVIDER_PUBLIC_KEY or DWS_CLIENT_ID, or something between
+ * this service and DWS). Anything else (a U or F, a gateway's error page) says nothing trustworthy about
+ * what DWS did: an unknown outcome, retried with the same request id under the activity's bounded policy,
+ * whose last attempt reports this same type if the answers never verify.
  */
 export function invalidResponseSignature(
-  api: DwsApi | undefined,
+  api: DwsApi,
   httpStatus: number,
   claimed: Result | undefined,
 ): ApplicationFailure {
   const what = claimed ? `an ${claimed.resultStatus} answer` : `an HTTP ${httpStatus} answer`;
-  return ApplicationFailure.nonRetryable(
-    `DWS ${api ?? 'call'} got ${what} that is unsigned or whose signature does not verify; it is not trusted ` +
-      '(check DWS_PROVIDER_PUBLIC_KEY and DWS_CLIENT_ID, and what sits between this service and DWS)',
-    dwsFailureTypes.invalidResponseSignature,
-    { httpStatus, claimedResultStatus: claimed?.resultStatus, claimedResultCode: claimed?.resultCode },
-  );
+  const message =
+    `DWS ${api} got ${what} that is unsigned or whose signature does not verify; it is not trusted ` +
+    '(check DWS_PROVIDER_PUBLIC_KEY and DWS_CLIENT_ID, and what sits between this service and DWS)';
+  const details = {
+    httpStatus,
+    claimedResultStatus: claimed?.resultStatus,
+    claimedResultCode: claimed?.resultCode,
+  };
+  const type = dwsFailureTypes.invalidResponseSignature;
+  return claimed?.resultStatus === 'S'
+    ? ApplicationFailure.nonRetryable(message, type, details)
+    : ApplicationFailure.retryable(message, type, details);
 }
 
 /** Reads a DWS answer out of a body: JSON with a result whose status is S, F or U; anything else is undefined. */
@@ -152,4 +175,119 @@ export function userVerdict(result: Result): RejectedCode | undefined {
     resultCode,
     resultMessage: redactContacts(result.resultMessage ?? resultCode),
   };
+}
+
+/** What the activity's log line says about any DWS answer. */
+export function describeResult(response: DwsResponse): LogFields {
+  return { resultStatus: response.result.resultStatus, resultCode: response.result.resultCode };
+}
+
+export function consultOutcome(response: ModifyCustomerResponse): Outcome<ConsultOutput> {
+  return settled('modifyCustomer', response, ({ authenticationId, actionForm, result }) => {
+    if (!authenticationId || !isActionForm(actionForm)) {
+      return malformedResponse(
+        'DWS modifyCustomer answered the consult with S but without an authenticationId and actionForm',
+      );
+    }
+    return { authenticationId, actionForm: normalisedActionForm(actionForm), resultCode: result.resultCode };
+  });
+}
+
+export function triggerOutcome(response: TriggerChallengeResponse): Outcome<TriggerChallengeOutput> {
+  return settled('triggerChallenge', response, ({ challengeType, challengeRenderValue, result, ...rest }) => {
+    if (!isChallengeType(challengeType)) {
+      return malformedResponse('DWS triggerChallenge answered S without a known challengeType');
+    }
+    const encryptionInfo = keyMaterial(rest.encryptionInfo);
+    if (encryptionInfo instanceof ApplicationFailure) return encryptionInfo;
+    return {
+      challengeType,
+      challengeRenderValue: challengeRenderValue ?? '',
+      resultCode: result.resultCode,
+      ...(encryptionInfo ? { encryptionInfo } : {}),
+    };
+  });
+}
+
+export function verifyOutcome(response: VerifyAndResumeResponse): Outcome<VerifyOutput> {
+  // A wrong, expired or exhausted code is the user's answer: returned for the workflow to act on.
+  const rejected = userVerdict(response.result);
+  if (rejected) return { ok: true, value: rejected };
+  return settled('verifyAndResume', response, ({ challengeInfo, result }) => {
+    if (!challengeInfo) return { verdict: 'ACCEPTED', resultCode: result.resultCode };
+    const authenticationId = challengeInfo.authenticationId ?? response.authenticationId;
+    if (!authenticationId || !isActionForm(challengeInfo)) {
+      return malformedResponse(
+        'DWS verifyAndResume answered with a further challenge that lacks its authenticationId or type',
+      );
+    }
+    return {
+      verdict: 'ACCEPTED',
+      resultCode: result.resultCode,
+      furtherChallenge: { authenticationId, actionForm: normalisedActionForm(challengeInfo) },
+    };
+  });
+}
+
+export function modifyOutcome(response: ModifyCustomerResponse): Outcome<ModifyOutput> {
+  return settled('modifyCustomer', response, ({ actionForm, authenticationId, result }) => {
+    // A risky change answers S with another challenge; the change is pending until that one is verified.
+    if (!actionForm) return { applied: true, resultCode: result.resultCode };
+    if (!authenticationId || !isActionForm(actionForm)) {
+      return malformedResponse(
+        'DWS modifyCustomer answered with a further challenge that lacks its authenticationId or type',
+      );
+    }
+    return {
+      applied: false,
+      authenticationId,
+      actionForm: normalisedActionForm(actionForm),
+      resultCode: result.resultCode,
+    };
+  });
+}
+
+/** An F or U becomes its failure; an S is shaped into the activity's value, or is malformed. */
+function settled<R extends DwsResponse, O>(
+  api: DwsApi,
+  response: R,
+  shape: (response: R) => O | ApplicationFailure,
+): Outcome<O> {
+  const outcome = dwsOutcome(api, { kind: 'answer', response });
+  if (!outcome.ok) return outcome;
+  const value = shape(outcome.response);
+  return value instanceof ApplicationFailure ? { ok: false, failure: value } : { ok: true, value };
+}
+
+function isChallengeType(value: unknown): value is ChallengeType {
+  return CHALLENGE_TYPES.includes(value as ChallengeType);
+}
+
+function isActionForm(value: unknown): value is ActionForm {
+  return typeof value === 'object' && value !== null && isChallengeType((value as ActionForm).challengeType);
+}
+
+/** Bounds on what enters workflow history and the app's answers; an RSA-4096 SPKI in base64 is ~740 characters. */
+const MAX_KEY_MATERIAL_FIELDS = 16;
+const MAX_KEY_MATERIAL_LENGTH = 8192;
+
+/** The PIN key material as given, when it is a small object of strings; malformed otherwise. */
+function keyMaterial(value: unknown): EncryptionInfo | undefined | ApplicationFailure {
+  if (value === undefined || value === null) return undefined;
+  const entries = typeof value === 'object' && !Array.isArray(value) ? Object.entries(value) : undefined;
+  if (
+    !entries ||
+    entries.length > MAX_KEY_MATERIAL_FIELDS ||
+    !entries.every(([, field]) => typeof field === 'string' && field.length <= MAX_KEY_MATERIAL_LENGTH)
+  ) {
+    return malformedResponse(
+      'DWS triggerChallenge answered an encryptionInfo that is not a small object of strings',
+    );
+  }
+  return Object.fromEntries(entries) as EncryptionInfo;
+}
+
+/** Only the two documented fields, so nothing else the provider adds travels into workflow history. */
+function normalisedActionForm(form: ActionForm): ActionForm {
+  return { challengeType: form.challengeType, challengeRenderValue: form.challengeRenderValue ?? '' };
 }

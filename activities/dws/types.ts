@@ -103,11 +103,15 @@ export interface TriggerChallengeResponse {
   challengeType?: ChallengeType;
   challengeRenderValue?: string;
   /** public pages: PIN encryption material (PAYMENT_PASSWORD only) */
-  encryptionInfo?: { publicKey?: string; salt?: string };
+  encryptionInfo?: EncryptionInfo;
 }
 
-/** verifyAndResume challengeData.challengeType (public pages: SMS_OTP, PAYMENT_PASSWORD). */
-export type ChallengeDataType = 'SMS_OTP' | 'PAYMENT_PASSWORD';
+/**
+ * The key material a PIN challenge hands out for the wallet app to encrypt the PIN with (public: a key, a
+ * salt, an algorithm, whatever the provider sends), passed on as given. The sandbox's fields and scheme
+ * are in sandbox/README.md.
+ */
+export type EncryptionInfo = Record<string, string>;
 
 export type ChallengeData =
   | { challengeType: 'SMS_OTP'; otpValue: string }

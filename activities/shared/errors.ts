@@ -40,8 +40,6 @@ const TLS_CERTIFICATE_CODES =
 export function transportFailure(label: string, error: unknown): ApplicationFailure {
   if (error instanceof ApplicationFailure) return error;
   if (error instanceof RequestError) {
-    // got wraps whatever a hook throws; our hooks throw the failure they mean.
-    if (error.cause instanceof ApplicationFailure) return error.cause;
     if (error instanceof HTTPError) return httpStatusFailure(label, error.response.statusCode);
     if (error instanceof TimeoutError) {
       return ApplicationFailure.retryable(

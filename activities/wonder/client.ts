@@ -1,8 +1,12 @@
 /**
  * The Wonder HTTP client: one got instance per config, with the request signing as a beforeRequest hook,
  * per-phase timeouts, keep-alive agents and got's own retry off (Temporal retries the activity; one
- * layer only). Bodies are serialised once by the caller and sent as that exact string, which is what
- * the hook signs.
+ * layer only). Bodies are serialised once and sent as that exact string, which is what the hook signs.
+ *
+ * Like the DWS client, each method resolves with the provider's answer or rejects with the
+ * ApplicationFailure of an exchange without one. Wonder says "no" with an HTTP status and a code rather
+ * than with a result the caller may act on, so here every answer but a success is such a failure
+ * (outcomes.ts). Inputs are checked by the activity (validate.ts), not here.
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
@@ -16,9 +20,8 @@ import {
   wonderTransportFailure,
   type WonderHttpAnswer,
 } from './outcomes.js';
-import { toPutCustomerBody, WonderInputError } from './update.js';
+import { toPutCustomerBody } from './update.js';
 import {
-  wonderLangs,
   wonderPaths,
   type EchoRequestBody,
   type WonderCustomer,
@@ -31,32 +34,14 @@ export interface WonderRequestOptions {
   requestId: string;
   /** x-i18n-lang: the language of the provider's messages */
   lang?: WonderLang;
+  /** aborts the exchange, e.g. the activity's cancellation signal */
+  signal?: AbortSignal | undefined;
 }
 
 export interface WonderClientDeps {
   /** the clock the Credential time is read from */
   now?: () => Date;
   nonce?: () => string;
-}
-
-const REQUEST_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
-
-function checkRequestOptions(options: Partial<WonderRequestOptions>, requestIdRequired = false): void {
-  if (requestIdRequired && options.requestId === undefined) {
-    throw new WonderInputError('requestId', 'must be given: it is the idempotency key every retry reuses');
-  }
-  if (options.requestId !== undefined && !REQUEST_ID_PATTERN.test(options.requestId)) {
-    throw new WonderInputError('requestId', 'must be 1 to 128 printable characters without spaces');
-  }
-  if (options.lang !== undefined && !wonderLangs.includes(options.lang)) {
-    throw new WonderInputError('lang', `must be one of ${wonderLangs.join(', ')}`);
-  }
-}
-
-function checkPathId(value: unknown, field: string): void {
-  if (typeof value !== 'string' || value.trim() === '' || value.length > 255) {
-    throw new WonderInputError(field, 'must be a non-empty string of at most 255 characters');
-  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -103,10 +88,11 @@ export class WonderClient {
                 'Wonder requests must carry their body as the serialised string that is signed',
               );
             }
-            const url = options.url instanceof URL ? options.url : new URL(String(options.url));
+            const { signedUri } = options.context as { signedUri?: string };
+            if (!signedUri) throw new TypeError('a Wonder request must name the API path it signs');
             const auth = signRequest({
               method: options.method,
-              uri: `${url.pathname}${url.search}`,
+              uri: signedUri,
               body,
               appId: config.appId,
               privateKey: config.privateKey,
@@ -122,14 +108,12 @@ export class WonderClient {
     });
   }
 
-  /** PUT /customers/:uuid. Validates first: a bad update, uuid or request id throws WonderInputError and sends nothing. */
+  /** PUT /customers/:uuid. */
   async putCustomer(
     uuid: string,
     update: WonderCustomerUpdate,
     options: WonderRequestOptions,
   ): Promise<WonderCustomer> {
-    checkPathId(uuid, 'customerUuid');
-    checkRequestOptions(options, true);
     const body = JSON.stringify(toPutCustomerBody(update));
     const answer = await this.send('PUT', wonderPaths.customer(uuid), body, options, 'putCustomer');
     return readCustomer(interpretWonderAnswer(answer, 'putCustomer'), 'putCustomer');
@@ -140,8 +124,6 @@ export class WonderClient {
     referenceNumber: string,
     options: Partial<WonderRequestOptions> = {},
   ): Promise<WonderCustomer> {
-    checkPathId(referenceNumber, 'referenceNumber');
-    checkRequestOptions(options);
     const full = { ...options, requestId: options.requestId ?? randomUUID() };
     const path = wonderPaths.customerByRef(referenceNumber);
     const answer = await this.send('GET', path, undefined, full, 'getCustomer');
@@ -150,7 +132,6 @@ export class WonderClient {
 
   /** Signed POST /echo: checks the credential and signature without side effects; answers the data. */
   async echo(message: string, options: Partial<WonderRequestOptions> = {}): Promise<unknown> {
-    checkRequestOptions(options);
     const body: EchoRequestBody = { message };
     const full = { ...options, requestId: options.requestId ?? randomUUID() };
     const answer = await this.send('POST', wonderPaths.echo, JSON.stringify(body), full, 'echo');
@@ -173,10 +154,14 @@ export class WonderClient {
     const headers: Record<string, string> = { 'x-request-id': options.requestId };
     if (options.lang) headers['x-i18n-lang'] = options.lang;
     try {
+      // Signed as the API path alone, as Wonder's SDK does: a prefix in the base URL belongs to whatever
+      // sits in front of the gateway and strips it, so the gateway never sees it.
       const response = await this.#http(path.replace(/^\/+/, ''), {
         method,
         headers,
+        context: { signedUri: path },
         ...(body !== undefined ? { body } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
       });
       return { statusCode: response.statusCode, headers: response.headers, body: response.body };
     } catch (err) {

@@ -22,11 +22,6 @@ export interface WonderConfig {
 
 export const defaultWonderTimeouts = defaultProviderTimeouts;
 
-export const wonderHosts = {
-  production: 'https://gateway.wonder.today',
-  staging: 'https://gateway-stg.wonder.today',
-} as const;
-
 export const SANDBOX_WONDER_APP_ID = 'sandbox-app-id';
 
 /** WONDER_BASE_URL, WONDER_APP_ID, and WONDER_PRIVATE_KEY or WONDER_PRIVATE_KEY_FILE. */

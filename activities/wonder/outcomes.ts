@@ -28,6 +28,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { transportFailure } from '../shared/errors.js';
 import { redactContacts } from '../shared/mask.js';
+import type { Outcome } from '../shared/provider-call.js';
+import type { PutWonderCustomerResult } from './activities.js';
+import type { WonderCustomer, WonderCustomerUpdate } from './types.js';
+import { describeUpdate } from './update.js';
 
 export const wonderFailureTypes = {
   /** refused locally, before any request: the update, the customer uuid or the request id */
@@ -249,4 +253,18 @@ function fail(args: Parameters<typeof failure>[0]): never {
 /** What a got call rejected with (no answer received), mapped by the shared transport rules. */
 export function wonderTransportFailure(err: unknown, operation: string): ApplicationFailure {
   return transportFailure(`Wonder ${operation}`, err);
+}
+
+/** The activity's value: identifiers and field names only, since it enters workflow history. */
+export function putCustomerOutcome(
+  customer: WonderCustomer,
+  update: WonderCustomerUpdate,
+): Outcome<PutWonderCustomerResult> {
+  const { changed, cleared } = describeUpdate(update);
+  return {
+    ok: true,
+    value: {
+      customer: { uuid: customer.uuid, reference_number: customer.reference_number, changed, cleared },
+    },
+  };
 }

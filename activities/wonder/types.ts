@@ -114,39 +114,6 @@ export interface WonderCustomer {
   default_payment_token?: WonderPaymentToken | null;
 }
 
-export interface WonderCustomerData {
-  customer: WonderCustomer;
-}
-
-/** Current answer envelope. `code` is a number on success; error bodies carry strings such as "E000002". */
-export interface WonderEnvelope<T> {
-  code: number | string;
-  message: string;
-  data: T;
-}
-
-/** Older pages' envelope (the create-customer page still shows it). */
-export interface WonderLegacyEnvelope<T> {
-  error_code: number | string;
-  error_message: string;
-  data: T;
-}
-
-export type WonderAnswerBody<T> = WonderEnvelope<T> | WonderLegacyEnvelope<T>;
-
-/** POST /customers (create; updates the profile when reference_number already exists). */
-export interface CreateCustomerRequestBody {
-  customer: {
-    name: string;
-    email?: string;
-    dial_code?: string;
-    phone: string;
-    reference_number: string;
-    default_payment_method?: WonderPaymentMethod;
-    default_payment_token?: string;
-  };
-}
-
 export interface EchoRequestBody {
   message: string;
 }

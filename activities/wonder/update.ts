@@ -24,7 +24,8 @@ export class WonderInputError extends Error {
   constructor(
     /** e.g. "update.email" */
     readonly field: string,
-    reason: string,
+    /** e.g. "must be a string": what is wrong, without the value */
+    readonly reason: string,
   ) {
     super(`${field} ${reason}`);
   }

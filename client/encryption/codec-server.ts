@@ -7,7 +7,8 @@
  * UI adds `X-Namespace`, and `Authorization: Bearer <access token>` when told to pass it.
  *
  * Guards, in order: a request carrying an Origin other than the UI's is refused (403, no CORS headers);
- * /encode and /decode then need a valid bearer token or session cookie (401).
+ * /encode and /decode then need a valid bearer token or session cookie (401). The one exception is the
+ * embedded default's local UI (`localUiAccess`, see local-ui-access.ts for when it may be on).
  */
 import cors from '@fastify/cors';
 import Fastify, {
@@ -22,6 +23,7 @@ import { PayloadDecryptionError } from './aes-gcm-codec.js';
 import { SESSION_COOKIE, TokenVerifier, loadCodecAuthTokens, sessionValue } from './codec-auth.js';
 import { ConfigError } from '../../config/errors.js';
 import { parseUrl, readString, type Env } from '../../config/settings.js';
+import { isLocalUiRequest, isLoopbackHost } from './local-ui-access.js';
 
 export const DEFAULT_UI_ORIGIN = 'http://localhost:8233';
 const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
@@ -41,6 +43,11 @@ export interface CodecServerOptions {
   /** When set, only these namespaces (the UI's X-Namespace header) are served. */
   namespaces?: readonly string[];
   bodyLimit?: number;
+  /**
+   * The embedded default only: the UI origin, calling from and to loopback, decodes without a token
+   * (see local-ui-access.ts, whose decideLocalUiAccess says when). Off unless set.
+   */
+  localUiAccess?: boolean;
 }
 
 /** Temporal's proto-JSON form of a Payload: metadata values and data in base64. */
@@ -143,6 +150,9 @@ export const codecServerPlugin: FastifyPluginAsync<CodecServerOptions> = async (
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const cookiePath = app.prefix || '/';
   const sessionUrl = `${app.prefix}/session`;
+  if (options.localUiAccess && !isLoopbackHost(new URL(uiOrigin).hostname)) {
+    throw new Error(`localUiAccess needs a UI origin on loopback, not ${uiOrigin}.`);
+  }
 
   app.addHook('onRequest', async (request, reply) => {
     const origin = request.headers.origin;
@@ -167,7 +177,8 @@ export const codecServerPlugin: FastifyPluginAsync<CodecServerOptions> = async (
       return (await options.verifyAccessToken?.(token, request)) ?? false;
     }
     const session = readCookie(request.headers.cookie, SESSION_COOKIE);
-    return session !== undefined && verifier.matchesSession(session);
+    if (session !== undefined && verifier.matchesSession(session)) return true;
+    return options.localUiAccess === true && isLocalUiRequest(request, uiOrigin);
   }
 
   async function guard(request: FastifyRequest, reply: FastifyReply) {

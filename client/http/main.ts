@@ -20,9 +20,12 @@ const service = await startHttpService({
   env,
   config,
   dataConverter: createDataConverter(keyRing),
-  ...(withCodec ? { codecKeyRing: keyRing, allowDevCodecToken: local } : {}),
+  ...(withCodec ? { codecKeyRing: keyRing, allowDevCodecToken: local, allowLocalUiAccess: local } : {}),
 }).catch(exitForStartFailure);
-service.app.log.info({ url: service.url }, 'HTTP service listening');
+service.app.log.info(
+  { url: service.url, codecLocalUiAccess: service.codecLocalUiAccess },
+  'HTTP service listening',
+);
 
 let stopping = false;
 function stop(signal: NodeJS.Signals): void {

@@ -7,8 +7,13 @@
 import type { DataConverter } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
 import { AesGcmPayloadCodec } from '../encryption/aes-gcm-codec.js';
-import { codecServerConfigFromEnv, type CodecServerOptions } from '../encryption/codec-server.js';
+import {
+  codecServerConfigFromEnv,
+  DEFAULT_UI_ORIGIN,
+  type CodecServerOptions,
+} from '../encryption/codec-server.js';
 import type { KeyRing } from '../encryption/keyring.js';
+import { decideLocalUiAccess, type LocalUiAccessDecision } from '../encryption/local-ui-access.js';
 import type { Env } from '../../config/settings.js';
 import { temporalTargetFromEnv } from '../../config/temporal.js';
 import { VerificationClient } from '../verifications.js';
@@ -29,6 +34,11 @@ export interface HttpServiceOptions {
   codecKeyRing?: KeyRing;
   /** when no codec token is configured, use the local dev token (.temporal/codec-token); default false */
   allowDevCodecToken?: boolean;
+  /**
+   * the embedded default: let the local UI decode without a sign-in, if decideLocalUiAccess agrees (dev
+   * key only, loopback only, no proxy); default false
+   */
+  allowLocalUiAccess?: boolean;
   /** default true: JSON request logs on stdout, redacted */
   logger?: HttpLoggerOption;
 }
@@ -38,6 +48,8 @@ export interface RunningHttpService {
   /** e.g. http://127.0.0.1:8080 */
   url: string;
   verifications: VerificationClient;
+  /** whether the local UI decodes without a sign-in, and if not, why; absent without /codec */
+  codecLocalUiAccess?: LocalUiAccessDecision;
   /** stops accepting, lets in-flight requests finish, closes the Temporal connection if it opened it */
   close(): Promise<void>;
 }
@@ -48,6 +60,11 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
   const codec = options.codecKeyRing
     ? codecOptions(env, options.codecKeyRing, options.allowDevCodecToken ?? false)
     : undefined;
+  const codecLocalUiAccess =
+    codec && options.codecKeyRing
+      ? localUiAccess(options.allowLocalUiAccess ?? false, codec, options.codecKeyRing, config)
+      : undefined;
+  if (codec && codecLocalUiAccess?.allowed) codec.localUiAccess = true;
 
   let verifications = options.verifications;
   const ownsConnection = !verifications;
@@ -86,6 +103,7 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
     app,
     url: `http://${host}:${port}`,
     verifications: client,
+    ...(codecLocalUiAccess ? { codecLocalUiAccess } : {}),
     close: () => {
       closing ??= app.close().finally(closeConnection);
       return closing;
@@ -96,4 +114,19 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
 function codecOptions(env: Env, keyRing: KeyRing, allowDevToken: boolean): CodecServerOptions {
   const { uiOrigin, authTokens } = codecServerConfigFromEnv(env, { allowDevToken });
   return { codec: new AesGcmPayloadCodec(keyRing), uiOrigin, authTokens };
+}
+
+function localUiAccess(
+  allowed: boolean,
+  codec: CodecServerOptions,
+  keyRing: KeyRing,
+  config: HttpConfig,
+): LocalUiAccessDecision {
+  if (!allowed) return { allowed: false, reason: 'not the embedded default' };
+  return decideLocalUiAccess({
+    keyRing,
+    listenHost: config.host,
+    uiOrigin: codec.uiOrigin ?? DEFAULT_UI_ORIGIN,
+    trustProxy: config.trustProxy,
+  });
 }

@@ -3,6 +3,7 @@
  * one challenge, its current code, and how far the user has got with it.
  */
 import type { ChallengeType, CustomerUser } from '../../activities/dws/types.js';
+import type { PinKey } from './pin-keys.js';
 import type { HashedSecret } from './secrets.js';
 
 /**
@@ -39,6 +40,8 @@ export interface Authentication {
   status: AuthenticationStatus;
   /** the only code that verifies; replaced by every send, cleared once used */
   code?: IssuedCode;
+  /** a PIN challenge's key, minted by every triggerChallenge: only a PIN encrypted with it verifies */
+  pinKey?: PinKey;
   sends: number;
   failedAttempts: number;
   createdAt: number;

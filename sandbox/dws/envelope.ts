@@ -77,6 +77,25 @@ function header(call: IncomingCall, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+// 2019-05-28T12:12:12+08:00, ...+0800, ...Z, with or without fractions of a second.
+const ISO_8601_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?)(Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * The instant a request-time names. The Java and Go SDKs send epoch milliseconds, the Python and PHP SDKs
+ * an ISO 8601 time with its offset; DWS takes both, and the signature covers the header as sent.
+ */
+export function requestTimeOf(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  if (/^\d{1,15}$/.test(value)) return Number(value);
+  const match = ISO_8601_TIME.exec(value);
+  if (!match) return undefined;
+  const [, local, zone] = match as unknown as [string, string, string];
+  // Date.parse takes +08:00 but not every engine takes +0800.
+  const offset = zone === 'Z' ? 'Z' : `${zone.slice(0, 3)}:${zone.slice(-2)}`;
+  const at = Date.parse(`${local}${offset}`);
+  return Number.isNaN(at) ? undefined : at;
+}
+
 /** In the seed's order of precedence; undefined when the call may go on to the API. */
 export function envelopeProblem(call: IncomingCall, rules: EnvelopeRules): Result | undefined {
   if (call.method !== 'POST') {
@@ -86,10 +105,14 @@ export function envelopeProblem(call: IncomingCall, rules: EnvelopeRules): Resul
   const clientId = header(call, 'client-id');
   if (clientId !== rules.clientId) return failure('INVALID_CLIENT', 'Invalid client.');
   const time = header(call, 'request-time');
-  if (!time || !/^\d+$/.test(time)) {
-    return failure('INVALID_SIGNATURE', 'Signature is invalid: request-time must be epoch milliseconds.');
+  const at = requestTimeOf(time);
+  if (!time || at === undefined) {
+    return failure(
+      'INVALID_SIGNATURE',
+      'Signature is invalid: request-time must be epoch milliseconds or an ISO 8601 time with its offset.',
+    );
   }
-  if (Math.abs(rules.now() - Number(time)) > rules.signatureSkewMs) {
+  if (Math.abs(rules.now() - at) > rules.signatureSkewMs) {
     return failure(
       'INVALID_SIGNATURE',
       'Signature is invalid: request-time is too far from the server time.',

@@ -3,7 +3,7 @@
  * injection payloads), values of the wrong JSON type, and the routes with a valid body and the fields
  * each one takes. The sweep crosses them; nothing here knows what the service answers.
  */
-import { riskEnvFields } from '../../workflows/wire-schemas.js';
+import { encryptedPinSchema, riskEnvFields, smsCodeSchema } from '../../workflows/wire-schemas.js';
 
 /** [label, value]: the label names the case in a failure report without printing the value. */
 export const hostileStrings: ReadonlyArray<readonly [string, string]> = [
@@ -140,7 +140,13 @@ export const routes: readonly RouteSpec[] = [
     validBody: (id) => ({ customerId: id, code: '123456' }),
     fields: [
       { path: 'customerId', type: 'string', required: true, accepts: customerId },
-      { path: 'code', type: 'string', required: true, accepts: /^\d{4,8}$/ },
+      // The SMS code, or the opaque encrypted PIN: which one applies is the workflow's to check.
+      {
+        path: 'code',
+        type: 'string',
+        required: true,
+        accepts: new RegExp(`${smsCodeSchema.pattern}|${encryptedPinSchema.pattern}`),
+      },
     ],
   },
   {

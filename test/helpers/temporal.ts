@@ -21,7 +21,15 @@ export function quietRuntime(): void {
   installRuntime({ logger: new DefaultLogger('ERROR'), coreLogLevel: 'ERROR' });
 }
 
+/** `npm run test:unit` is the loop without servers: a test there that asks for one is in the wrong folder. */
+function refuseInUnitRun(server: string): void {
+  if (process.env.TEST_UNIT_ONLY) {
+    throw new Error(`this test needs the ${server}: it belongs in test/, not test/unit/ (npm run test:unit)`);
+  }
+}
+
 export function devServer(): Promise<TestWorkflowEnvironment> {
+  refuseInUnitRun('Temporal dev server');
   quietRuntime();
   devEnv ??= TestWorkflowEnvironment.createLocal({
     server: {
@@ -35,6 +43,7 @@ export function devServer(): Promise<TestWorkflowEnvironment> {
 }
 
 export function timeSkippingServer(): Promise<TestWorkflowEnvironment> {
+  refuseInUnitRun('time-skipping test server');
   quietRuntime();
   timeSkippingEnv ??= TestWorkflowEnvironment.createTimeSkipping({
     server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },

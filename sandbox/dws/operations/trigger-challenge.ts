@@ -1,14 +1,11 @@
 /** triggerChallenge: send a fresh OTP (the previous one stops working), or hand out PIN key material. */
-import { randomBytes } from 'node:crypto';
 import type { Authentication } from '../authentications.js';
 import { newOtp } from '../ids.js';
+import { issuePinKey } from '../pin-keys.js';
 import type { TriggerChallengeRequest } from '../requests.js';
 import { failed, success, type DwsAnswer } from '../results.js';
 import { hashSecret } from '../secrets.js';
 import type { DwsState } from '../state.js';
-
-/** Stands in for the real key material: the sandbox accepts the PIN in plain text. */
-const sandboxPinKey = 'SANDBOX-PIN-KEY-NOT-FOR-ENCRYPTION';
 
 function closedBecause(authentication: Authentication): string | undefined {
   switch (authentication.status) {
@@ -28,12 +25,10 @@ export function triggerChallenge(state: DwsState, request: TriggerChallengeReque
   if (closed) return failed('PROCESS_FAIL', closed);
 
   if (authentication.channel === 'pin') {
-    return {
-      result: success(),
-      challengeType: 'PAYMENT_PASSWORD',
-      challengeRenderValue: '',
-      encryptionInfo: { publicKey: sandboxPinKey, salt: randomBytes(8).toString('hex') },
-    };
+    // A fresh key per trigger: what an earlier trigger handed out stops working, like an earlier OTP.
+    const { pinKey, encryptionInfo } = issuePinKey();
+    authentication.pinKey = pinKey;
+    return { result: success(), challengeType: 'PAYMENT_PASSWORD', challengeRenderValue: '', encryptionInfo };
   }
   const { maxSendsPerAuthentication, otpTtlMs } = state.rules;
   if (authentication.sends >= maxSendsPerAuthentication) {

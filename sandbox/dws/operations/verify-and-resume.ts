@@ -4,18 +4,23 @@
  */
 import type { Authentication } from '../authentications.js';
 import { newProviderId } from '../ids.js';
+import { decryptPin, type PinKey } from '../pin-keys.js';
 import type { VerifyAndResumeRequest } from '../requests.js';
 import { failure, success, type DwsAnswer } from '../results.js';
 import { secretMatches, type HashedSecret } from '../secrets.js';
 import type { DwsState } from '../state.js';
 import { applyChange } from './apply-change.js';
 
-type Expected = { secret: HashedSecret; expiresAt?: number } | { problem: string };
+type Expected = { secret: HashedSecret; expiresAt?: number; pinKey?: PinKey } | { problem: string };
 
 function expectedSecret(state: DwsState, authentication: Authentication): Expected {
   if (authentication.channel === 'pin') {
     const pin = state.customers.get(authentication.customerId)?.pin;
-    return pin ? { secret: pin } : { problem: 'the customer has no payment PIN.' };
+    if (!pin) return { problem: 'the customer has no payment PIN.' };
+    const { pinKey } = authentication;
+    return pinKey
+      ? { secret: pin, pinKey }
+      : { problem: 'no PIN key has been issued for this challenge: call triggerChallenge first.' };
   }
   const code = authentication.code;
   return code
@@ -56,14 +61,18 @@ export function verifyAndResume(state: DwsState, request: VerifyAndResumeRequest
     );
   }
 
+  // A PIN arrives encrypted with this challenge's key; one that does not decrypt is a wrong answer.
   const given =
-    challengeData.challengeType === 'SMS_OTP' ? challengeData.otpValue : challengeData.passwordValue;
-  if (!secretMatches(expected.secret, given)) {
+    challengeData.challengeType === 'SMS_OTP'
+      ? challengeData.otpValue
+      : expected.pinKey && decryptPin(expected.pinKey, challengeData.passwordValue);
+  if (given === undefined || !secretMatches(expected.secret, given)) {
     authentication.failedAttempts += 1;
     const left = state.rules.maxVerifyAttempts - authentication.failedAttempts;
     if (left <= 0) {
       authentication.status = 'locked';
       delete authentication.code;
+      delete authentication.pinKey;
       return answer(
         failure('VERIFY_TIMES_EXCEED_LIMIT', 'too many wrong codes: the authentication is locked.'),
       );
@@ -73,6 +82,7 @@ export function verifyAndResume(state: DwsState, request: VerifyAndResumeRequest
   }
 
   delete authentication.code;
+  delete authentication.pinKey;
   if (authentication.pending) {
     applyChange(state, authentication.customerId, authentication.pending.user, {
       requestId: authentication.pending.requestId,

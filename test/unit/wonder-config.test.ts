@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   SANDBOX_WONDER_APP_ID,
   sandboxWonderConfig,
   wonderConfigFromEnv,
-} from '../activities/wonder/config.js';
-import { ConfigError } from '../config/errors.js';
+} from '../../activities/wonder/config.js';
+import { ConfigError } from '../../config/errors.js';
 
-const keyFile = fileURLToPath(new URL('../sandbox/keys/wonder-merchant.private.pem', import.meta.url));
+const keyFile = fileURLToPath(new URL('../../sandbox/keys/wonder-merchant.private.pem', import.meta.url));
 const pem = readFileSync(keyFile, 'utf8');
 const base = { WONDER_BASE_URL: 'https://gateway-stg.wonder.today/', WONDER_APP_ID: 'app-1' };
 
@@ -34,6 +35,19 @@ describe('Wonder configuration', function () {
   it('accepts an inline PEM with literal \\n escapes, as .env files carry it', function () {
     const config = wonderConfigFromEnv({ ...base, WONDER_PRIVATE_KEY: pem.replace(/\n/g, '\\n') });
     assert.equal(config.privateKey.asymmetricKeyType, 'rsa');
+  });
+
+  it('accepts the key as bare base64, PKCS#8 or PKCS#1, as the merchant portal hands it out', function () {
+    const key = createPrivateKey(pem);
+    for (const type of ['pkcs8', 'pkcs1'] as const) {
+      const bare = key.export({ format: 'der', type }).toString('base64');
+      const config = wonderConfigFromEnv({ ...base, WONDER_PRIVATE_KEY: bare });
+      assert.ok(config.privateKey.equals(key), type);
+    }
+    assert.match(
+      refusal({ ...base, WONDER_PRIVATE_KEY: 'bm90IGEga2V5' }),
+      /^WONDER_PRIVATE_KEY does not hold an RSA private key/,
+    );
   });
 
   it('names the missing or wrong variable', function () {
@@ -63,7 +77,7 @@ describe('Wonder configuration', function () {
   it('never prints key material, even of a key it cannot use', function () {
     const broken = pem.replace('MII', 'XXMII');
     const message = refusal({ ...base, WONDER_PRIVATE_KEY: broken });
-    assert.match(message, /WONDER_PRIVATE_KEY does not hold a PEM RSA private key/);
+    assert.match(message, /WONDER_PRIVATE_KEY does not hold an RSA private key \(PEM, or bare base64/);
     const body = pem.split('\n')[1] ?? '';
     assert.ok(body.length > 20 && !message.includes(body.slice(0, 20)));
   });

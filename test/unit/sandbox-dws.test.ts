@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import got from 'got';
-import { signMessage, verifyMessage } from '../activities/dws/signing.js';
-import { dwsPaths, type DwsApi } from '../activities/dws/types.js';
-import { FaultController } from '../sandbox/faults.js';
-import { buildSandboxApp, startSandbox, type SandboxApp, type SandboxOptions } from '../sandbox/server.js';
+import { signMessage, verifyMessage } from '../../activities/dws/signing.js';
+import { dwsPaths, type DwsApi } from '../../activities/dws/types.js';
+import { encryptPin } from '../../client/pin-encryption.js';
+import { FaultController } from '../../sandbox/faults.js';
+import { issuePinKey } from '../../sandbox/dws/pin-keys.js';
+import { buildSandboxApp, startSandbox, type SandboxApp, type SandboxOptions } from '../../sandbox/server.js';
 
 const key = (name: string): string =>
-  readFileSync(new URL(`../sandbox/keys/${name}`, import.meta.url), 'utf8');
+  readFileSync(new URL(`../../sandbox/keys/${name}`, import.meta.url), 'utf8');
 const merchantPrivateKey = key('dws-merchant.private.pem');
 const providerPublicKey = key('dws-provider.public.pem');
 const providerPrivateKey = key('dws-provider.private.pem');
@@ -31,6 +33,8 @@ interface CallTweaks {
   path?: string;
   clientId?: string;
   time?: number;
+  /** request-time exactly as sent, e.g. an ISO 8601 time */
+  timeHeader?: string;
   privateKey?: string;
   /** changes the body after it was signed */
   tamper?: (raw: string) => string;
@@ -54,7 +58,7 @@ type Signer = Pick<SandboxApp, 'clientId' | 'dws'>;
 function signedHeaders(s: Signer, path: string, raw: string, t: CallTweaks = {}): Record<string, string> {
   const method = t.method ?? 'POST';
   const clientId = t.clientId ?? s.clientId;
-  const time = String(t.time ?? s.dws.now());
+  const time = t.timeHeader ?? String(t.time ?? s.dws.now());
   const headers: Record<string, string> = {
     'content-type': 'application/json; charset=UTF-8',
     'client-id': clientId,
@@ -209,6 +213,31 @@ describe('DWS sandbox: envelope', function () {
       s.dws.requests.list().filter((e) => e.resultCode === 'INVALID_SIGNATURE').length,
       cases.length,
     );
+  });
+
+  it('accepts a request-time in ISO 8601, as the Python and PHP SDKs send it, signed as sent', async function () {
+    const s = await sandbox();
+    const iso = (offsetMinutes: number, colon: boolean): string => {
+      const local = new Date(s.dws.now() + offsetMinutes * 60_000).toISOString().slice(0, 19);
+      const sign = offsetMinutes < 0 ? '-' : '+';
+      const hh = String(Math.floor(Math.abs(offsetMinutes) / 60)).padStart(2, '0');
+      const mm = String(Math.abs(offsetMinutes) % 60).padStart(2, '0');
+      return `${local}${sign}${hh}${colon ? ':' : ''}${mm}`;
+    };
+    const body = () => ({ requestId: id(), customer: { customerId: SMS_CUSTOMER } });
+    for (const timeHeader of [
+      new Date(s.dws.now()).toISOString(),
+      iso(8 * 60, true), // Python: 2019-05-28T12:12:12+08:00
+      iso(8 * 60, false), // PHP DATE_ISO8601: 2019-05-28T12:12:12+0800
+      iso(-5 * 60 - 30, true),
+    ]) {
+      assertResult(await call(s, 'modifyCustomer', body(), { timeHeader }), 'S', 'SUCCESS');
+    }
+    // Still bound by the skew, read in the zone given: the sandbox clock's wall time labelled UTC+8 is 8 hours off.
+    const wallTimeAsUtc8 = `${new Date(s.dws.now()).toISOString().slice(0, 19)}+08:00`;
+    for (const timeHeader of [wallTimeAsUtc8, '2019-05-28 12:12:12', 'yesterday']) {
+      assertResult(await call(s, 'modifyCustomer', body(), { timeHeader }), 'F', 'INVALID_SIGNATURE');
+    }
   });
 
   it('answers METHOD_NOT_SUPPORTED, INVALID_API and INVALID_CLIENT in that order of precedence', async function () {
@@ -467,29 +496,49 @@ describe('DWS sandbox: flows', function () {
     assert.equal(s.dws.ledger.forCustomer(SMS_CUSTOMER).count, 1);
   });
 
-  it('PIN: trigger hands out key material and sends nothing; a wrong PIN counts, the right one verifies', async function () {
+  it('PIN: each trigger mints a fresh key; a clear PIN, a stale key and a wrong PIN count; the right one verifies', async function () {
     const s = await sandbox();
     const { authenticationId } = await consult(s, PIN_CUSTOMER);
-    const trigger = await call(s, 'triggerChallenge', {
-      challengeId: authenticationId,
-      triggerRequestId: id(),
-    });
-    assertResult(trigger, 'S', 'SUCCESS');
-    assert.equal(trigger.json.challengeType, 'PAYMENT_PASSWORD');
-    assert.equal(typeof trigger.json.encryptionInfo?.publicKey, 'string');
-    assert.deepEqual(s.dws.outbox.list({ customerId: PIN_CUSTOMER }), []);
-
+    const trigger = async (): Promise<Json> => {
+      const answer = await call(s, 'triggerChallenge', {
+        challengeId: authenticationId,
+        triggerRequestId: id(),
+      });
+      assertResult(answer, 'S', 'SUCCESS');
+      assert.equal(answer.json.challengeType, 'PAYMENT_PASSWORD');
+      return answer.json.encryptionInfo as Json;
+    };
     const pin = (passwordValue: string): Promise<Answer> =>
       call(s, 'verifyAndResume', {
         authenticationId,
         challengeData: { challengeType: 'PAYMENT_PASSWORD', passwordValue },
       });
-    const wrong = await pin('654321');
-    assertResult(wrong, 'F', 'VERIFY_CODE_INCORRECT');
-    assert.match(wrong.json.result.resultMessage, /4 attempt\(s\) left/);
+
+    assertResult(await pin(await encryptPin('123456', issuePinKey().encryptionInfo)), 'F', 'PROCESS_FAIL');
+    const first = await trigger();
+    const info = await trigger();
+    assert.equal(info.algorithm, 'RSA-OAEP-256');
+    assert.notEqual(info.publicKey, first.publicKey, 'a fresh key pair per trigger');
+    assert.notEqual(info.salt, first.salt);
+    assert.deepEqual(s.dws.outbox.list({ customerId: PIN_CUSTOMER }), []);
+
+    const refusals: [string, string][] = [
+      ['the right PIN in clear', '123456'],
+      ["the right PIN under the earlier trigger's key", await encryptPin('123456', first)],
+      [
+        "the right PIN under another challenge's key",
+        await encryptPin('123456', issuePinKey().encryptionInfo),
+      ],
+      ['a wrong PIN, encrypted right', await encryptPin('654321', info)],
+    ];
+    for (const [index, [what, passwordValue]] of refusals.entries()) {
+      const refused = await pin(passwordValue);
+      assertResult(refused, 'F', 'VERIFY_CODE_INCORRECT');
+      assert.match(refused.json.result.resultMessage, new RegExp(`${4 - index} attempt\\(s\\) left`), what);
+    }
     const otpInstead = await verifyOtp(s, authenticationId, '123456');
     assertResult(otpInstead, 'F', 'PARAM_ILLEGAL');
-    assertResult(await pin('123456'), 'S', 'SUCCESS');
+    assertResult(await pin(await encryptPin('123456', info)), 'S', 'SUCCESS');
 
     const modify = await call(s, 'modifyCustomer', {
       requestId: id(),

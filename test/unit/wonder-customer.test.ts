@@ -4,34 +4,35 @@ import { readFileSync } from 'node:fs';
 import { createPrivateKey } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { ApplicationFailure } from '@temporalio/common';
-import { createWonderActivities, type WonderActivityLogger } from '../activities/wonder/activities.js';
-import { createWonderClient, type WonderClient } from '../activities/wonder/client.js';
-import { sandboxWonderConfig, type WonderConfig } from '../activities/wonder/config.js';
+import { createWonderActivities } from '../../activities/wonder/activities.js';
+import { createWonderClient, type WonderClient } from '../../activities/wonder/client.js';
+import { sandboxWonderConfig, type WonderConfig } from '../../activities/wonder/config.js';
 import {
   interpretWonderAnswer,
   nonRetryableWonderFailureTypes,
   wonderFailureTypes,
-} from '../activities/wonder/outcomes.js';
-import { signRequest } from '../activities/wonder/signing.js';
-import { wonderPaths, type WonderCustomerUpdate } from '../activities/wonder/types.js';
+} from '../../activities/wonder/outcomes.js';
+import { signRequest } from '../../activities/wonder/signing.js';
+import { wonderPaths, type WonderCustomerUpdate } from '../../activities/wonder/types.js';
 import {
   toPutCustomerBody,
   validateWonderCustomerUpdate,
   WonderInputError,
-} from '../activities/wonder/update.js';
-import { FaultController } from '../sandbox/faults.js';
-import { wonderSimulator } from '../sandbox/wonder/plugin.js';
-import { WonderSimulator, type WonderApi } from '../sandbox/wonder/simulator.js';
+} from '../../activities/wonder/update.js';
+import type { CallLogger } from '../../activities/shared/provider-call.js';
+import { FaultController } from '../../sandbox/faults.js';
+import { wonderSimulator } from '../../sandbox/wonder/plugin.js';
+import { WonderSimulator, type WonderApi } from '../../sandbox/wonder/simulator.js';
 
 const CHAN = 'c2a4e0f1-7b3d-4c8e-9f10-2a3b4c5d6e01';
 const WONG = 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02';
 const CHAN_ALIPAY_TOKEN = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c22';
 
 const merchantKey = createPrivateKey(
-  readFileSync(new URL('../sandbox/keys/wonder-merchant.private.pem', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../sandbox/keys/wonder-merchant.private.pem', import.meta.url), 'utf8'),
 );
 const otherKey = createPrivateKey(
-  readFileSync(new URL('../sandbox/keys/dws-merchant.private.pem', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../sandbox/keys/dws-merchant.private.pem', import.meta.url), 'utf8'),
 );
 
 /** Awaits a rejection and hands back the ApplicationFailure it must be. */
@@ -54,7 +55,7 @@ describe('Wonder Put Customer', function () {
   let logLines: { level: string; message: string; meta?: Record<string, unknown> }[];
   let activities: ReturnType<typeof createWonderActivities>;
 
-  const logger: WonderActivityLogger = {
+  const logger: CallLogger = {
     info: (message, meta) => logLines.push({ level: 'info', message, ...(meta ? { meta } : {}) }),
     warn: (message, meta) => logLines.push({ level: 'warn', message, ...(meta ? { meta } : {}) }),
   };

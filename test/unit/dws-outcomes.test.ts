@@ -9,11 +9,11 @@ import {
   TIMES_EXCEED_LIMIT_RETRY_DELAY_MS,
   userVerdict,
   type DwsOutcome,
-} from '../activities/dws/outcomes.js';
-import { DwsClient } from '../activities/dws/client.js';
-import { sandboxDwsConfig, sandboxKeyPath } from '../activities/dws/config.js';
-import { signMessage } from '../activities/dws/signing.js';
-import type { ModifyCustomerResponse, Result } from '../activities/dws/types.js';
+} from '../../activities/dws/outcomes.js';
+import { DwsClient } from '../../activities/dws/client.js';
+import { sandboxDwsConfig, sandboxKeyPath } from '../../activities/dws/config.js';
+import { signMessage } from '../../activities/dws/signing.js';
+import type { ModifyCustomerResponse, Result } from '../../activities/dws/types.js';
 
 function answer(result: Result): DwsOutcome<ModifyCustomerResponse> {
   return dwsOutcome<ModifyCustomerResponse>('modifyCustomer', {
@@ -34,6 +34,12 @@ function assertFinal(failure: ApplicationFailure, type: string, message: string,
   assert.equal(failure.nonRetryable, true);
   assert.equal(failure.message, message);
   assert.deepEqual(failure.details, [{ resultCode: type, resultStatus: status }]);
+}
+
+/** An S that does not verify is never retried into acceptance: final. */
+function assertFinalSignature(failure: ApplicationFailure): void {
+  assert.equal(failure.type, 'INVALID_RESPONSE_SIGNATURE');
+  assert.equal(failure.nonRetryable, true);
 }
 
 function assertRetryable(failure: ApplicationFailure, type: string): void {
@@ -262,14 +268,45 @@ describe('DWS outcomes', function () {
       assertRetryable(await failureFrom(), 'HTTP_429');
     });
 
-    it('HTTP 4xx without a result is final, typed HTTP_<status>', async function () {
+    it('a signed HTTP 4xx without a result is final, typed HTTP_<status>', async function () {
+      handle = (req, _body, res) => signedAnswer(res, req, 404, 'not found', providerKey);
+      const failure = await failureFrom();
+      assert.equal(failure.type, 'HTTP_404');
+      assert.equal(failure.nonRetryable, true);
+    });
+
+    it("an unsigned HTTP 4xx page (a gateway's, not DWS's) is an unknown outcome: retryable", async function () {
       handle = (_req, _body, res) => {
         res.writeHead(404, { 'content-type': 'text/plain' });
         res.end('not found');
       };
       const failure = await failureFrom();
-      assert.equal(failure.type, 'HTTP_404');
-      assert.equal(failure.nonRetryable, true);
+      assertRetryable(failure, 'INVALID_RESPONSE_SIGNATURE');
+      assert.deepEqual(failure.details, [
+        { httpStatus: 404, claimedResultStatus: undefined, claimedResultCode: undefined },
+      ]);
+    });
+
+    it('an unsigned U, and an F signed with another key, are unknown outcomes: retryable', async function () {
+      const uResult = JSON.stringify({
+        result: { resultCode: 'UNKNOWN_EXCEPTION', resultStatus: 'U', resultMessage: 'try again' },
+      });
+      handle = (_req, _body, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(uResult);
+      };
+      const unsigned = await failureFrom();
+      assertRetryable(unsigned, 'INVALID_RESPONSE_SIGNATURE');
+      assert.deepEqual(unsigned.details, [
+        { httpStatus: 200, claimedResultStatus: 'U', claimedResultCode: 'UNKNOWN_EXCEPTION' },
+      ]);
+
+      const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+      const fResult = JSON.stringify({
+        result: { resultCode: 'PROCESS_FAIL', resultStatus: 'F', resultMessage: 'no' },
+      });
+      handle = (req, _body, res) => signedAnswer(res, req, 200, fResult, otherKey);
+      assertRetryable(await failureFrom(), 'INVALID_RESPONSE_SIGNATURE');
     });
 
     it('a timeout is retryable, naming the phase', async function () {
@@ -312,7 +349,7 @@ describe('DWS outcomes', function () {
         res.writeHead(200, { 'content-type': 'application/json', 'response-time': String(Date.now()) });
         res.end(sResult);
       };
-      assert.equal((await failureFrom()).type, 'INVALID_RESPONSE_SIGNATURE');
+      assertFinalSignature(await failureFrom());
 
       handle = (req, _body, res) => {
         const responseTime = String(Date.now());
@@ -329,17 +366,15 @@ describe('DWS outcomes', function () {
         });
         res.end(sResult.replace('forged', 'altered'));
       };
-      assert.equal((await failureFrom()).type, 'INVALID_RESPONSE_SIGNATURE');
+      assertFinalSignature(await failureFrom());
     });
 
-    it('an unsigned 200 that is not a DWS answer (a proxy page) is not trusted either', async function () {
+    it('an unsigned 200 that is not a DWS answer (a proxy page) is not trusted either: an unknown outcome', async function () {
       handle = (_req, _body, res) => {
         res.writeHead(200, { 'content-type': 'text/html' });
         res.end('<html>Welcome</html>');
       };
-      const failure = await failureFrom();
-      assert.equal(failure.type, 'INVALID_RESPONSE_SIGNATURE');
-      assert.equal(failure.nonRetryable, true);
+      assertRetryable(await failureFrom(), 'INVALID_RESPONSE_SIGNATURE');
     });
 
     it('a signed 200 without a result is a final MALFORMED_RESPONSE', async function () {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import {
   contentToSign,
@@ -11,10 +13,12 @@ import {
   signMessage,
   verifyContent,
   verifyMessage,
-} from '../activities/dws/signing.js';
-import { DwsClient } from '../activities/dws/client.js';
-import { dwsConfigFromEnv, sandboxDwsConfig, sandboxKeyPath } from '../activities/dws/config.js';
-import { ConfigError } from '../config/errors.js';
+} from '../../activities/dws/signing.js';
+import { DwsClient } from '../../activities/dws/client.js';
+import { dwsConfigFromEnv, sandboxDwsConfig, sandboxKeyPath } from '../../activities/dws/config.js';
+import { ConfigError } from '../../config/errors.js';
+import { startSandbox, type RunningSandbox } from '../../sandbox/server.js';
+import { startGatewayProxy, type GatewayProxy } from '../helpers/gateway-proxy.js';
 
 const merchantPrivate = createPrivateKey(readFileSync(sandboxKeyPath('dws-merchant.private.pem'), 'utf8'));
 const merchantPublic = createPublicKey(readFileSync(sandboxKeyPath('dws-merchant.public.pem'), 'utf8'));
@@ -149,7 +153,7 @@ describe('DWS signing', function () {
             headers: req.headers,
             body: requestBody,
           });
-          // Answer like DWS: signed with the provider key over the path that was called.
+          // Answer like DWS behind a gateway mounted at /gateway: signed over the path DWS received.
           const answer = JSON.stringify({
             result: { resultStatus: 'S', resultCode: 'SUCCESS', resultMessage: 'success.' },
           });
@@ -159,7 +163,7 @@ describe('DWS signing', function () {
             'response-time': responseTime,
             signature: signMessage({
               method: req.method ?? 'POST',
-              path: req.url ?? '',
+              path: (req.url ?? '').replace(/^\/gateway\//, '/'),
               clientId: String(req.headers['client-id']),
               time: responseTime,
               body: answer,
@@ -217,14 +221,15 @@ describe('DWS signing', function () {
       }
     });
 
-    it('signs the path actually called: a SANDBOX_ client id and a base URL with a path prefix', async function () {
+    it('signs the API path, not the base URL prefix: a SANDBOX_ client id behind /gateway', async function () {
       const client = new DwsClient(sandboxDwsConfig(`${baseUrl}/gateway`, { clientId: 'SANDBOX_MERCHANT' }));
       try {
-        await client.verifyAndResume({
+        const response = await client.verifyAndResume({
           authenticationId: 'auth-1',
           requestId: 'sign-hook-2',
           challengeData: { challengeType: 'SMS_OTP', otpValue: '000000' },
         });
+        assert.equal(response.result.resultStatus, 'S', 'the answer, signed over the API path, verifies');
         const [sent] = captured;
         assert.ok(sent);
         assert.equal(sent.url, '/gateway/ams/sandbox/api/v1/security/verifyAndResume');
@@ -238,8 +243,56 @@ describe('DWS signing', function () {
             signatureHeader: String(sent.headers['signature']),
             publicKey: merchantPublic,
           });
-        assert.equal(verifies(sent.url), true);
-        assert.equal(verifies('/ams/api/v1/security/verifyAndResume'), false);
+        assert.equal(verifies('/ams/sandbox/api/v1/security/verifyAndResume'), true);
+        assert.equal(verifies(sent.url), false);
+      } finally {
+        client.close();
+      }
+    });
+  });
+
+  describe('behind a gateway that strips a path prefix', function () {
+    let sandbox: RunningSandbox;
+    let proxy: GatewayProxy;
+
+    before(async function () {
+      sandbox = await startSandbox();
+      proxy = await startGatewayProxy({ target: sandbox.url, prefix: '/dws-gateway/v2' });
+    });
+
+    after(async function () {
+      await proxy?.close();
+      await sandbox?.close();
+    });
+
+    it('consult, trigger and verify go through: the sandbox checks the API path and so does the client', async function () {
+      const client = new DwsClient(sandboxDwsConfig(proxy.url));
+      try {
+        const consult = await client.modifyCustomer({
+          requestId: `prefix-${Date.now()}`,
+          customer: { customerId: '2188000000000000001' },
+          businessSceneCode: 'MOBILE_AVAILABLE',
+        });
+        assert.equal(consult.result.resultCode, 'SUCCESS', JSON.stringify(consult.result));
+        const authenticationId = String(consult.authenticationId);
+        const trigger = await client.triggerChallenge({
+          challengeId: authenticationId,
+          triggerRequestId: `prefix-t-${Date.now()}`,
+        });
+        assert.equal(trigger.result.resultCode, 'SUCCESS');
+        const code = sandbox.dws.outbox.latest({ authenticationId })?.code;
+        assert.ok(code);
+        const verified = await client.verifyAndResume({
+          authenticationId,
+          requestId: `prefix-v-${Date.now()}`,
+          challengeData: { challengeType: 'SMS_OTP', otpValue: code },
+        });
+        assert.equal(verified.result.resultCode, 'SUCCESS');
+        assert.deepEqual(proxy.forwarded, [
+          '/ams/api/v1/customers/modifyCustomer',
+          '/ams/api/v1/security/triggerChallenge',
+          '/ams/api/v1/security/verifyAndResume',
+        ]);
       } finally {
         client.close();
       }
@@ -286,6 +339,54 @@ describe('DWS signing', function () {
       assert.equal(config.keyVersion, 2);
     });
 
+    it('reads keys as the portals hand them out: bare base64 PKCS#8 or PKCS#1 private, SPKI public', function () {
+      const bare = (der: Buffer) => der.toString('base64');
+      const providerPublic = createPublicKey(readFileSync(sandboxKeyPath('dws-provider.public.pem'), 'utf8'));
+      const forms = {
+        'PKCS#8': bare(merchantPrivate.export({ format: 'der', type: 'pkcs8' })),
+        'PKCS#1': bare(merchantPrivate.export({ format: 'der', type: 'pkcs1' })),
+      };
+      for (const [form, value] of Object.entries(forms)) {
+        const config = dwsConfigFromEnv({
+          ...files,
+          DWS_PRIVATE_KEY_FILE: undefined,
+          DWS_PRIVATE_KEY: value,
+          DWS_PROVIDER_PUBLIC_KEY_FILE: undefined,
+          DWS_PROVIDER_PUBLIC_KEY: bare(providerPublic.export({ format: 'der', type: 'spki' })),
+        });
+        assert.equal(signContent(expectedContent, config.privateKey), expectedSignature, form);
+        assert.ok(config.providerPublicKey.equals(providerPublic), form);
+      }
+      // Wrapped at 64 columns in a file, as the portals' downloads are.
+      const dir = mkdtempSync(join(tmpdir(), 'dws-keys-'));
+      const file = join(dir, 'merchant.key');
+      writeFileSync(file, `${forms['PKCS#8'].replace(/(.{64})/g, '$1\n')}\n`);
+      const config = dwsConfigFromEnv({ ...files, DWS_PRIVATE_KEY_FILE: file });
+      assert.equal(signContent(expectedContent, config.privateKey), expectedSignature);
+      rmSync(dir, { recursive: true, force: true });
+
+      assert.equal(
+        refusal({ ...files, DWS_PRIVATE_KEY_FILE: undefined, DWS_PRIVATE_KEY: 'bm90IGEga2V5' }),
+        'DWS_PRIVATE_KEY does not hold an RSA private key (PEM, or bare base64 PKCS#8 or PKCS#1).',
+      );
+      assert.equal(
+        refusal({
+          ...files,
+          DWS_PROVIDER_PUBLIC_KEY_FILE: undefined,
+          DWS_PROVIDER_PUBLIC_KEY: 'bm90IGEga2V5',
+        }),
+        'DWS_PROVIDER_PUBLIC_KEY does not hold an RSA public key (PEM, or bare base64 SPKI or PKCS#1).',
+      );
+      assert.equal(
+        refusal({
+          ...files,
+          DWS_PROVIDER_PUBLIC_KEY_FILE: undefined,
+          DWS_PROVIDER_PUBLIC_KEY: forms['PKCS#1'],
+        }),
+        'DWS_PROVIDER_PUBLIC_KEY holds a private key where the public key belongs.',
+      );
+    });
+
     it('names the missing or malformed variable, never its value', function () {
       assert.equal(refusal({ ...files, DWS_BASE_URL: undefined }), 'DWS_BASE_URL must be set.');
       assert.equal(
@@ -303,7 +404,7 @@ describe('DWS signing', function () {
       );
       assert.equal(
         refusal({ ...files, DWS_PRIVATE_KEY_FILE: undefined, DWS_PRIVATE_KEY: privatePem.slice(0, 200) }),
-        'DWS_PRIVATE_KEY does not hold a PEM RSA private key.',
+        'DWS_PRIVATE_KEY does not hold an RSA private key (PEM, or bare base64 PKCS#8 or PKCS#1).',
       );
       assert.equal(
         refusal({ ...files, DWS_PRIVATE_KEY_FILE: '/nonexistent/key.pem' }),

@@ -15,15 +15,16 @@ import {
   signRequest,
   verifyContent,
   verifyRequest,
-} from '../activities/wonder/signing.js';
-import { createWonderClient } from '../activities/wonder/client.js';
-import { sandboxWonderConfig } from '../activities/wonder/config.js';
-import { wonderPaths } from '../activities/wonder/types.js';
-import { wonderAuthCodes } from '../sandbox/wonder/auth.js';
-import { wonderSimulator } from '../sandbox/wonder/plugin.js';
-import { WonderSimulator } from '../sandbox/wonder/simulator.js';
+} from '../../activities/wonder/signing.js';
+import { createWonderClient } from '../../activities/wonder/client.js';
+import { sandboxWonderConfig } from '../../activities/wonder/config.js';
+import { wonderPaths } from '../../activities/wonder/types.js';
+import { wonderAuthCodes } from '../../sandbox/wonder/auth.js';
+import { wonderSimulator } from '../../sandbox/wonder/plugin.js';
+import { WonderSimulator } from '../../sandbox/wonder/simulator.js';
+import { startGatewayProxy } from '../helpers/gateway-proxy.js';
 
-const keyPath = (name: string) => new URL(`../sandbox/keys/${name}`, import.meta.url);
+const keyPath = (name: string) => new URL(`../../sandbox/keys/${name}`, import.meta.url);
 const merchantPrivate = createPrivateKey(readFileSync(keyPath('wonder-merchant.private.pem'), 'utf8'));
 const merchantPublic = createPublicKey(readFileSync(keyPath('wonder-merchant.public.pem'), 'utf8'));
 // Any other RSA key stands in for a merchant who signs with the wrong one.
@@ -341,6 +342,27 @@ describe('Wonder signing', function () {
         assert.match(seen[0]?.requestId ?? '', /^[0-9a-f-]{36}$/, 'a request id is made when none is given');
       } finally {
         client.close();
+      }
+    });
+
+    it('signs the API path whatever prefix the base URL has: through a prefix-stripping gateway', async function () {
+      const proxy = await startGatewayProxy({ target: baseUrl, prefix: '/wonder/gw' });
+      const client = createWonderClient(sandboxWonderConfig(proxy.url));
+      try {
+        assert.deepEqual(await client.echo('through the gateway'), { message: 'through the gateway' });
+        const customer = await client.putCustomer(
+          'c2a4e0f1-7b3d-4c8e-9f10-2a3b4c5d6e01',
+          { name: 'Chan Siu Ming' },
+          { requestId: 'prefixed-put-1' },
+        );
+        assert.equal(customer.name, 'Chan Siu Ming');
+        assert.deepEqual(proxy.forwarded, [
+          '/svc/payment/api/v1/openapi/echo',
+          '/svc/payment/api/v1/openapi/customers/c2a4e0f1-7b3d-4c8e-9f10-2a3b4c5d6e01',
+        ]);
+      } finally {
+        client.close();
+        await proxy.close();
       }
     });
   });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
-import { verificationWorkflows } from './helpers/verification-env.js';
-import { workflowBundle } from './helpers/temporal.js';
+import { verificationWorkflows } from '../helpers/verification-env.js';
+import { workflowBundle } from '../helpers/temporal.js';
 
 // Histories recorded from earlier versions of the workflow (scripts/record-history.ts): the current code
 // must replay each one command for command, or running flows would break on deploy.
-const folder = new URL('./fixtures/histories/', import.meta.url);
+const folder = new URL('../fixtures/histories/', import.meta.url);
 const histories = readdirSync(folder).filter((file) => file.endsWith('.json'));
 
 describe('workflow determinism', function () {

@@ -10,9 +10,9 @@ import {
   ENCRYPTED_ENCODING,
   KEY_ID_METADATA_KEY,
   PayloadDecryptionError,
-} from '../client/encryption/aes-gcm-codec.js';
-import { KeyRing, devKeyRing, keyRingFromEnv, loadKeyRing } from '../client/encryption/keyring.js';
-import { ConfigError } from '../config/errors.js';
+} from '../../client/encryption/aes-gcm-codec.js';
+import { KeyRing, devKeyRing, keyRingFromEnv, loadKeyRing } from '../../client/encryption/keyring.js';
+import { ConfigError } from '../../config/errors.js';
 
 const k1 = randomBytes(32);
 const k2 = randomBytes(32);

@@ -1,0 +1,50 @@
+/**
+ * The Wonder activity's input checked before anything is sent. It arrives through workflow history, not
+ * only from typed code, so every field is checked at run time; a refusal names the field, never its value.
+ */
+import { invalidInput } from '../shared/provider-call.js';
+import type { PutWonderCustomerInput } from './activities.js';
+import type { WonderRequestOptions } from './client.js';
+import { wonderFailureTypes } from './outcomes.js';
+import { wonderLangs, type WonderCustomerUpdate } from './types.js';
+import { validateWonderCustomerUpdate, WonderInputError } from './update.js';
+
+/** X-Request-ID: printable ASCII without spaces, as HTTP headers and the provider's logs take it. */
+const REQUEST_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
+const MAX_PATH_ID_LENGTH = 255;
+
+export interface PutCustomerRequest {
+  uuid: string;
+  update: WonderCustomerUpdate;
+  options: WonderRequestOptions;
+}
+
+export function putCustomerRequest(input: PutWonderCustomerInput): PutCustomerRequest {
+  try {
+    const { requestId, customerUuid, lang } = input ?? {};
+    if (requestId === undefined) {
+      throw new WonderInputError('requestId', 'must be given: it is the idempotency key every retry reuses');
+    }
+    if (typeof requestId !== 'string' || !REQUEST_ID_PATTERN.test(requestId)) {
+      throw new WonderInputError('requestId', 'must be 1 to 128 printable characters without spaces');
+    }
+    if (
+      typeof customerUuid !== 'string' ||
+      customerUuid.trim() === '' ||
+      customerUuid.length > MAX_PATH_ID_LENGTH
+    ) {
+      throw new WonderInputError(
+        'customerUuid',
+        `must be a non-empty string of at most ${MAX_PATH_ID_LENGTH} characters`,
+      );
+    }
+    if (lang !== undefined && !wonderLangs.includes(lang)) {
+      throw new WonderInputError('lang', `must be one of ${wonderLangs.join(', ')}`);
+    }
+    const update = validateWonderCustomerUpdate(input.update);
+    return { uuid: customerUuid, update, options: { requestId, ...(lang ? { lang } : {}) } };
+  } catch (error) {
+    if (!(error instanceof WonderInputError)) throw error;
+    throw invalidInput(wonderFailureTypes.invalidInput, 'Wonder putCustomer', error.field, error.reason);
+  }
+}
