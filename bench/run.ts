@@ -166,27 +166,28 @@ async function runCases(
     });
   }
 
-  if (selected.has('orchestrated') || selected.has('scaling') || selected.has('polling')) {
+  if (selected.has('orchestrated') || selected.has('scaling')) {
     await withStack('orchestrated', async (stack) => {
       const { workers, verifications, taskQueue } = await workersFor(stack, 'verification', 'verification');
       const flow = (id: string) => orchestratedFlow(verifications, stack.mailbox, id);
-      if (selected.has('polling')) {
-        // The old journey beside the new one, on the same server: what update-with-start saves.
-        for (const c of [...options.concurrencies].sort((a, b) => a - b).slice(0, 2)) {
-          await measure(stack, 'polling', c, workers, (id) => pollingFlow(verifications, stack.mailbox, id));
-        }
-      }
-      for (const c of selected.has('orchestrated')
-        ? options.concurrencies
-        : selected.has('scaling')
-          ? [peak]
-          : []) {
+      for (const c of selected.has('orchestrated') ? options.concurrencies : [peak]) {
         await measure(stack, 'orchestrated', c, workers, flow);
       }
       if (selected.has('scaling')) {
         workers.push(...(await stack.startWorkers('verification', 1, taskQueue, options.workerEnv)));
         await measure(stack, 'orchestrated', peak, workers, flow);
       }
+    });
+  }
+
+  if (selected.has('polling')) {
+    // The old journey on a server of its own, at one user: its polls load the server, and flows a
+    // timed-out poll abandons would weigh on whatever ran after it.
+    await withStack('polling', async (stack) => {
+      const { workers, verifications } = await workersFor(stack, 'verification', 'polling');
+      await measure(stack, 'polling', Math.min(...options.concurrencies), workers, (id) =>
+        pollingFlow(verifications, stack.mailbox, id),
+      );
     });
   }
 

@@ -62,7 +62,11 @@ try {
   async function recordAppJourney(): Promise<string> {
     const verifications = new VerificationClient(env.client, 'record');
     return worker.runUntil(async () => {
-      await verifications.start({ customerId, change: { email: 'recorded@example.com' } });
+      const started = await verifications.start({ customerId, change: { email: 'recorded@example.com' } });
+      if ('outcome' in started) {
+        console.log('outcome', started.outcome.status);
+        return started.verificationId;
+      }
       const code = sandbox.dws.outbox.latest({ customerId })?.code;
       if (!code) throw new Error('no code in the outbox');
       console.log('verdict', (await verifications.verifyOtp(customerId, code)).verdict);

@@ -5,4 +5,6 @@ export const patches = {
   outcomeResultCode: 'outcome-result-code',
   /** triggerChallenge and verifyAndResume as local activities: the two calls a user waits on */
   localUserCalls: 'local-user-calls',
+  /** search attributes only where operators filter: AWAITING_INPUT, and one upsert at the end */
+  searchAttributesWhereFiltered: 'search-attributes-where-filtered',
 } as const;
