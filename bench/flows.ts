@@ -96,13 +96,7 @@ export async function orchestratedFlow(
   if (!('challengeType' in started)) throw new Error('the start did not answer with a challenge');
   // Both: the code on its way and the app told where it went.
   const codeSentMs = performance.now() - began;
-  const typed = performance.now();
-  const verdict = await verifications.verifyOtp(customerId, code);
-  const verdictMs = performance.now() - typed;
-  if (verdict.verdict !== 'ACCEPTED') throw new Error(`the code was answered ${verdict.verdict}`);
-  const outcome = await verifications.result(customerId);
-  if (outcome.status !== 'MODIFIED') throw new Error(`the verification ended ${outcome.status}`);
-  return { codeSentMs, verdictMs };
+  return { codeSentMs, verdictMs: await answerCode(verifications, customerId, code) };
 }
 
 function settled<T extends { result: { resultStatus: string; resultCode: string } }>(
@@ -137,11 +131,20 @@ export async function pollingFlow(
   }
   const code = await codeArrived;
   const codeSentMs = performance.now() - began;
+  return { codeSentMs, verdictMs: await answerCode(verifications, customerId, code) };
+}
+
+/** The code typed, its verdict awaited (the wait timed), then the outcome; answers the verdict's ms. */
+async function answerCode(
+  verifications: VerificationClient,
+  customerId: string,
+  code: string,
+): Promise<number> {
   const typed = performance.now();
   const verdict = await verifications.verifyOtp(customerId, code);
   const verdictMs = performance.now() - typed;
   if (verdict.verdict !== 'ACCEPTED') throw new Error(`the code was answered ${verdict.verdict}`);
   const outcome = await verifications.result(customerId);
   if (outcome.status !== 'MODIFIED') throw new Error(`the verification ended ${outcome.status}`);
-  return { codeSentMs, verdictMs };
+  return verdictMs;
 }
