@@ -2,11 +2,18 @@
  * One measured case: a closed-loop load at one concurrency, with the memory and CPU of every process
  * involved sampled over exactly that case.
  */
-import { closedLoop, type LoadResult } from './load.js';
+import { closedLoop, type ClosedLoopOptions, type LoadResult } from './load.js';
+import {
+  scrape,
+  serverFigures,
+  workerFigures,
+  type ServerFigures,
+  type WorkerTaskFigures,
+} from './metrics.js';
 import { ForeignLoad } from './machine.js';
 import { round, UsageSampler, type ProcessUsage } from './processes.js';
 
-export type CaseKind = 'direct' | 'orchestrated' | 'ceiling';
+export type CaseKind = 'direct' | 'orchestrated' | 'polling' | 'ceiling';
 
 export interface CaseResult extends LoadResult {
   kind: CaseKind;
@@ -24,12 +31,18 @@ export interface CaseResult extends LoadResult {
   otherLoadCores: number;
   /** new TCP connections that carried provider calls during the case (keep-alive reuse keeps it low) */
   providerConnections: number;
+  /** from the SDK's own metrics (all workers together), per flow */
+  workerTasks?: WorkerTaskFigures;
+  /** from the server's own metrics, per flow */
+  server?: ServerFigures;
 }
 
 export interface CaseProcesses {
   serverPid: number;
   sandboxPid: number;
   workerPids: number[];
+  workerMetricsUrls?: string[];
+  serverMetricsUrl?: string;
 }
 
 export interface CaseDefinition {
@@ -39,7 +52,7 @@ export interface CaseDefinition {
   measureMs: number;
   processes: CaseProcesses;
   prepare: (n: number) => Promise<string>;
-  flow: (prepared: string) => Promise<void>;
+  flow: ClosedLoopOptions['flow'];
   connectionsAccepted: () => Promise<number>;
 }
 
@@ -55,11 +68,21 @@ export async function runCase(definition: CaseDefinition): Promise<CaseResult> {
   const sampler = new UsageSampler(pids);
   const foreign = new ForeignLoad(() => Object.values(pids));
   const connectionsBefore = await definition.connectionsAccepted();
+  const scrapeWorkers = async () => {
+    const scrapes = await Promise.all((processes.workerMetricsUrls ?? []).map((url) => scrape(url)));
+    // Workers' series are summed: the same names, distinct processes.
+    const merged = new Map<string, number>();
+    for (const one of scrapes)
+      for (const [key, value] of one) merged.set(key, (merged.get(key) ?? 0) + value);
+    return merged;
+  };
+  const [workersBefore, serverBefore] = [await scrapeWorkers(), await scrape(processes.serverMetricsUrl)];
   sampler.start();
   foreign.start();
   const load = await closedLoop(definition);
   const otherLoadCores = foreign.stop();
   const usage = sampler.stop();
+  const [workersAfter, serverAfter] = [await scrapeWorkers(), await scrape(processes.serverMetricsUrl)];
   const providerConnections = (await definition.connectionsAccepted()) - connectionsBefore;
 
   // CPU is over the whole case (warm-up and drain too), so divide by every flow it ran.
@@ -85,5 +108,7 @@ export async function runCase(definition: CaseDefinition): Promise<CaseResult> {
     },
     otherLoadCores,
     providerConnections,
+    workerTasks: workerFigures(workersBefore, workersAfter, flowsRun),
+    server: serverFigures(serverBefore, serverAfter, flowsRun),
   };
 }

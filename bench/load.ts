@@ -16,7 +16,8 @@ export interface ClosedLoopOptions {
   measureMs: number;
   /** work before the clock starts (a fresh customer); `n` numbers the flows of this run */
   prepare: (n: number) => Promise<string>;
-  flow: (prepared: string) => Promise<void>;
+  /** may answer the user-facing waits of the flow, in ms, summarised per name */
+  flow: (prepared: string) => Promise<void | Record<string, number>>;
 }
 
 export interface LoadResult {
@@ -30,6 +31,8 @@ export interface LoadResult {
   /** every flow that finished, warm-up and drain included (CPU figures are divided by it) */
   flowsFinished: number;
   latencyMs: LatencySummary;
+  /** the waits the flows answered (e.g. codeSentMs, verdictMs), over the same flows as latencyMs */
+  waitsMs: Record<string, LatencySummary>;
   warmupSeconds: number;
   measuredSeconds: number;
 }
@@ -43,6 +46,7 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<LoadResult
   let measureFrom: number | undefined;
   let measureUntil: number | undefined;
   const latencies: number[] = [];
+  const waits = new Map<string, number[]>();
   const failures = new Set<string>();
   let completedInWindow = 0;
   let finished = 0;
@@ -73,10 +77,15 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<LoadResult
       try {
         const prepared = await options.prepare(n);
         began = performance.now();
-        await options.flow(prepared);
+        const answered = await options.flow(prepared);
         const ended = performance.now();
         finished++;
-        if (measureFrom !== undefined && began >= measureFrom) latencies.push(ended - began);
+        if (measureFrom !== undefined && began >= measureFrom) {
+          latencies.push(ended - began);
+          for (const [name, ms] of Object.entries(answered ?? {})) {
+            waits.set(name, [...(waits.get(name) ?? []), ms]);
+          }
+        }
         if (measureFrom !== undefined && measureUntil === undefined && ended >= measureFrom)
           completedInWindow++;
       } catch (err) {
@@ -99,6 +108,7 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<LoadResult
     flowsPerSecond: Math.round((completedInWindow / (windowMs / 1000)) * 10) / 10,
     flowsFinished: finished,
     latencyMs: summarise(latencies),
+    waitsMs: Object.fromEntries([...waits].map(([name, values]) => [name, summarise(values)])),
     warmupSeconds: Math.round(from - start) / 1000,
     measuredSeconds: Math.round(windowMs) / 1000,
   };

@@ -1,6 +1,15 @@
 /** The bench's command line: `npm run bench -- [flags]`. A wrong flag stops it with a sentence naming it. */
 
-export const caseNames = ['direct', 'orchestrated', 'scaling', 'ceiling', 'capacity', 'http-otp'] as const;
+export const caseNames = [
+  'direct',
+  'orchestrated',
+  'polling',
+  'scaling',
+  'ceiling',
+  'capacity',
+  'actions',
+  'http-otp',
+] as const;
 export type CaseName = (typeof caseNames)[number];
 
 /** memory: SQLite in memory; file: a temporary SQLite file, as `npm start` keeps one; file-wal: the same in WAL mode */
@@ -31,7 +40,8 @@ export const usage = `npm run bench -- [flags]
   --warmup-seconds N      discarded warm-up per case (default 3; quick 1)
   --measure-seconds N     measuring window per case (default 15; quick 5)
   --capacity N            flows left waiting for their code, then answered at once (default 2000; quick 300)
-  --cases LIST            any of ${caseNames.join(',')} (default all)
+  --cases LIST            any of ${caseNames.join(',')} (default all; polling: the old journey,
+                          start then the state polled for the code, at the lowest concurrency only)
   --worker-env KEY=VALUE  a setting for every worker process, e.g. WORKER_MAX_CACHED_WORKFLOWS=5000 (repeatable)
   --server-db KIND        ${serverDbs.join(' | ')} (default memory)
   --compiled              run the workers from JS compiled into .bench/dist, as production would, not under tsx

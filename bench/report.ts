@@ -3,7 +3,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CapacityResult } from './capacity.js';
 import type { CaseResult } from './cases.js';
+import type { JourneyActions } from './billable-actions.js';
 import type { MachineDescription } from './machine.js';
+import type { LatencySummary } from './stats.js';
 import type { BenchOptions } from './options.js';
 import { round } from './processes.js';
 import type { WorkerTuning } from '../worker/config.js';
@@ -37,6 +39,38 @@ export interface BenchReport {
   ratios: Ratios[];
   scaling?: ScalingComparison;
   capacity?: CapacityResult;
+  userWaits?: UserWaitComparison[];
+  actions?: JourneyActions[];
+}
+
+export interface UserWaitComparison {
+  kind: CaseResult['kind'];
+  concurrency: number;
+  codeSent: LatencySummary;
+  verdict: LatencySummary;
+  /** p50 minus the direct case's p50 at the same concurrency: what orchestration adds */
+  codeSentOverFloorP50?: number;
+  verdictOverFloorP50?: number;
+}
+
+export function userWaitsOf(cases: readonly CaseResult[]): UserWaitComparison[] {
+  const direct = (concurrency: number) =>
+    cases.find((c) => c.kind === 'direct' && c.concurrency === concurrency);
+  return cases
+    .filter((c) => c.waitsMs?.codeSentMs && c.waitsMs.verdictMs && c.workers <= 1)
+    .map((c) => {
+      const floor = c.kind === 'direct' ? undefined : direct(c.concurrency);
+      const over = (name: 'codeSentMs' | 'verdictMs') =>
+        floor?.waitsMs?.[name] ? round(c.waitsMs[name]!.p50 - floor.waitsMs[name].p50, 1) : undefined;
+      return {
+        kind: c.kind,
+        concurrency: c.concurrency,
+        codeSent: c.waitsMs.codeSentMs!,
+        verdict: c.waitsMs.verdictMs!,
+        ...(over('codeSentMs') !== undefined ? { codeSentOverFloorP50: over('codeSentMs') } : {}),
+        ...(over('verdictMs') !== undefined ? { verdictOverFloorP50: over('verdictMs') } : {}),
+      };
+    });
 }
 
 export function ratiosOf(cases: readonly CaseResult[], concurrencies: readonly number[]): Ratios[] {
@@ -135,6 +169,91 @@ export function formatReport(report: BenchReport): string {
           maybe(r.orchestratedToDirectP50),
           maybe(r.orchestratedToDirectThroughput),
           maybe(r.orchestratedToCeilingThroughput),
+        ]),
+      ),
+    );
+  }
+  const waits = userWaitsOf(report.cases);
+  if (waits.length) {
+    lines.push(
+      '',
+      'What the user waits for (ms): start -> code sent (and the app told where), code -> verdict; floor = the same provider calls made directly',
+      table(
+        [
+          'case',
+          'conc',
+          'code sent p50',
+          'p95',
+          'p99',
+          'over floor p50',
+          'verdict p50',
+          'p95',
+          'p99',
+          'over floor p50',
+        ],
+        waits.map((w) => [
+          w.kind,
+          String(w.concurrency),
+          fixed(w.codeSent.p50),
+          fixed(w.codeSent.p95),
+          fixed(w.codeSent.p99),
+          w.codeSentOverFloorP50 === undefined ? '-' : `+${fixed(w.codeSentOverFloorP50)}`,
+          fixed(w.verdict.p50),
+          fixed(w.verdict.p95),
+          fixed(w.verdict.p99),
+          w.verdictOverFloorP50 === undefined ? '-' : `+${fixed(w.verdictOverFloorP50)}`,
+        ]),
+      ),
+    );
+  }
+  const measured = report.cases.filter((c) => c.workerTasks || c.server?.requestsPerFlow);
+  if (measured.some((c) => c.workerTasks)) {
+    lines.push(
+      '',
+      "Per flow, from the SDK's and the server's own metrics",
+      table(
+        [
+          'case',
+          'conc',
+          'WFTs',
+          'WFT queue ms',
+          'WFT run ms',
+          'activity tasks',
+          'act. queue ms',
+          'local act.',
+          'frontend requests per flow',
+        ],
+        measured
+          .filter((c) => c.workerTasks)
+          .map((c) => [
+            c.kind,
+            String(c.concurrency),
+            String(c.workerTasks!.workflowTasksPerFlow),
+            String(c.workerTasks!.workflowTaskScheduleToStartMs),
+            String(c.workerTasks!.workflowTaskExecutionMs),
+            String(c.workerTasks!.activityTasksPerFlow),
+            String(c.workerTasks!.activityScheduleToStartMs),
+            String(c.workerTasks!.localActivitiesPerFlow),
+            Object.entries(c.server?.requestsPerFlow ?? {})
+              .map(([operation, n]) => `${operation} ${n}`)
+              .join(', '),
+          ]),
+      ),
+    );
+  }
+  if (report.actions?.length) {
+    lines.push(
+      '',
+      'Temporal Cloud actions per HTTP journey (https://docs.temporal.io/cloud/actions), counted from history and client calls',
+      table(
+        ['journey', 'actions', 'by category'],
+        report.actions.map((a) => [
+          a.journey,
+          String(a.total),
+          Object.entries(a.byCategory)
+            .filter(([, n]) => n > 0)
+            .map(([category, n]) => `${category} ${n}`)
+            .join(', '),
         ]),
       ),
     );

@@ -12,14 +12,20 @@ import { VerificationClient } from '../client/verifications.js';
 import { runCapacity, type CapacityResult } from './capacity.js';
 import { runCase, type CaseDefinition, type CaseKind, type CaseResult } from './cases.js';
 import { runHttpOtp } from './http-otp.js';
-import { createCustomer, directFlow, orchestratedFlow } from './flows.js';
+import { runJourneys, type JourneyActions } from './billable-actions.js';
+import { createCustomer, directFlow, orchestratedFlow, pollingFlow } from './flows.js';
 import { describeMachine } from './machine.js';
 import { BenchOptionsError, HelpRequested, parseBenchOptions, type BenchOptions } from './options.js';
 import { projectRoot } from '../scripts/processes.js';
-import type { NodeChild } from './processes.js';
-import { formatReport, ratiosOf, scalingOf, writeReport, type BenchReport } from './report.js';
+import { formatReport, ratiosOf, scalingOf, userWaitsOf, writeReport, type BenchReport } from './report.js';
 import { loadWorkerConfig, type WorkerTuning } from '../worker/config.js';
-import { compileProject, startBenchStack, type BenchStack, type WorkerKind } from './stack.js';
+import {
+  compileProject,
+  startBenchStack,
+  type BenchStack,
+  type BenchWorker,
+  type WorkerKind,
+} from './stack.js';
 
 const benchFolder = join(projectRoot, '.bench');
 
@@ -82,7 +88,7 @@ async function main(): Promise<void> {
       await stack.stop();
     }
   };
-  const { cases, capacity } = await runCases(withStack, options);
+  const { cases, capacity, actions } = await runCases(withStack, options);
   const report: BenchReport = {
     label: options.label,
     startedAt: startedAt.toISOString(),
@@ -94,6 +100,8 @@ async function main(): Promise<void> {
     ratios: ratiosOf(cases, options.concurrencies),
     ...(scalingOf(cases) ? { scaling: scalingOf(cases) } : {}),
     ...(capacity ? { capacity } : {}),
+    userWaits: userWaitsOf(cases),
+    ...(actions ? { actions } : {}),
   };
   log(`\n${formatReport(report)}\n`);
   log(
@@ -106,7 +114,7 @@ type WithStack = <T>(group: string, body: (stack: BenchStack) => Promise<T>) => 
 async function runCases(
   withStack: WithStack,
   options: BenchOptions,
-): Promise<{ cases: CaseResult[]; capacity?: CapacityResult }> {
+): Promise<{ cases: CaseResult[]; capacity?: CapacityResult; actions?: JourneyActions[] }> {
   const run = randomBytes(3).toString('hex');
   const selected = new Set(options.cases);
   const cases: CaseResult[] = [];
@@ -115,16 +123,23 @@ async function runCases(
     stack: BenchStack,
     kind: CaseKind,
     concurrency: number,
-    workerPids: number[],
+    workers: BenchWorker[],
     flow: CaseDefinition['flow'],
   ) => {
+    const workerPids = workers.map((w) => w.pid);
     log(`- ${kind}, ${workerPids.length} worker process(es), ${concurrency} concurrent flows`);
     const result = await runCase({
       kind,
       concurrency,
       warmupMs: options.warmupSeconds * 1000,
       measureMs: options.measureSeconds * 1000,
-      processes: { serverPid: stack.serverPid, sandboxPid: stack.sandboxPid, workerPids },
+      processes: {
+        serverPid: stack.serverPid,
+        sandboxPid: stack.sandboxPid,
+        workerPids,
+        workerMetricsUrls: workers.map((w) => w.metricsUrl),
+        serverMetricsUrl: stack.serverMetricsUrl,
+      },
       prepare: () => createCustomer(stack.sandboxControl, `b${run}-${kind.slice(0, 4)}-${flowNumber++}`),
       flow,
       connectionsAccepted: () => stack.connectionsAccepted(),
@@ -140,7 +155,6 @@ async function runCases(
     const workers = await stack.startWorkers(kind, 1, taskQueue, options.workerEnv);
     return { workers, verifications: new VerificationClient(stack.client, taskQueue), taskQueue };
   };
-  const pidsOf = (workers: NodeChild[]) => workers.map((w) => w.pid);
   const peak = Math.max(...options.concurrencies);
 
   if (selected.has('direct')) {
@@ -158,12 +172,23 @@ async function runCases(
       const { workers, verifications, taskQueue } = await workersFor(stack, 'verification', 'verification');
       const flow = (id: string) => orchestratedFlow(verifications, stack.mailbox, id);
       for (const c of selected.has('orchestrated') ? options.concurrencies : [peak]) {
-        await measure(stack, 'orchestrated', c, pidsOf(workers), flow);
+        await measure(stack, 'orchestrated', c, workers, flow);
       }
       if (selected.has('scaling')) {
         workers.push(...(await stack.startWorkers('verification', 1, taskQueue, options.workerEnv)));
-        await measure(stack, 'orchestrated', peak, pidsOf(workers), flow);
+        await measure(stack, 'orchestrated', peak, workers, flow);
       }
+    });
+  }
+
+  if (selected.has('polling')) {
+    // The old journey on a server of its own, at one user: its polls load the server, and flows a
+    // timed-out poll abandons would weigh on whatever ran after it.
+    await withStack('polling', async (stack) => {
+      const { workers, verifications } = await workersFor(stack, 'verification', 'polling');
+      await measure(stack, 'polling', Math.min(...options.concurrencies), workers, (id) =>
+        pollingFlow(verifications, stack.mailbox, id),
+      );
     });
   }
 
@@ -171,10 +196,25 @@ async function runCases(
     await withStack('ceiling', async (stack) => {
       const { workers, verifications } = await workersFor(stack, 'ceiling', 'ceiling');
       for (const c of options.concurrencies) {
-        await measure(stack, 'ceiling', c, pidsOf(workers), (id) =>
+        await measure(stack, 'ceiling', c, workers, (id) =>
           orchestratedFlow(verifications, stack.mailbox, id),
         );
       }
+    });
+  }
+
+  let actions: JourneyActions[] | undefined;
+  if (selected.has('actions')) {
+    actions = await withStack('actions', async (stack) => {
+      log('- actions: the documented HTTP journeys, billable actions counted');
+      const { verifications } = await workersFor(stack, 'verification', 'actions');
+      const counted = await runJourneys({
+        client: stack.client,
+        taskQueue: verifications.taskQueue,
+        control: stack.sandboxControl,
+      });
+      for (const journey of counted) log(`  ${journey.total} actions: ${journey.journey}`);
+      return counted;
     });
   }
 
@@ -214,7 +254,7 @@ async function runCases(
       );
     });
   }
-  return { cases, ...(capacity ? { capacity } : {}) };
+  return { cases, ...(capacity ? { capacity } : {}), ...(actions ? { actions } : {}) };
 }
 
 await main();

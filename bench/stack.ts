@@ -29,9 +29,16 @@ const workerEntries: Record<WorkerKind, string> = {
   ceiling: 'bench/ceiling-worker.ts',
 };
 
+/** A worker process with the SDK's Prometheus endpoint on a port of its own. */
+export interface BenchWorker extends NodeChild {
+  metricsUrl: string;
+}
+
 export interface BenchStack {
   temporalAddress: string;
   serverPid: number;
+  /** the dev server's own Prometheus endpoint */
+  serverMetricsUrl: string;
   sandboxUrl: string;
   sandboxPid: number;
   client: Client;
@@ -47,7 +54,7 @@ export interface BenchStack {
     count: number,
     taskQueue: string,
     env: Record<string, string>,
-  ): Promise<NodeChild[]>;
+  ): Promise<BenchWorker[]>;
   stop(): Promise<void>;
 }
 
@@ -76,6 +83,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     const dataDir = mkdtempSync(join(tmpdir(), 'dws-bench-'));
     stops.push(async () => rmSync(dataDir, { recursive: true, force: true }));
     const port = await freePort();
+    const serverMetricsPort = await freePort();
     const server: RunningDevServer = await startDevServer({
       port,
       uiPort: await freePort(),
@@ -84,6 +92,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       searchAttributes: verificationSearchAttributes,
       extraArgs: [
         '--headless',
+        '--metrics-port',
+        String(serverMetricsPort),
         ...(serverDb === 'file-wal'
           ? ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal']
           : []),
@@ -125,8 +135,9 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       count: number,
       taskQueue: string,
       env: Record<string, string>,
-    ): Promise<NodeChild[]> => {
-      const workers = Array.from({ length: count }, () => {
+    ): Promise<BenchWorker[]> => {
+      const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
+      const workers = ports.map((metricsPort) => {
         const name = `${kind}-worker-${++workerCount}`;
         const child = spawnBenchChild({
           name,
@@ -141,13 +152,14 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
             DWS_CLIENT_ID: SANDBOX_CLIENT_ID,
             DWS_PRIVATE_KEY_FILE: sandboxKeyPath('dws-merchant.private.pem'),
             DWS_PROVIDER_PUBLIC_KEY_FILE: sandboxKeyPath('dws-provider.public.pem'),
+            WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
             ...env,
           },
           logFile: join(logDir, `${name}.log`),
           onMessage,
         });
         stops.push(() => child.stop());
-        return child;
+        return { ...child, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
       });
       // Each worker bundles its workflow code at start: a few seconds of webpack.
       await Promise.all(
@@ -159,6 +171,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     return {
       temporalAddress: server.address,
       serverPid: server.process.pid,
+      serverMetricsUrl: `http://127.0.0.1:${serverMetricsPort}/metrics`,
       sandboxUrl,
       sandboxPid: sandbox.pid,
       client,

@@ -7,10 +7,12 @@ import { randomUUID } from 'node:crypto';
 import {
   Client,
   Connection,
+  isGrpcDeadlineError,
   ServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WithStartWorkflowOperation,
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
@@ -22,6 +24,7 @@ import {
 } from '../workflows/ids.js';
 import {
   cancelSignal,
+  challengeSentUpdate,
   requestResendUpdate,
   stateQuery,
   submitOtpSignal,
@@ -30,6 +33,7 @@ import {
 import { verificationStepKey } from '../workflows/search-attributes.js';
 import type { changeWonderPaymentMethod } from '../workflows/payment-method.js';
 import type {
+  ChallengeAnswer,
   OtpVerdict,
   PaymentMethodChangeInput,
   PaymentMethodChangeOutcome,
@@ -53,14 +57,16 @@ import { validateVerificationInput } from './validate.js';
 export interface StartOptions {
   /** What to do when this customer already has a verification running: refuse (default) or join it. */
   ifRunning?: 'fail' | 'attach';
+  /** 'challenge' (default): answer once the code is sent; 'started': as soon as the run exists */
+  answer?: 'challenge' | 'started';
 }
 
-export interface StartedVerification {
+export type StartedVerification = {
   verificationId: string;
   runId: string;
   /** true when an existing run was returned instead of a new one */
   attached: boolean;
-}
+} & (ChallengeAnswer | Record<never, never>);
 
 export interface SubmissionOptions {
   /**
@@ -112,8 +118,11 @@ export class VerificationClient {
   }
 
   /**
-   * Starts the customer's verification. Idempotent on `input.requestKey`: a retried start with the same
-   * key returns the run it started, running or finished, instead of a second one.
+   * Starts the customer's verification and answers once the first code is on its way (or with the
+   * outcome, if the flow ended before): one update-with-start, so the app has `maskedDestination` and
+   * `expiresAt` without polling. Idempotent on `input.requestKey`: a retried start with the same key
+   * answers for the run it started, running or finished, instead of starting a second one.
+   * `answer: 'started'` returns as soon as the run exists, without the challenge (the app then polls state).
    */
   async start(input: VerificationInput, options: StartOptions = {}): Promise<StartedVerification> {
     return this.bounded('start', () => this.startRun(input, options));
@@ -122,39 +131,83 @@ export class VerificationClient {
   private async startRun(input: VerificationInput, options: StartOptions): Promise<StartedVerification> {
     const valid = validateVerificationInput(input);
     const verificationId = this.verificationId(valid.customerId);
-    const existing = await this.latestRun(verificationId);
-    // The same request key again: the caller is retrying a start that already happened.
-    if (existing && valid.requestKey && existing.requestKey === valid.requestKey) {
-      return { verificationId, runId: existing.runId, attached: true };
+    // Only a request key needs the latest run first: a finished run with the same key must not start again.
+    if (valid.requestKey) {
+      const existing = await this.latestRun(verificationId);
+      if (existing && existing.requestKey === valid.requestKey)
+        return this.attachTo(verificationId, existing);
+      if (existing?.running) return this.joinOrRefuse(verificationId, existing, options);
     }
-    if (existing?.running) {
-      if (options.ifRunning === 'attach') return { verificationId, runId: existing.runId, attached: true };
-      throw new VerificationAlreadyRunningError(verificationId);
-    }
+    const workflowOptions = {
+      args: [valid] as [VerificationInput],
+      taskQueue: this.taskQueue,
+      workflowId: verificationId,
+      workflowIdConflictPolicy: 'FAIL' as const,
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const,
+      // Kept where a retried start can compare it; memo payloads pass through the codec too.
+      memo: valid.requestKey ? { requestKey: valid.requestKey } : {},
+      typedSearchAttributes: [{ key: verificationStepKey, value: 'CONSULTING' }],
+      staticSummary: `Contact change (${changeKind(valid)}) for DWS customer ${valid.customerId}`,
+    };
     try {
-      const handle = await this.client.workflow.start('verifyContactChange', {
-        args: [valid],
-        taskQueue: this.taskQueue,
-        workflowId: verificationId,
-        workflowIdConflictPolicy: 'FAIL',
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        // Kept where a retried start can compare it; memo payloads pass through the codec too.
-        memo: valid.requestKey ? { requestKey: valid.requestKey } : {},
-        typedSearchAttributes: [{ key: verificationStepKey, value: 'CONSULTING' }],
-        staticSummary: `Contact change (${changeKind(valid)}) for DWS customer ${valid.customerId}`,
+      if (options.answer === 'started') {
+        const handle = await this.client.workflow.start('verifyContactChange', workflowOptions);
+        return { verificationId, runId: handle.firstExecutionRunId ?? '', attached: false };
+      }
+      const startOperation = new WithStartWorkflowOperation<typeof verifyContactChange>(
+        'verifyContactChange',
+        workflowOptions,
+      );
+      // startUpdateWithStart rather than executeUpdateWithStart: its handle carries the run id.
+      const update = await this.client.workflow.startUpdateWithStart(challengeSentUpdate, {
+        waitForStage: 'ACCEPTED',
+        startWorkflowOperation: startOperation,
       });
-      return { verificationId, runId: handle.firstExecutionRunId ?? '', attached: false };
+      return {
+        verificationId,
+        runId: update.workflowRunId ?? '',
+        attached: false,
+        ...(await update.result()),
+      };
     } catch (err) {
-      // Lost a race with another start for the same customer.
+      // Lost a race with another start for the same customer, or one runs already (no request key given).
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         const winner = await this.latestRun(verificationId);
-        if (winner && (options.ifRunning === 'attach' || winner.requestKey === valid.requestKey)) {
-          return { verificationId, runId: winner.runId, attached: true };
-        }
-        throw new VerificationAlreadyRunningError(verificationId);
+        if (winner && valid.requestKey && winner.requestKey === valid.requestKey)
+          return this.attachTo(verificationId, winner);
+        if (winner?.running) return this.joinOrRefuse(verificationId, winner, options);
       }
       throw err;
     }
+  }
+
+  private async joinOrRefuse(
+    verificationId: string,
+    run: { runId: string; running: boolean },
+    options: StartOptions,
+  ): Promise<StartedVerification> {
+    if (options.ifRunning !== 'attach') throw new VerificationAlreadyRunningError(verificationId);
+    return this.attachTo(verificationId, run, options);
+  }
+
+  /** The answer a start would have had, for a run that exists already: its challenge now, or its outcome. */
+  private async attachTo(
+    verificationId: string,
+    run: { runId: string; running: boolean },
+    options: StartOptions = {},
+  ): Promise<StartedVerification> {
+    const attached = { verificationId, runId: run.runId, attached: true };
+    if (options.answer === 'started') return attached;
+    const handle = this.client.workflow.getHandle<typeof verifyContactChange>(verificationId, run.runId);
+    if (run.running) {
+      try {
+        return { ...attached, ...(await handle.executeUpdate(challengeSentUpdate)) };
+      } catch (err) {
+        // Finished between the look-up and the update: its outcome is the answer.
+        if (!(err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError)) throw err;
+      }
+    }
+    return { ...attached, outcome: await handle.result() };
   }
 
   /** The user's code, fire-and-forget: the primary path for OTP-entry endpoints that then poll state. */
@@ -206,6 +259,21 @@ export class VerificationClient {
 
   async result(customerId: string): Promise<VerificationOutcome> {
     return this.mapErrors(customerId, (handle) => handle.result());
+  }
+
+  /**
+   * The outcome, waiting at most `waitMs` (at least a second) for a running verification to finish;
+   * undefined if it has not. Read from the history, not by query: it costs no billable action.
+   */
+  async outcome(customerId: string, waitMs: number): Promise<VerificationOutcome | undefined> {
+    try {
+      return await this.mapErrors(customerId, (handle) =>
+        this.client.withDeadline(Date.now() + Math.max(waitMs, 1000), () => handle.result()),
+      );
+    } catch (err) {
+      if (isGrpcDeadlineError(err)) return undefined;
+      throw err;
+    }
   }
 
   /**

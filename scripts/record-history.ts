@@ -1,8 +1,8 @@
 /**
  * Records the history of one complete email change (against a throwaway dev server and the sandbox) as a
- * replay fixture: `npx tsx scripts/record-history.ts <name> [--wonder | --reject | --pin]`. Record a new fixture
- * before changing the workflow's commands; test/replay.test.ts replays every fixture against the
- * current code. `--pin` records the seeded PIN customer's flow instead.
+ * replay fixture: `npx tsx scripts/record-history.ts <name> [--wonder | --reject | --pin | --journey]`.
+ * Record a new fixture before changing the workflow's commands; test/replay.test.ts replays every
+ * fixture against the current code. `--pin` records the seeded PIN customer's flow instead.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { WonderClient } from '../activities/wonder/client.js';
 import { sandboxWonderConfig } from '../activities/wonder/config.js';
 import { encryptPin } from '../client/pin-encryption.js';
 import { startSandbox } from '../sandbox/server.js';
+import { VerificationClient } from '../client/verifications.js';
 import { submitOtpSignal, stateQuery } from '../workflows/messages.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
 import { verifyContactChange } from '../workflows/verification.js';
@@ -31,6 +32,9 @@ const rejected = process.argv.includes('--reject');
 const withPin = process.argv.includes('--pin');
 /** sandbox/README.md: the seeded PIN customer's PIN */
 const seededPin = '123456';
+// `--journey`: the app's journey instead of start and signal: the start answered with the challenge
+// (update-with-start), the code sent by the verifyOtp update.
+const appJourney = process.argv.includes('--journey');
 const env = await TestWorkflowEnvironment.createLocal({
   server: {
     executable: { type: 'existing-path', path: temporalCliPath() },
@@ -53,39 +57,60 @@ try {
     : withPin
       ? '2188000000000000002'
       : '2188000000000000001';
-  const handle = await env.client.workflow.start(verifyContactChange, {
-    args: [
-      {
-        customerId,
-        change: { email: 'recorded@example.com' },
-        ...(withWonder ? { wonder: { customerUuid: 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02' } } : {}),
-      },
-    ],
-    taskQueue: 'record',
-    workflowId: `record-${name}`,
-  });
-  await worker.runUntil(async () => {
-    if (rejected) return console.log('outcome', (await handle.result()).status);
-    let state = await handle.query(stateQuery);
-    while (state.step !== 'AWAITING_INPUT') {
-      await new Promise((r) => setTimeout(r, 100));
-      state = await handle.query(stateQuery);
-    }
-    const code =
-      withPin && state.encryptionInfo
-        ? await encryptPin(seededPin, state.encryptionInfo)
-        : sandbox.dws.outbox.latest({ customerId })?.code;
-    if (!code) throw new Error('no code in the outbox');
-    await handle.signal(submitOtpSignal, { code });
-    console.log('outcome', (await handle.result()).status);
-  });
+  const workflowId = appJourney ? await recordAppJourney() : await recordStartAndSignal();
+
+  async function recordAppJourney(): Promise<string> {
+    const verifications = new VerificationClient(env.client, 'record');
+    return worker.runUntil(async () => {
+      const started = await verifications.start({ customerId, change: { email: 'recorded@example.com' } });
+      if ('outcome' in started) {
+        console.log('outcome', started.outcome.status);
+        return started.verificationId;
+      }
+      const code = sandbox.dws.outbox.latest({ customerId })?.code;
+      if (!code) throw new Error('no code in the outbox');
+      console.log('verdict', (await verifications.verifyOtp(customerId, code)).verdict);
+      console.log('outcome', (await verifications.result(customerId)).status);
+      return verifications.verificationId(customerId);
+    });
+  }
+
+  async function recordStartAndSignal(): Promise<string> {
+    const handle = await env.client.workflow.start(verifyContactChange, {
+      args: [
+        {
+          customerId,
+          change: { email: 'recorded@example.com' },
+          ...(withWonder ? { wonder: { customerUuid: 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02' } } : {}),
+        },
+      ],
+      taskQueue: 'record',
+      workflowId: `record-${name}`,
+    });
+    await worker.runUntil(async () => {
+      if (rejected) return console.log('outcome', (await handle.result()).status);
+      let state = await handle.query(stateQuery);
+      while (state.step !== 'AWAITING_INPUT') {
+        await new Promise((r) => setTimeout(r, 100));
+        state = await handle.query(stateQuery);
+      }
+      const code =
+        withPin && state.encryptionInfo
+          ? await encryptPin(seededPin, state.encryptionInfo)
+          : sandbox.dws.outbox.latest({ customerId })?.code;
+      if (!code) throw new Error('no code in the outbox');
+      await handle.signal(submitOtpSignal, { code });
+      console.log('outcome', (await handle.result()).status);
+    });
+    return handle.workflowId;
+  }
   const path = new URL(`../test/fixtures/histories/${name}.json`, import.meta.url);
   // The CLI's JSON is the format every Temporal tool replays (the SDK's historyToJSON fails in this install).
   const json = execFileSync(temporalCliPath(), [
     'workflow',
     'show',
     '--workflow-id',
-    handle.workflowId,
+    workflowId,
     '--address',
     env.address,
     '--output',

@@ -36,6 +36,41 @@ describe('the client library a backend service imports', function () {
     });
   });
 
+  it('answers the start with the challenge the code went to, without polling', async function () {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, taskQueue }) => {
+      const verifications = new VerificationClient(stack.env.client, taskQueue);
+      const customer = await control.addCustomer();
+      const started = await verifications.start({
+        customerId: customer.customerId,
+        change: { email: 'answered@example.com' },
+      });
+      assert.ok('challengeType' in started, JSON.stringify(started));
+      assert.equal(started.challengeType, 'sms');
+      assert.match(started.maskedDestination ?? '', /\*{3,}/);
+      assert.equal(started.attemptsLeft, 5);
+      assert.equal(started.round, 1);
+      assert.ok(Date.parse(started.expiresAt) > Date.now());
+      // The answer means the code is out: the sandbox's outbox has it already.
+      const code = await control.latestOtp(customer.customerId);
+      assert.deepEqual(await verifications.verifyOtp(customer.customerId, code), { verdict: 'ACCEPTED' });
+      assert.equal((await verifications.result(customer.customerId)).status, 'MODIFIED');
+    });
+  });
+
+  it('answers the start with the outcome when the flow ends before a code is sent', async function () {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ taskQueue }) => {
+      const verifications = new VerificationClient(stack.env.client, taskQueue);
+      // A customer the sandbox does not know: DWS refuses the consult.
+      const started = await verifications.start({
+        customerId: `unknown${Date.now()}`,
+        change: { email: 'nobody@example.com' },
+      });
+      assert.ok('outcome' in started, JSON.stringify(started));
+      assert.equal(started.outcome.status, 'REJECTED');
+      assert.equal(started.outcome.status === 'REJECTED' && started.outcome.failedStep, 'CONSULTING');
+    });
+  });
+
   it('refuses a second start, attaches when asked, and is idempotent on the request key', async function () {
     await withVerificationWorker(stack.env, stack.sandbox, async ({ control, taskQueue }) => {
       const verifications = new VerificationClient(stack.env.client, taskQueue);
@@ -83,7 +118,8 @@ describe('the client library a backend service imports', function () {
   it('answers "finished" for a flow that closed before any worker ran it', async function () {
     const verifications = new VerificationClient(stack.env.client, 'no-worker-polls-this');
     const customerId = `closed${Date.now()}`;
-    await verifications.start({ customerId, change: { email: 'never@example.com' } });
+    // 'started': no worker will ever send a code, so the start must not wait for one.
+    await verifications.start({ customerId, change: { email: 'never@example.com' } }, { answer: 'started' });
     await stack.env.client.workflow.getHandle(verifications.verificationId(customerId)).terminate('test');
     await assert.rejects(verifications.state(customerId), VerificationFinishedError);
   });

@@ -102,7 +102,7 @@ describe('HTTP routes through app.inject() on the dev server', function () {
     assert.ok(body.message.length > 0);
   }
 
-  it('starts a verification (201), refuses a second start (409), attaches on request (200)', async function () {
+  it('starts a verification (201) answered with the challenge, refuses a second start (409), attaches on request (200)', async function () {
     await withRigAndApp(async (rig, app) => {
       const customer = await rig.control.addCustomer();
       const input = { customerId: customer.customerId, change: { email: 'first@example.com' } };
@@ -110,11 +110,28 @@ describe('HTTP routes through app.inject() on the dev server', function () {
 
       const first = await post(app, '/verifications', input);
       assert.equal(first.statusCode, 201, first.body);
-      const started = first.json<{ verificationId: string; runId: string; attached: boolean }>();
-      assert.equal(started.verificationId, verificationId);
-      assert.equal(started.attached, false);
-      assert.ok(started.runId.length > 0);
+      const {
+        verificationId: answeredId,
+        runId,
+        attached: fresh,
+        ...challenge
+      } = first.json<{
+        verificationId: string;
+        runId: string;
+        attached: boolean;
+        challengeType: string;
+        maskedDestination: string;
+        attemptsLeft: number;
+        expiresAt: string;
+      }>();
+      assert.equal(answeredId, verificationId);
+      assert.equal(fresh, false);
+      assert.ok(runId.length > 0);
       assert.equal(first.headers.location, `/verifications/${verificationId}`);
+      assert.equal(challenge.challengeType, 'sms');
+      assert.match(challenge.maskedDestination, /\*{3,}/);
+      assert.equal(challenge.attemptsLeft, 5);
+      assert.ok(Date.parse(challenge.expiresAt) > Date.now());
 
       const second = await post(app, '/verifications', input);
       assert.equal(second.statusCode, 409, second.body);
@@ -122,7 +139,7 @@ describe('HTTP routes through app.inject() on the dev server', function () {
 
       const attached = await post(app, '/verifications', { ...input, ifRunning: 'attach' });
       assert.equal(attached.statusCode, 200, attached.body);
-      assert.deepEqual(attached.json(), { verificationId, runId: started.runId, attached: true });
+      assert.deepEqual(attached.json(), { verificationId, runId, attached: true, ...challenge });
 
       const state = await stateUntil(app, verificationId, awaitingInput);
       assert.equal(state.customerId, customer.customerId);
@@ -178,8 +195,13 @@ describe('HTTP routes through app.inject() on the dev server', function () {
       assert.equal(right.statusCode, 200, right.body);
       assert.deepEqual(right.json(), { verdict: 'ACCEPTED' });
 
-      const done = await stateUntil(app, verificationId, (state) => state.step === 'DONE');
-      assert.equal(done.outcome, 'MODIFIED');
+      const outcome = await app.inject({
+        method: 'GET',
+        url: `/verifications/${verificationId}/outcome`,
+        headers: auth,
+      });
+      assert.equal(outcome.statusCode, 200, outcome.body);
+      assert.equal(outcome.json<{ status: string }>().status, 'MODIFIED');
       assert.equal((await rig.control.customer(customer.customerId)).email, 'routes.new@example.com');
 
       const late = await post(app, otpUrl, { customerId: customer.customerId, code });
@@ -189,6 +211,20 @@ describe('HTTP routes through app.inject() on the dev server', function () {
         customerId: customer.customerId,
       });
       assert.equal(lateResend.statusCode, 409, lateResend.body);
+    });
+  });
+
+  it('answers the outcome 202 with Retry-After while the verification waits for its code', async function () {
+    await withRigAndApp(async (rig, app) => {
+      const { verificationId } = await startAwaitingInput(rig, app);
+      const pending = await app.inject({
+        method: 'GET',
+        url: `/verifications/${verificationId}/outcome?waitSeconds=0`,
+        headers: auth,
+      });
+      assert.equal(pending.statusCode, 202, pending.body);
+      assert.deepEqual(pending.json(), { verificationId, finished: false });
+      assert.equal(pending.headers['retry-after'], '1');
     });
   });
 
@@ -251,6 +287,7 @@ describe('HTTP routes through app.inject() on the dev server', function () {
       const id = verificationWorkflowId(customerId);
       const answers = [
         await app.inject({ method: 'GET', url: `/verifications/${id}`, headers: auth }),
+        await app.inject({ method: 'GET', url: `/verifications/${id}/outcome`, headers: auth }),
         await post(app, `/verifications/${id}/otp`, { customerId, code: '123456' }),
         await post(app, `/verifications/${id}/resend`, { customerId }),
         await post(app, `/verifications/${id}/cancel`, { customerId }),
@@ -433,6 +470,7 @@ describe('HTTP routes through app.inject() on the dev server', function () {
         {
           '/verifications': ['post'],
           '/verifications/{id}': ['get'],
+          '/verifications/{id}/outcome': ['get'],
           '/verifications/{id}/otp': ['post'],
           '/verifications/{id}/resend': ['post'],
           '/verifications/{id}/cancel': ['post'],

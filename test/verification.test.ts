@@ -241,6 +241,56 @@ describe('contact-change verification on the dev server', function () {
     });
   });
 
+  it('retries the local trigger and verify with the request id the workflow made: one code out, verified once', async function () {
+    this.timeout(120_000);
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
+      const customer = await control.addCustomer();
+      // 'after': the provider acted, then the answer was lost; the retry must not act a second time.
+      await control.setFaults({
+        failNext: [{ api: 'triggerChallenge', kind: 'unknown', count: 1, phase: 'after' }],
+      });
+      const handle = await start({ customerId: customer.customerId, change: { email: 'local@example.com' } });
+      await waitForStep(handle, 'AWAITING_INPUT');
+      await control.setFaults({
+        failNext: [{ api: 'verifyAndResume', kind: 'serverError', count: 1, phase: 'after' }],
+      });
+      const verdict = await handle.executeUpdate(verifyOtpUpdate, {
+        args: [{ code: await control.latestOtp(customer.customerId) }],
+      });
+      assert.deepEqual(verdict, { verdict: 'ACCEPTED' });
+      assert.equal((await handle.result()).status, 'MODIFIED');
+
+      const requests = await control.requests();
+      for (const api of ['triggerChallenge', 'verifyAndResume'] as const) {
+        const faulted = requests.find((r) => r.api === api && r.fault);
+        assert.ok(faulted, `the ${api} fault was injected`);
+        const calls = requests.filter(
+          (r) => r.api === api && r.authenticationId === faulted.authenticationId,
+        );
+        assert.ok(calls.length >= 2, `${api} was retried`);
+        const ids = new Set(
+          calls.map((r) => (api === 'triggerChallenge' ? r.triggerRequestId : r.requestId)),
+        );
+        assert.equal(ids.size, 1, `every ${api} attempt carried the same request id`);
+      }
+      const history = await handle.fetchHistory();
+      const scheduled = history.events
+        ?.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
+        .filter(Boolean);
+      assert.deepEqual(
+        scheduled,
+        ['consultModification', 'modifyCustomer'],
+        'trigger and verify ran locally',
+      );
+      assert.equal(
+        (await control.outbox({ customerId: customer.customerId })).length,
+        1,
+        'the retried trigger sent no second code',
+      );
+      assert.equal((await control.ledger(customer.customerId)).count, 1);
+    });
+  });
+
   it('ends REJECTED on an F code, with that code and no retry', async function () {
     await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();

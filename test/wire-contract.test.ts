@@ -9,7 +9,13 @@ import { Ajv, type AnySchema } from 'ajv';
 import addFormats from 'ajv-formats';
 import { buildHttpApp } from '../client/http/app.js';
 import { VerificationClient } from '../client/verifications.js';
-import { requestResendUpdate, stateQuery, verifyOtpUpdate, cancelSignal } from '../workflows/messages.js';
+import {
+  cancelSignal,
+  challengeSentUpdate,
+  requestResendUpdate,
+  stateQuery,
+  verifyOtpUpdate,
+} from '../workflows/messages.js';
 import * as wire from '../workflows/wire-schemas.js';
 import { waitForStep, withVerificationWorker, verificationStack } from './helpers/verification-env.js';
 
@@ -42,12 +48,17 @@ describe('the wire contract', function () {
     const stack = verificationStack();
 
     it('every state, verdict, resend answer and outcome of real flows fits its schema', async function () {
-      await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
+      await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start, taskQueue }) => {
         const customer = await control.addCustomer();
         const handle = await start({
           customerId: customer.customerId,
           change: { email: 'wire@example.com' },
         });
+        conforms(
+          wire.challengeAnswerSchema,
+          await handle.executeUpdate(challengeSentUpdate),
+          "the start's answer (a challenge)",
+        );
         conforms(wire.stateSchema, await waitForStep(handle, 'AWAITING_INPUT'), 'the waiting state');
         conforms(
           wire.resendAnswerSchema,
@@ -68,6 +79,14 @@ describe('the wire contract', function () {
         await waitForStep(cancelled, 'AWAITING_INPUT');
         await cancelled.signal(cancelSignal, { reason: 'user left' });
         conforms(wire.verificationOutcomeSchema, await cancelled.result(), 'a CANCELLED outcome');
+
+        // Through update-with-start, so the answer cannot miss a flow that ends at its consult.
+        const { verificationId, runId, attached, ...refused } = await new VerificationClient(
+          stack.env.client,
+          taskQueue,
+        ).start({ customerId: `unknown${Date.now()}`, change: { email: 'y@example.com' } });
+        assert.ok(verificationId && runId && !attached);
+        conforms(wire.challengeAnswerSchema, refused, "the start's answer (a REJECTED outcome)");
       });
     });
 

@@ -17,9 +17,10 @@ import { ChallengeInbox } from './challenge-inbox.js';
 import { patches } from './patches.js';
 import type { FlowJournal } from './flow-journal.js';
 import { submissionKeyOf } from './ids.js';
-import { dws } from './provider-activities.js';
+import { dws, dwsLocal } from './provider-activities.js';
 import type {
   CancelRequest,
+  ChallengeAnswer,
   OtpSubmission,
   OtpVerdict,
   OutcomeStatus,
@@ -105,6 +106,28 @@ export class ChallengeSession {
     this.cancelRequest = request ?? {};
   };
 
+  /**
+   * A code is out and the user is answering it: not while one is being sent, nor between an accepted code
+   * and the provider's next challenge (a phone change "with risk"), so an attached start learns the code
+   * the user must type now.
+   */
+  get challengeOpen(): boolean {
+    const { step } = this.journal.state;
+    return this.lastSentAt > 0 && (step === 'AWAITING_INPUT' || step === 'VERIFYING');
+  }
+
+  challengeAnswer(): ChallengeAnswer {
+    const { state } = this.journal;
+    return {
+      challengeType: state.challengeType ?? 'sms',
+      ...(state.maskedDestination ? { maskedDestination: state.maskedDestination } : {}),
+      attemptsLeft: state.attemptsLeft,
+      resendsLeft: state.resendsLeft,
+      expiresAt: state.expiresAt ?? new Date(this.expiresAtMs).toISOString(),
+      round: state.round,
+    };
+  }
+
   get cancelled(): boolean {
     return !!this.cancelRequest;
   }
@@ -183,7 +206,7 @@ export class ChallengeSession {
       }
 
       this.journal.enter('VERIFYING');
-      const verified: VerifyOutput = await dws.verifyAndResume({
+      const verified: VerifyOutput = await userFacing().verifyAndResume({
         requestId: uuid4(),
         authenticationId: challenge.authenticationId,
         challengeData: challengeData(state.challengeType, item.code),
@@ -244,7 +267,7 @@ export class ChallengeSession {
   private async sendCode(challenge: Challenge, event: string): Promise<void> {
     const { state } = this.journal;
     this.journal.enter('CHALLENGING');
-    const sent = await dws.triggerChallenge({
+    const sent = await userFacing().triggerChallenge({
       challengeId: challenge.authenticationId,
       triggerRequestId: uuid4(),
     });
@@ -284,6 +307,11 @@ export class ChallengeSession {
 }
 
 const maxRememberedSubmissions = 20;
+
+/** Histories recorded before the change keep their activity tasks; new flows run the two calls locally. */
+function userFacing(): typeof dws {
+  return patched(patches.localUserCalls) ? dwsLocal : dws;
+}
 
 function now(): number {
   return new Date().getTime();

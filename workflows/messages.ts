@@ -3,9 +3,16 @@
  * tests, so a name is written once.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { CancelRequest, OtpSubmission, OtpVerdict, ResendAnswer, VerificationState } from './types.js';
+import type {
+  CancelRequest,
+  ChallengeAnswer,
+  OtpSubmission,
+  OtpVerdict,
+  ResendAnswer,
+  VerificationState,
+} from './types.js';
 
-/** The primary path: the app posts the code and polls state. */
+/** Fire-and-forget messages; the app reads the state by query. */
 export const submitOtpSignal = defineSignal<[OtpSubmission]>('submitOtp');
 export const resendOtpSignal = defineSignal('resendOtp');
 export const cancelSignal = defineSignal<[CancelRequest]>('cancel');
@@ -13,5 +20,11 @@ export const cancelSignal = defineSignal<[CancelRequest]>('cancel');
 /** For endpoints that want the verdict in the same call. */
 export const verifyOtpUpdate = defineUpdate<OtpVerdict, [OtpSubmission]>('verifyOtp');
 export const requestResendUpdate = defineUpdate<ResendAnswer>('requestResend');
+
+/**
+ * Sent with the start (update-with-start): answered once the first code is on its way, or with the
+ * outcome if the flow ended before, so the app learns where the code went without polling.
+ */
+export const challengeSentUpdate = defineUpdate<ChallengeAnswer>('challengeSent');
 
 export const stateQuery = defineQuery<VerificationState>('state');

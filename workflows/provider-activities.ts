@@ -3,7 +3,12 @@
  * an unknown answer is retried for minutes, never forever; a final "no" is a non-retryable failure
  * raised by the activity itself.
  */
-import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import {
+  proxyActivities,
+  proxyLocalActivities,
+  type ActivityOptions,
+  type LocalActivityOptions,
+} from '@temporalio/workflow';
 import type { DwsActivities } from '../activities/dws/activities.js';
 import type { WonderActivities } from '../activities/wonder/activities.js';
 
@@ -20,3 +25,18 @@ export const providerCall: ActivityOptions = {
 
 export const dws = proxyActivities<DwsActivities>(providerCall);
 export const wonder = proxyActivities<WonderActivities>(providerCall);
+
+/**
+ * The calls a user waits on (sending the code, checking it) run as local activities: in the workflow
+ * task that needs them, with no activity task to dispatch and no second workflow task for the result.
+ * The same bounded retry and the same request ids (made in the workflow, replayed unchanged after a
+ * crash). Backoffs longer than the threshold become durable timers instead of holding the workflow task.
+ */
+export const userFacingCall: LocalActivityOptions = {
+  startToCloseTimeout: providerCall.startToCloseTimeout,
+  scheduleToCloseTimeout: providerCall.scheduleToCloseTimeout,
+  retry: providerCall.retry,
+  localRetryThreshold: '2 seconds',
+};
+
+export const dwsLocal = proxyLocalActivities<DwsActivities>(userFacingCall);

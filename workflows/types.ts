@@ -8,6 +8,7 @@ import type { BusinessSceneCode, Env } from '../activities/dws/types.js';
 import type { WonderCustomerUpdate } from '../activities/wonder/types.js';
 import type {
   cancelRequestSchema,
+  challengeAnswerSchema,
   outcomeStatusSchema,
   otpSubmissionSchema,
   paymentMethodChangeOutcomeSchema,
@@ -47,6 +48,7 @@ export type OtpVerdict = FromSchema<typeof verdictSchema>;
 export type ResendAnswer = FromSchema<typeof resendAnswerSchema>;
 export type CancelRequest = FromSchema<typeof cancelRequestSchema>;
 export type Submission = FromSchema<typeof submissionSchema>;
+export type ChallengeAnswer = FromSchema<typeof challengeAnswerSchema>;
 export type PaymentMethodChangeOutcome = FromSchema<typeof paymentMethodChangeOutcomeSchema>;
 
 /**

@@ -4,7 +4,15 @@
  * → optionally carry the change to the Wonder customer record.
  * Every provider call is an activity; every requestId is made here once, so retries reuse it.
  */
-import { CancellationScope, isCancellation, log, patched, setHandler, uuid4 } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  patched,
+  setHandler,
+  uuid4,
+} from '@temporalio/workflow';
 import type { CustomerUser } from '../activities/dws/types.js';
 import type { WonderCustomerUpdate } from '../activities/wonder/types.js';
 import { ChallengeSession, type Possession } from './challenge-session.js';
@@ -12,6 +20,7 @@ import { FlowJournal } from './flow-journal.js';
 import { patches } from './patches.js';
 import {
   cancelSignal,
+  challengeSentUpdate,
   requestResendUpdate,
   resendOtpSignal,
   stateQuery,
@@ -41,7 +50,17 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
   };
   const journal = new FlowJournal(state);
   const session = new ChallengeSession(journal, policy);
+  let outcome: VerificationOutcome | undefined;
   setHandler(stateQuery, () => state);
+  // The start's own answer (update-with-start): held until the code is on its way or the flow has ended.
+  setHandler(
+    challengeSentUpdate,
+    async () => {
+      await condition(() => outcome !== undefined || session.challengeOpen);
+      return outcome ? { outcome } : session.challengeAnswer();
+    },
+    { validator: session.checkOpen },
+  );
   setHandler(submitOtpSignal, session.submitCode);
   setHandler(verifyOtpUpdate, session.verifyCode, { validator: session.checkCode });
   setHandler(resendOtpSignal, session.queueResend);
@@ -143,14 +162,16 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
     return { status: 'REJECTED', ...base(), resultCode, resultMessage, failedStep };
   }
 
-  async function finish(outcome: VerificationOutcome): Promise<VerificationOutcome> {
+  async function finish(final: VerificationOutcome): Promise<VerificationOutcome> {
+    // Set before the handlers are awaited: a start still waiting for its answer gets this outcome.
+    outcome = final;
     // Asked only for a REJECTED flow: the other outcomes' commands are unchanged and carry no marker.
     const resultCode =
-      outcome.status === 'REJECTED' && patched(patches.outcomeResultCode) ? outcome.resultCode : undefined;
-    journal.close(outcome.status, resultCode);
-    await session.close(outcome.status);
-    log.info('verification finished', { outcome: outcome.status, customerId: input.customerId });
-    return outcome;
+      final.status === 'REJECTED' && patched(patches.outcomeResultCode) ? final.resultCode : undefined;
+    journal.close(final.status, resultCode);
+    await session.close(final.status);
+    log.info('verification finished', { outcome: final.status, customerId: input.customerId });
+    return final;
   }
 }
 

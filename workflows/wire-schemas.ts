@@ -384,3 +384,24 @@ export const paymentMethodChangeOutcomeSchema = {
     paymentMethodOutcome('REJECTED', rejectedFields, ['resultCode', 'resultMessage', 'failedStep'] as const),
   ],
 } as const;
+
+/**
+ * What the start answers (the `challengeSent` update): the challenge the user now has to answer, or the
+ * outcome when the flow ended before any code went out (e.g. REJECTED at the consult).
+ */
+export const challengeAnswerSchema = {
+  oneOf: [
+    variant(
+      ['challengeType', 'attemptsLeft', 'resendsLeft', 'expiresAt', 'round'] as const,
+      {
+        challengeType: challengeTypeSchema,
+        maskedDestination: stateSchema.properties.maskedDestination,
+        attemptsLeft: { type: 'integer' },
+        resendsLeft: { type: 'integer' },
+        expiresAt: stateSchema.properties.expiresAt,
+        round: stateSchema.properties.round,
+      } as const,
+    ),
+    variant(['outcome'] as const, { outcome: verificationOutcomeSchema } as const),
+  ],
+} as const;

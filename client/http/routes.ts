@@ -16,6 +16,8 @@ import {
   cancelBodySchema,
   errorResponses,
   otpBodySchema,
+  outcomePendingSchema,
+  outcomeQuerySchema,
   resendAnswerSchema,
   resendBodySchema,
   startBodySchema,
@@ -24,6 +26,7 @@ import {
   stateSchema,
   submissionHeadersSchema,
   verdictSchema,
+  verificationOutcomeSchema,
   verificationParamsSchema,
 } from './schemas.js';
 
@@ -59,6 +62,7 @@ const submissionDescription =
 type StartBody = VerificationInput & { ifRunning?: 'fail' | 'attach' };
 
 const tags = ['verifications'];
+const defaultOutcomeWaitSeconds = 10;
 const security = [{ bearerAuth: [] }];
 
 function customerOf(verificationId: string): string {
@@ -118,9 +122,9 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
       schema: {
         tags,
         security,
-        summary: "Start the customer's contact-change verification",
+        summary: "Start the customer's contact-change verification; answered once the code is on its way",
         description:
-          '201 with a new run; 200 when an existing run is returned (ifRunning "attach", or a retried start with the same Idempotency-Key / requestKey); 409 ALREADY_RUNNING otherwise.',
+          'Answers when the first code has been sent, with challengeType, maskedDestination, expiresAt and attemptsLeft, or with the outcome if the flow ended before (e.g. REJECTED at the consult). 201 with a new run; 200 when an existing run is returned (ifRunning "attach", or a retried start with the same Idempotency-Key / requestKey); 409 ALREADY_RUNNING otherwise.',
         headers: startHeadersSchema,
         body: startBodySchema,
         response: { 200: startedSchema, 201: startedSchema, ...errorResponses(409, 413, 415) },
@@ -158,6 +162,31 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
       },
     },
     async (request) => verifications.state(customerOf(request.params.id)),
+  );
+
+  app.get<ById & { Querystring: { waitSeconds?: string } }>(
+    '/verifications/:id/outcome',
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'The outcome, once the verification has finished',
+        description:
+          'Waits up to waitSeconds for a running verification to finish: 200 with the outcome, or 202 (Retry-After) if it is still running. Read from the history, not by query: no billable action on Temporal Cloud.',
+        params: verificationParamsSchema,
+        querystring: outcomeQuerySchema,
+        response: { 200: verificationOutcomeSchema, 202: outcomePendingSchema, ...errorResponses(404) },
+      },
+    },
+    async (request, reply) => {
+      const outcome = await verifications.outcome(
+        customerOf(request.params.id),
+        Number(request.query.waitSeconds ?? defaultOutcomeWaitSeconds) * 1000,
+      );
+      if (outcome) return outcome;
+      reply.header('retry-after', '1');
+      return reply.code(202).send({ verificationId: request.params.id, finished: false });
+    },
   );
 
   app.post<ById & Submission & { Body: { customerId: string; code: string } }>(

@@ -7,6 +7,7 @@
 import { verificationWorkflowPrefix } from '../../workflows/ids.js';
 import {
   cancelRequestSchema,
+  challengeAnswerSchema,
   customerIdSchema,
   otpSubmissionSchema,
   requestKeySchema,
@@ -14,6 +15,7 @@ import {
   stateSchema,
   verdictSchema,
   verificationInputSchema,
+  verificationOutcomeSchema,
 } from '../../workflows/wire-schemas.js';
 
 export { resendAnswerSchema, stateSchema, verdictSchema };
@@ -93,6 +95,9 @@ export const cancelBodySchema = {
   properties: { customerId: customerIdSchema, ...cancelRequestSchema.properties },
 } as const;
 
+const [challengeBranch, outcomeBranch] = challengeAnswerSchema.oneOf;
+
+/** The run, plus the challenge the user now has to answer, or the outcome if the flow ended first. */
 export const startedSchema = {
   type: 'object',
   required: ['verificationId', 'runId', 'attached'],
@@ -100,6 +105,36 @@ export const startedSchema = {
     verificationId: { type: 'string' },
     runId: { type: 'string' },
     attached: { type: 'boolean', description: 'true when an existing run was returned instead of a new one' },
+    ...challengeBranch.properties,
+    outcome: {
+      ...outcomeBranch.properties.outcome,
+      description: 'when the flow ended before a code was sent',
+    },
+  },
+} as const;
+
+export { verificationOutcomeSchema };
+
+export const outcomePendingSchema = {
+  type: 'object',
+  required: ['verificationId', 'finished'],
+  properties: {
+    verificationId: { type: 'string' },
+    finished: { const: false, description: 'still running after the wait; ask again (see Retry-After)' },
+  },
+} as const;
+
+export const outcomeQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    // A string: query values are not coerced (coerceTypes is off, so a body is never quietly retyped).
+    waitSeconds: {
+      type: 'string',
+      pattern: '^([0-9]|10)$',
+      description:
+        'seconds (0 to 10, default 10) to wait for a running verification to finish before answering 202',
+    },
   },
 } as const;
 

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import type { temporal } from '@temporalio/proto';
+import { countActions, runJourneys } from '../bench/billable-actions.js';
+import { withVerificationWorker, verificationStack } from './helpers/verification-env.js';
+
+type Event = temporal.api.history.v1.IHistoryEvent;
+
+describe('billable actions (Temporal Cloud) per journey', function () {
+  it('counts by the rules of the Actions page', function () {
+    const events = [
+      { workflowExecutionStartedEventAttributes: {} },
+      { workflowExecutionUpdateAcceptedEventAttributes: {} },
+      // Two local activities in one workflow task are one action; a third in another task is one more.
+      {
+        markerRecordedEventAttributes: { markerName: 'core_local_activity', workflowTaskCompletedEventId: 4 },
+      },
+      {
+        markerRecordedEventAttributes: { markerName: 'core_local_activity', workflowTaskCompletedEventId: 4 },
+      },
+      {
+        markerRecordedEventAttributes: { markerName: 'core_local_activity', workflowTaskCompletedEventId: 9 },
+      },
+      // A patch marker is no local activity, and its TemporalChangeVersion upsert is exempt.
+      { markerRecordedEventAttributes: { markerName: 'core_patch', workflowTaskCompletedEventId: 4 } },
+      {
+        upsertWorkflowSearchAttributesEventAttributes: {
+          searchAttributes: { indexedFields: { TemporalChangeVersion: {} } },
+        },
+      },
+      {
+        upsertWorkflowSearchAttributesEventAttributes: {
+          searchAttributes: { indexedFields: { VerificationStep: {} } },
+        },
+      },
+      // The third attempt of an activity: three actions.
+      { activityTaskStartedEventAttributes: { attempt: 3 } },
+      { timerStartedEventAttributes: {} },
+      { workflowExecutionSignaledEventAttributes: {} },
+    ];
+    // Event ids are Longs in the SDK's types; a plain number is what the counter reads the same way.
+    const counted = countActions(
+      'synthetic',
+      { events: events as unknown as Event[] },
+      { queries: 2, updates: 3 },
+    );
+    assert.deepEqual(counted.byCategory, {
+      'workflow started': 1,
+      'search-attribute upsert': 1,
+      activity: 3,
+      'local activity': 2,
+      timer: 1,
+      signal: 1,
+      query: 2,
+      // 3 sent, 1 accepted: the two rejected ones are billed as well.
+      update: 3,
+    });
+    assert.equal(counted.total, 14);
+  });
+
+  describe('the documented HTTP journeys on the dev server', function () {
+    const stack = verificationStack();
+
+    it('a successful email change costs at most 10; the phone change with risk and a wrong code beside it', async function () {
+      await withVerificationWorker(stack.env, stack.sandbox, async ({ control, taskQueue }) => {
+        const journeys = await runJourneys({ client: stack.env.client, taskQueue, control });
+        for (const { total, journey, byCategory } of journeys) {
+          const categories = Object.entries(byCategory).filter(([, n]) => n > 0);
+          console.log(
+            `      ${total} actions: ${journey} (${categories.map(([c, n]) => `${c} ${n}`).join(', ')})`,
+          );
+        }
+        const email = journeys.find((j) => j.journey.startsWith('email change: start'));
+        assert.ok(email, 'the email journey ran');
+        assert.ok(
+          email.total <= 10,
+          `the email journey costs ${email.total} actions: ${JSON.stringify(email)}`,
+        );
+        assert.equal(email.byCategory['workflow started'], 1);
+        assert.equal(email.byCategory.query, 0, 'nothing polls the state');
+        assert.equal(email.byCategory.update, 2, 'the start and the code, each answered in its own call');
+        assert.equal(email.byCategory['search-attribute upsert'], 2, 'waiting for input, and the outcome');
+        const polling = journeys.find((j) => j.journey.includes('poll'));
+        assert.ok(polling && polling.byCategory.query > 0 && polling.total > email.total);
+      });
+    });
+  });
+});
