@@ -59,7 +59,7 @@ function submissionKey(request: FastifyRequest<Submission>, reply: FastifyReply)
 const submissionDescription =
   ' Send an Idempotency-Key per submission (one per code the user typed): the same request again with the same key returns the first answer, also after a 503 or a lost answer, and is never verified or sent twice. A 503 means the answer did not come within the bound: retry with the same key after Retry-After.';
 
-type StartBody = VerificationInput & { ifRunning?: 'fail' | 'attach' };
+type StartBody = VerificationInput & { ifRunning?: 'fail' | 'attach'; answer?: 'challenge' | 'started' };
 
 const tags = ['verifications'];
 const defaultOutcomeWaitSeconds = 10;
@@ -131,7 +131,7 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
       },
     },
     async (request, reply) => {
-      const { ifRunning, ...input } = request.body;
+      const { ifRunning, answer, ...input } = request.body;
       const headerKey = request.headers['idempotency-key'];
       if (headerKey && input.requestKey && headerKey !== input.requestKey) {
         return reply.code(400).send({
@@ -143,7 +143,7 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
       const requestKey = input.requestKey ?? headerKey;
       const started = await verifications.start(
         { ...input, ...(requestKey ? { requestKey } : {}) },
-        { ifRunning: ifRunning ?? 'fail' },
+        { ifRunning: ifRunning ?? 'fail', ...(answer ? { answer } : {}) },
       );
       if (!started.attached) reply.header('location', `/verifications/${started.verificationId}`);
       return reply.code(started.attached ? 200 : 201).send(started);

@@ -46,6 +46,12 @@ export const startBodySchema = {
       description:
         'when this customer already has a verification running: refuse with 409 (default) or join it',
     },
+    answer: {
+      type: 'string',
+      enum: ['challenge', 'started'],
+      description:
+        '"challenge" (default): answer once the first code is on its way, with the challenge; "started": as soon as the run exists (then poll GET /verifications/:id)',
+    },
   },
 } as const;
 
