@@ -15,6 +15,23 @@ const token = `e2e-${randomBytes(12).toString('hex')}`;
 describe('HTTP service on a loopback port, end to end', function () {
   const stack = verificationStack();
 
+  /** The HTTP service on a free loopback port, with the default limits, starting work on `taskQueue`. */
+  function serviceOnLoopback(taskQueue: string) {
+    return startHttpService({
+      config: {
+        port: 0,
+        host: '127.0.0.1',
+        authTokens: [token],
+        rateLimits: defaultRateLimits,
+        bodyLimitBytes: defaultBodyLimitBytes,
+        answerWithinSeconds: 10,
+        trustProxy: false,
+      },
+      verifications: new VerificationClient(stack.env.client, taskQueue),
+      logger: false,
+    });
+  }
+
   async function stateUntil(
     http: Got,
     verificationId: string,
@@ -32,19 +49,7 @@ describe('HTTP service on a loopback port, end to end', function () {
 
   it('a PIN customer changes an email through HTTP with the PIN encrypted by the reference function', async function () {
     await withVerificationWorker(stack.env, stack.sandbox, async ({ taskQueue, control }) => {
-      const service = await startHttpService({
-        config: {
-          port: 0,
-          host: '127.0.0.1',
-          authTokens: [token],
-          rateLimits: defaultRateLimits,
-          bodyLimitBytes: defaultBodyLimitBytes,
-          answerWithinSeconds: 10,
-          trustProxy: false,
-        },
-        verifications: new VerificationClient(stack.env.client, taskQueue),
-        logger: false,
-      });
+      const service = await serviceOnLoopback(taskQueue);
       try {
         const http = got.extend({
           prefixUrl: service.url,
@@ -92,19 +97,7 @@ describe('HTTP service on a loopback port, end to end', function () {
 
   it('changes an email driven only through HTTP: start, poll, code from the outbox, verdict, outcome', async function () {
     await withVerificationWorker(stack.env, stack.sandbox, async ({ taskQueue, control }) => {
-      const service = await startHttpService({
-        config: {
-          port: 0,
-          host: '127.0.0.1',
-          authTokens: [token],
-          rateLimits: defaultRateLimits,
-          bodyLimitBytes: defaultBodyLimitBytes,
-          answerWithinSeconds: 10,
-          trustProxy: false,
-        },
-        verifications: new VerificationClient(stack.env.client, taskQueue),
-        logger: false,
-      });
+      const service = await serviceOnLoopback(taskQueue);
       try {
         assert.match(service.url, /^http:\/\/127\.0\.0\.1:\d+$/);
         assert.notEqual(service.url, 'http://127.0.0.1:0');
