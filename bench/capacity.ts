@@ -9,7 +9,7 @@ import { createCustomer, newEmail } from './flows.js';
 import { inPool } from './load.js';
 import { ForeignLoad } from './machine.js';
 import type { OtpMailbox } from './otp-mailbox.js';
-import { round, UsageSampler, type ProcessUsage } from './processes.js';
+import { round, UsageSampler, type Measured, type ProcessUsage } from './processes.js';
 import { summarise, type LatencySummary } from './stats.js';
 
 export interface RssSteps {
@@ -26,6 +26,8 @@ export interface CapacityResult {
   /** RSS before the first start, with half the flows waiting, with all of them waiting */
   workerRssMb: RssSteps;
   serverRssMb: RssSteps;
+  /** the cluster's PostgreSQL (proportional set size of all its processes) */
+  databaseMb?: RssSteps;
   /**
    * RSS growth over the second half of the fill, per flow: the cost of one more waiting flow. The heap is
    * not collected first, so it is an upper bound; a worker whose cache is full shows ~0 here.
@@ -53,6 +55,8 @@ export interface CapacityOptions {
   mailbox: OtpMailbox;
   sandboxControl: SandboxControlClient;
   serverPid: number;
+  /** the cluster's PostgreSQL postmaster, measured with its backends */
+  databasePid?: number;
   sandboxPid: number;
   workerPid: number;
   log: (line: string) => void;
@@ -66,8 +70,9 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
   const ids = Array.from({ length: flows }, (_, i) => `${options.idPrefix}-${i}`);
   await inPool(ids, 50, async (id) => void (await createCustomer(options.sandboxControl, id)));
 
-  const pids = {
+  const pids: Record<string, Measured> = {
     server: options.serverPid,
+    ...(options.databasePid !== undefined ? { database: { tree: options.databasePid } } : {}),
     sandbox: options.sandboxPid,
     'worker-1': options.workerPid,
     bench: process.pid,
@@ -76,6 +81,7 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
   const foreign = new ForeignLoad(() => Object.values(pids));
   const workerRssIdleMb = sampler.rssMb('worker-1');
   const serverRssIdleMb = sampler.rssMb('server');
+  const databaseIdleMb = sampler.rssMb('database');
   sampler.start();
   foreign.start();
 
@@ -107,7 +113,11 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
     fillMs += performance.now() - began;
     // Let the last workflow tasks settle before reading memory.
     await new Promise((r) => setTimeout(r, 3000));
-    return { worker: sampler.rssMb('worker-1'), server: sampler.rssMb('server') };
+    return {
+      worker: sampler.rssMb('worker-1'),
+      server: sampler.rssMb('server'),
+      database: sampler.rssMb('database'),
+    };
   };
   const atHalf = await fill(ids.slice(0, half));
   log(`  capacity: ${codes.size} waiting after ${round(fillMs / 1000, 1)} s`);
@@ -156,6 +166,9 @@ export async function runCapacity(options: CapacityOptions): Promise<CapacityRes
     fillFlowsPerSecond: round(flows / fillSeconds, 1),
     workerRssMb: { idle: workerRssIdleMb, halfWaiting: atHalf.worker, allWaiting: atFull.worker },
     serverRssMb: { idle: serverRssIdleMb, halfWaiting: atHalf.server, allWaiting: atFull.server },
+    ...(options.databasePid !== undefined
+      ? { databaseMb: { idle: databaseIdleMb, halfWaiting: atHalf.database, allWaiting: atFull.database } }
+      : {}),
     workerKbPerWaitingFlow: round(((atFull.worker - atHalf.worker) * 1024) / secondHalf, 1),
     serverKbPerWaitingFlow: round(((atFull.server - atHalf.server) * 1024) / secondHalf, 1),
     burstSendSeconds: round((lastSent - burstStart) / 1000, 2),

@@ -11,7 +11,8 @@ import {
   type WorkerTaskFigures,
 } from './metrics.js';
 import { ForeignLoad } from './machine.js';
-import { round, UsageSampler, type ProcessUsage } from './processes.js';
+import type { ServerProfile } from './server-profile.js';
+import { round, UsageSampler, type Measured, type ProcessUsage } from './processes.js';
 
 export type CaseKind = 'direct' | 'orchestrated' | 'polling' | 'ceiling';
 
@@ -25,8 +26,10 @@ export interface CaseResult extends LoadResult {
   workerPeakRssMb: number;
   workersPeakRssMb: number;
   serverPeakRssMb: number;
-  /** CPU milliseconds per completed flow, by process role */
-  cpuMsPerFlow: { workers: number; server: number; sandbox: number; bench: number };
+  /** the cluster's PostgreSQL, all its processes (proportional set size, so shared buffers count once) */
+  databasePeakMb?: number;
+  /** CPU milliseconds per completed flow, by process role (database: the cluster's PostgreSQL) */
+  cpuMsPerFlow: { workers: number; server: number; database?: number; sandbox: number; bench: number };
   /** average cores used by processes outside the bench while the case ran */
   otherLoadCores: number;
   /** new TCP connections that carried provider calls during the case (keep-alive reuse keeps it low) */
@@ -35,10 +38,14 @@ export interface CaseResult extends LoadResult {
   workerTasks?: WorkerTaskFigures;
   /** from the server's own metrics, per flow */
   server?: ServerFigures;
+  /** the cluster's server CPU by part (history, matching, persistence...), over the measuring window */
+  serverProfile?: ServerProfile;
 }
 
 export interface CaseProcesses {
   serverPid: number;
+  /** the cluster's PostgreSQL postmaster, measured with its backends */
+  databasePid?: number;
   sandboxPid: number;
   workerPids: number[];
   workerMetricsUrls?: string[];
@@ -59,8 +66,9 @@ export interface CaseDefinition {
 export async function runCase(definition: CaseDefinition): Promise<CaseResult> {
   const { processes } = definition;
   const workerNames = processes.workerPids.map((_, i) => `worker-${i + 1}`);
-  const pids: Record<string, number> = {
+  const pids: Record<string, Measured> = {
     server: processes.serverPid,
+    ...(processes.databasePid !== undefined ? { database: { tree: processes.databasePid } } : {}),
     sandbox: processes.sandboxPid,
     bench: process.pid,
     ...Object.fromEntries(workerNames.map((name, i) => [name, processes.workerPids[i]!])),
@@ -100,9 +108,11 @@ export async function runCase(definition: CaseDefinition): Promise<CaseResult> {
       1,
     ),
     serverPeakRssMb: usage.server!.peakRssMb,
+    ...(usage.database ? { databasePeakMb: usage.database.peakRssMb } : {}),
     cpuMsPerFlow: {
       workers: perFlow(workerUsage.reduce((sum, u) => sum + u.cpuSeconds, 0)),
       server: perFlow(usage.server!.cpuSeconds),
+      ...(usage.database ? { database: perFlow(usage.database.cpuSeconds) } : {}),
       sandbox: perFlow(usage.sandbox!.cpuSeconds),
       bench: perFlow(usage.bench!.cpuSeconds),
     },

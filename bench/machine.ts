@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { cpuSeconds, round } from './processes.js';
+import { cpuOf, round, type Measured } from './processes.js';
 
 export interface MachineDescription {
   cores: number;
@@ -51,12 +51,12 @@ function machineBusySeconds(): number | undefined {
  * average number of cores: near 0 means the bench had the machine to itself.
  */
 export class ForeignLoad {
-  readonly #pids: () => number[];
+  readonly #pids: () => Measured[];
   #busyAtStart = 0;
   #ownAtStart = 0;
   #startedAt = 0;
 
-  constructor(pids: () => number[]) {
+  constructor(pids: () => Measured[]) {
     this.#pids = pids;
   }
 
@@ -75,6 +75,6 @@ export class ForeignLoad {
   }
 
   #ownSeconds(): number {
-    return this.#pids().reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+    return this.#pids().reduce<number>((sum, pid) => sum + (cpuOf(pid) ?? 0), 0);
   }
 }

@@ -57,6 +57,19 @@ export interface ServerFigures {
   requestsPerFlow: Record<string, number>;
   /** mean frontend latency per operation, ms (long polls excluded: they wait on purpose) */
   latencyMs: Record<string, number>;
+  /** the server's calls to its database (SQLite for the dev server, PostgreSQL for the cluster) */
+  persistence: PersistenceFigures;
+}
+
+export interface PersistenceFigures {
+  requestsPerFlow: number;
+  /** time the server's services spent waiting on the database per flow, summed over its calls, ms */
+  msPerFlow: number;
+  meanMs: number;
+  /** requests per flow by the service that made them (history, matching, ...) */
+  requestsPerFlowByService: Record<string, number>;
+  /** the three operations with the most time per flow, ms */
+  slowestMsPerFlow: Record<string, number>;
 }
 
 const mean = (sum: number, count: number, scale: number) =>
@@ -136,5 +149,34 @@ export function serverFigures(before: Scrape, after: Scrape, flows: number): Ser
     // The server's histograms are in seconds.
     latencyMs[operation] = mean(sum, n, 1000);
   }
-  return { requestsPerFlow, latencyMs };
+  return { requestsPerFlow, latencyMs, persistence: persistenceFigures(before, after, flows) };
+}
+
+function persistenceFigures(before: Scrape, after: Scrape, flows: number): PersistenceFigures {
+  const byService = new Map<string, number>();
+  const byOperation = new Map<string, number>();
+  let requests = 0;
+  let seconds = 0;
+  for (const [series, value] of after) {
+    if (!series.startsWith('persistence_latency_count{')) continue;
+    const count = value - (before.get(series) ?? 0);
+    if (count <= 0) continue;
+    const sumSeries = series.replace('_count{', '_sum{');
+    // The server's histograms are in seconds.
+    const sum = (after.get(sumSeries) ?? 0) - (before.get(sumSeries) ?? 0);
+    const service = /service_name="([^"]+)"/.exec(series)?.[1] ?? 'unknown';
+    const operation = /operation="([^"]+)"/.exec(series)?.[1] ?? 'unknown';
+    requests += count;
+    seconds += sum;
+    byService.set(service, (byService.get(service) ?? 0) + count);
+    byOperation.set(operation, (byOperation.get(operation) ?? 0) + sum);
+  }
+  const slowest = [...byOperation].sort((a, b) => b[1] - a[1]).slice(0, 3);
+  return {
+    requestsPerFlow: perFlow(requests, flows),
+    msPerFlow: perFlow(seconds * 1000, flows),
+    meanMs: mean(seconds, requests, 1000),
+    requestsPerFlowByService: Object.fromEntries([...byService].map(([k, n]) => [k, perFlow(n, flows)])),
+    slowestMsPerFlow: Object.fromEntries(slowest.map(([k, s]) => [k, perFlow(s * 1000, flows)])),
+  };
 }

@@ -12,6 +12,10 @@ export const caseNames = [
 ] as const;
 export type CaseName = (typeof caseNames)[number];
 
+/** dev: the CLI's dev server (one process, SQLite); cluster: Temporal Server on PostgreSQL (scripts/cluster) */
+export const serverKinds = ['dev', 'cluster'] as const;
+export type ServerKind = (typeof serverKinds)[number];
+
 /** memory: SQLite in memory; file: a temporary SQLite file, as `npm start` keeps one; file-wal: the same in WAL mode */
 export const serverDbs = ['memory', 'file', 'file-wal'] as const;
 export type ServerDb = (typeof serverDbs)[number];
@@ -26,6 +30,8 @@ export interface BenchOptions {
   cases: CaseName[];
   /** passed to every worker process, after the WORKER_* variables of the bench's own environment */
   workerEnv: Record<string, string>;
+  server: ServerKind;
+  /** the dev server's database (the cluster's is PostgreSQL) */
   serverDb: ServerDb;
   /** workers run from JS compiled into .bench/dist rather than under tsx */
   compiled: boolean;
@@ -43,7 +49,9 @@ export const usage = `npm run bench -- [flags]
   --cases LIST            any of ${caseNames.join(',')} (default all; polling: the old journey,
                           start then the state polled for the code, at the lowest concurrency only)
   --worker-env KEY=VALUE  a setting for every worker process, e.g. WORKER_MAX_CACHED_WORKFLOWS=5000 (repeatable)
-  --server-db KIND        ${serverDbs.join(' | ')} (default memory)
+  --server KIND           dev: the CLI's dev server (default); cluster: Temporal Server with PostgreSQL,
+                          a fresh database per group of cases (npm run cluster's build, provisioned once)
+  --server-db KIND        the dev server's SQLite: ${serverDbs.join(' | ')} (default memory)
   --compiled              run the workers from JS compiled into .bench/dist, as production would, not under tsx
   --label NAME            names the JSON file under .bench/ (default: the time)
 `;
@@ -66,6 +74,7 @@ const valued = new Set([
   'capacity',
   'cases',
   'worker-env',
+  'server',
   'server-db',
   'label',
 ]);
@@ -98,7 +107,16 @@ export function parseBenchOptions(
     }
     return name as CaseName;
   });
+  const server = last('server') ?? 'dev';
+  if (!(serverKinds as readonly string[]).includes(server)) {
+    throw new BenchOptionsError(`--server must be one of ${serverKinds.join(', ')}`);
+  }
   const serverDb = last('server-db') ?? 'memory';
+  if (server === 'cluster' && flags.has('server-db')) {
+    throw new BenchOptionsError(
+      '--server-db is for the dev server; the cluster keeps its state in PostgreSQL',
+    );
+  }
   if (!(serverDbs as readonly string[]).includes(serverDb)) {
     throw new BenchOptionsError(`--server-db must be one of ${serverDbs.join(', ')}`);
   }
@@ -120,6 +138,7 @@ export function parseBenchOptions(
     capacity: whole('--capacity', last('capacity') ?? (quick ? '300' : '2000'), 1),
     cases,
     workerEnv,
+    server: server as ServerKind,
     serverDb: serverDb as ServerDb,
     compiled: flags.has('compiled'),
     label,

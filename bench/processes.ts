@@ -3,7 +3,7 @@
  * resident memory and CPU time from /proc, so each figure belongs to one process and no other.
  */
 import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { spawnNode, stopProcess } from '../scripts/processes.js';
 
 export interface NodeChild {
@@ -41,9 +41,19 @@ export function spawnBenchChild(options: BenchChildOptions): NodeChild {
 }
 
 const running = new Set<ChildProcess>();
+const runningElsewhere = new Set<() => number | undefined>();
 // A bench stopped by an error, Ctrl-C or SIGTERM leaves no server, worker or sandbox behind.
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
+  for (const pidOf of runningElsewhere) {
+    const pid = pidOf();
+    if (pid === undefined) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
@@ -52,6 +62,15 @@ export function killOnExit(child: ChildProcess): void {
   if (child.exitCode !== null) return;
   running.add(child);
   child.once('exit', () => running.delete(child));
+}
+
+/**
+ * The same for a process another module spawned and keeps to itself (the cluster's server and database),
+ * by its current pid; returns the function that forgets it once it has been stopped properly.
+ */
+export function killPidOnExit(pidOf: () => number | undefined): () => void {
+  runningElsewhere.add(pidOf);
+  return () => runningElsewhere.delete(pidOf);
 }
 
 /** Resolves with the first IPC message `accept` recognises; rejects if the child exits first or is too slow. */
@@ -92,6 +111,41 @@ export function waitForMessage<T>(
 // USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on every Linux this runs on.
 const clockTicksPerSecond = 100;
 
+/**
+ * What a figure is taken of: one process, or a process with all its descendants, as PostgreSQL is (a
+ * postmaster with one child per connection and a few of its own).
+ */
+export type Measured = number | { tree: number };
+
+/** The fields of /proc/<pid>/stat after the command name, which may itself hold spaces. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process and every live descendant of it. */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    // ppid is field 4 of the whole line, so 1 after the name.
+    const parent = Number(statFields(Number(entry))?.[1]);
+    if (!Number.isFinite(parent)) continue;
+    children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+  }
+  const tree: number[] = [];
+  for (let queue = [root]; queue.length;) {
+    const pid = queue.shift()!;
+    tree.push(pid);
+    queue = [...queue, ...(children.get(pid) ?? [])];
+  }
+  return tree;
+}
+
 /** Resident set size now, in bytes; undefined once the process is gone. */
 export function residentBytes(pid: number): number | undefined {
   try {
@@ -102,17 +156,56 @@ export function residentBytes(pid: number): number | undefined {
   }
 }
 
+/**
+ * Memory of a process tree, in bytes: the sum of proportional set sizes, so the shared memory every
+ * PostgreSQL backend maps (its buffer pool) is counted once, not once per connection.
+ */
+function treeProportionalBytes(root: number): number | undefined {
+  let total = 0;
+  let seen = false;
+  for (const pid of processTree(root)) {
+    try {
+      const match = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+      if (match) {
+        total += Number(match[1]) * 1024;
+        seen = true;
+      }
+    } catch {
+      // gone between the listing and the read
+    }
+  }
+  return seen ? total : undefined;
+}
+
 /** User plus system CPU time the process has used so far, in seconds. */
 export function cpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 of the whole line, so 12 and 13 after the name.
-    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
-  } catch {
-    return undefined;
+  const fields = statFields(pid);
+  // utime and stime are fields 14 and 15 of the whole line, so 12 and 13 after the name.
+  return fields ? (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond : undefined;
+}
+
+/**
+ * CPU time of a process tree so far: every live member's own time plus the time of the members that
+ * have ended (cutime and cstime of whoever reaped them), so a backend that came and went still counts.
+ */
+function treeCpuSeconds(root: number): number | undefined {
+  let ticks = 0;
+  let seen = false;
+  for (const pid of processTree(root)) {
+    const fields = statFields(pid);
+    if (!fields) continue;
+    seen = true;
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
   }
+  return seen ? ticks / clockTicksPerSecond : undefined;
+}
+
+function memoryOf(measured: Measured): number | undefined {
+  return typeof measured === 'number' ? residentBytes(measured) : treeProportionalBytes(measured.tree);
+}
+
+export function cpuOf(measured: Measured): number | undefined {
+  return typeof measured === 'number' ? cpuSeconds(measured) : treeCpuSeconds(measured.tree);
 }
 
 export interface ProcessUsage {
@@ -125,17 +218,17 @@ export interface ProcessUsage {
  * per case: VmHWM would carry the peak of an earlier case along.
  */
 export class UsageSampler {
-  readonly #pids: Map<string, number>;
+  readonly #pids: Map<string, Measured>;
   readonly #peak = new Map<string, number>();
   readonly #cpuAtStart = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(pids: Record<string, number>) {
+  constructor(pids: Record<string, Measured>) {
     this.#pids = new Map(Object.entries(pids));
   }
 
   start(intervalMs = 200): void {
-    for (const [name, pid] of this.#pids) this.#cpuAtStart.set(name, cpuSeconds(pid) ?? 0);
+    for (const [name, pid] of this.#pids) this.#cpuAtStart.set(name, cpuOf(pid) ?? 0);
     this.#sample();
     this.#timer = setInterval(() => this.#sample(), intervalMs);
     this.#timer.unref();
@@ -144,7 +237,7 @@ export class UsageSampler {
   /** The current RSS of one process, in MiB (for memory-per-flow figures taken mid-case). */
   rssMb(name: string): number {
     const pid = this.#pids.get(name);
-    return pid === undefined ? 0 : toMb(residentBytes(pid) ?? 0);
+    return pid === undefined ? 0 : toMb(memoryOf(pid) ?? 0);
   }
 
   stop(): Record<string, ProcessUsage> {
@@ -154,7 +247,7 @@ export class UsageSampler {
     for (const [name, pid] of this.#pids) {
       usage[name] = {
         peakRssMb: toMb(this.#peak.get(name) ?? 0),
-        cpuSeconds: round((cpuSeconds(pid) ?? 0) - (this.#cpuAtStart.get(name) ?? 0), 2),
+        cpuSeconds: round((cpuOf(pid) ?? 0) - (this.#cpuAtStart.get(name) ?? 0), 2),
       };
     }
     return usage;
@@ -162,7 +255,7 @@ export class UsageSampler {
 
   #sample(): void {
     for (const [name, pid] of this.#pids) {
-      const rss = residentBytes(pid);
+      const rss = memoryOf(pid);
       if (rss !== undefined && rss > (this.#peak.get(name) ?? 0)) this.#peak.set(name, rss);
     }
   }

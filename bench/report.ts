@@ -109,10 +109,14 @@ export function scalingOf(cases: readonly CaseResult[]): ScalingComparison | und
 export function formatReport(report: BenchReport): string {
   const lines: string[] = [];
   const m = report.machine;
+  const cluster = report.options.server === 'cluster';
   lines.push(
     `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, node ${m.node}, ${m.platform}; ` +
       `other processes used ${m.otherLoadAtStartCores} cores at start`,
-    `Sandbox latency ${report.options.latencyMs} ms per provider call; server SQLite ${report.options.serverDb}; ` +
+    `Sandbox latency ${report.options.latencyMs} ms per provider call; ` +
+      (report.options.server === 'cluster'
+        ? 'server: Temporal Server cluster on PostgreSQL; '
+        : `server: dev server, SQLite ${report.options.serverDb}; `) +
       `workers ${report.options.compiled ? 'from compiled JS' : 'under tsx'}; ` +
       `window ${report.options.measureSeconds} s after ${report.options.warmupSeconds} s warm-up` +
       (report.workerTuning ? `\nWorker tuning: ${describeTuning(report.workerTuning)}` : ''),
@@ -131,8 +135,8 @@ export function formatReport(report: BenchReport): string {
         'p95 ms',
         'p99 ms',
         'worker RSS MB',
-        'server RSS MB',
-        'CPU ms/flow wkr/srv',
+        cluster ? 'server / db MB' : 'server RSS MB',
+        cluster ? 'CPU ms/flow wkr/srv/db' : 'CPU ms/flow wkr/srv',
         'other load',
       ],
       report.cases.map((c) => [
@@ -150,8 +154,16 @@ export function formatReport(report: BenchReport): string {
             ? `${c.workerPeakRssMb} (sum ${c.workersPeakRssMb})`
             : String(c.workerPeakRssMb)
           : '-',
-        c.workers ? String(c.serverPeakRssMb) : '-',
-        c.workers ? `${c.cpuMsPerFlow.workers} / ${c.cpuMsPerFlow.server}` : '-',
+        c.workers
+          ? c.databasePeakMb !== undefined
+            ? `${c.serverPeakRssMb} / ${c.databasePeakMb}`
+            : String(c.serverPeakRssMb)
+          : '-',
+        c.workers
+          ? [c.cpuMsPerFlow.workers, c.cpuMsPerFlow.server, c.cpuMsPerFlow.database]
+              .filter((v) => v !== undefined)
+              .join(' / ')
+          : '-',
         `${c.otherLoadCores} cores`,
       ]),
     ),
@@ -241,6 +253,48 @@ export function formatReport(report: BenchReport): string {
       ),
     );
   }
+  const persisted = report.cases.filter((c) => c.server?.persistence.requestsPerFlow);
+  if (persisted.length) {
+    lines.push(
+      '',
+      `The server's database calls per flow (${cluster ? 'PostgreSQL' : 'SQLite'}), from its persistence_* metrics`,
+      table(
+        ['case', 'conc', 'calls', 'by service', 'ms waited', 'mean ms', 'most time in'],
+        persisted.map((c) => {
+          const p = c.server!.persistence;
+          return [
+            c.kind,
+            String(c.concurrency),
+            String(p.requestsPerFlow),
+            Object.entries(p.requestsPerFlowByService)
+              .map(([service, n]) => `${service} ${n}`)
+              .join(', '),
+            String(p.msPerFlow),
+            String(p.meanMs),
+            Object.entries(p.slowestMsPerFlow)
+              .map(([operation, ms]) => `${operation} ${ms}`)
+              .join(', '),
+          ];
+        }),
+      ),
+    );
+  }
+  const profiled = report.cases.filter((c) => c.serverProfile);
+  if (profiled.length) {
+    lines.push(
+      '',
+      "Where the cluster's server CPU went (Go CPU profile over the measuring window, % of samples)",
+    );
+    for (const c of profiled) {
+      const p = c.serverProfile!;
+      lines.push(
+        `  ${c.kind} c=${c.concurrency}, ${p.cpuSeconds} CPU s in ${p.seconds} s: ` +
+          Object.entries(p.sharePercent)
+            .map(([part, share]) => `${part} ${share}%`)
+            .join(', '),
+      );
+    }
+  }
   if (report.actions?.length) {
     lines.push(
       '',
@@ -272,11 +326,16 @@ export function formatReport(report: BenchReport): string {
       `Open-flow capacity: ${c.flows} flows waiting after ${c.fillSeconds} s (${c.fillFlowsPerSecond} flows/s to fill)`,
       `  worker RSS ${c.workerRssMb.idle} MB idle, ${c.workerRssMb.halfWaiting} MB with half waiting, ${c.workerRssMb.allWaiting} MB with all ` +
         `(${c.workerKbPerWaitingFlow} KB per further flow); server ${c.serverRssMb.idle} / ${c.serverRssMb.halfWaiting} / ${c.serverRssMb.allWaiting} MB ` +
-        `(${c.serverKbPerWaitingFlow} KB per further flow)`,
+        `(${c.serverKbPerWaitingFlow} KB per further flow)` +
+        (c.databaseMb
+          ? `; database ${c.databaseMb.idle} / ${c.databaseMb.halfWaiting} / ${c.databaseMb.allWaiting} MB`
+          : ''),
       `  burst: every code sent in ${c.burstSendSeconds} s; drained in ${c.drainSeconds} s (${c.drainFlowsPerSecond} flows/s); ` +
         `${c.completed} completed, ${c.failed} failed`,
       `  code -> outcome: p50 ${fixed(c.codeToOutcomeMs.p50)} ms, p95 ${fixed(c.codeToOutcomeMs.p95)} ms, p99 ${fixed(c.codeToOutcomeMs.p99)} ms; ` +
-        `peak RSS worker ${c.usage['worker-1']?.peakRssMb} MB, server ${c.usage.server?.peakRssMb} MB; other load ${c.otherLoadCores} cores`,
+        `peak RSS worker ${c.usage['worker-1']?.peakRssMb} MB, server ${c.usage.server?.peakRssMb} MB` +
+        (c.usage.database ? `, database ${c.usage.database.peakRssMb} MB` : '') +
+        `; other load ${c.otherLoadCores} cores`,
     );
     if (c.failures.length) lines.push(`  failures: ${c.failures.join(' | ')}`);
   }

@@ -15,11 +15,13 @@ import { runHttpOtp } from './http-otp.js';
 import { runJourneys, type JourneyActions } from './billable-actions.js';
 import { createCustomer, directFlow, orchestratedFlow, pollingFlow } from './flows.js';
 import { describeMachine } from './machine.js';
+import { profileServer } from './server-profile.js';
 import { BenchOptionsError, HelpRequested, parseBenchOptions, type BenchOptions } from './options.js';
 import { projectRoot } from '../scripts/processes.js';
 import { formatReport, ratiosOf, scalingOf, userWaitsOf, writeReport, type BenchReport } from './report.js';
 import { loadWorkerConfig, type WorkerTuning } from '../worker/config.js';
 import {
+  benchAnswerWithinMs,
   compileProject,
   startBenchStack,
   type BenchStack,
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
     log(`[${group}]`);
     const stack = await startBenchStack({
       logDir: join(benchFolder, 'logs', options.label, group),
+      serverKind: options.server,
       serverDb: options.serverDb,
       log: (line) => log(`  ${line}`),
       ...(compiledDir ? { compiledDir } : {}),
@@ -119,6 +122,7 @@ async function runCases(
   const selected = new Set(options.cases);
   const cases: CaseResult[] = [];
   let flowNumber = 0;
+  const peak = Math.max(...options.concurrencies);
   const measure = async (
     stack: BenchStack,
     kind: CaseKind,
@@ -128,6 +132,14 @@ async function runCases(
   ) => {
     const workerPids = workers.map((w) => w.pid);
     log(`- ${kind}, ${workerPids.length} worker process(es), ${concurrency} concurrent flows`);
+    // On the cluster, the peak of each Temporal case is profiled over its measuring window: where the
+    // server's CPU goes says whether history, matching or the SQL store is the limit.
+    const profiling =
+      stack.serverPprofUrl && kind !== 'direct' && concurrency === peak && workers.length === 1
+        ? new Promise((r) => setTimeout(r, options.warmupSeconds * 1000)).then(() =>
+            profileServer(stack.serverPprofUrl!, Math.min(options.measureSeconds, 10), log),
+          )
+        : undefined;
     const result = await runCase({
       kind,
       concurrency,
@@ -135,6 +147,7 @@ async function runCases(
       measureMs: options.measureSeconds * 1000,
       processes: {
         serverPid: stack.serverPid,
+        ...(stack.databasePid !== undefined ? { databasePid: stack.databasePid } : {}),
         sandboxPid: stack.sandboxPid,
         workerPids,
         workerMetricsUrls: workers.map((w) => w.metricsUrl),
@@ -144,6 +157,8 @@ async function runCases(
       flow,
       connectionsAccepted: () => stack.connectionsAccepted(),
     });
+    const serverProfile = await profiling;
+    if (serverProfile) result.serverProfile = serverProfile;
     log(
       `  ${result.flowsPerSecond} flows/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ` +
         `${result.failed} failed, other load ${result.otherLoadCores} cores`,
@@ -153,9 +168,12 @@ async function runCases(
   const workersFor = async (stack: BenchStack, kind: WorkerKind, name: string) => {
     const taskQueue = `bench-${run}-${name}`;
     const workers = await stack.startWorkers(kind, 1, taskQueue, options.workerEnv);
-    return { workers, verifications: new VerificationClient(stack.client, taskQueue), taskQueue };
+    return {
+      workers,
+      verifications: new VerificationClient(stack.client, taskQueue, { answerWithinMs: benchAnswerWithinMs }),
+      taskQueue,
+    };
   };
-  const peak = Math.max(...options.concurrencies);
 
   if (selected.has('direct')) {
     await withStack('direct', async (stack) => {
@@ -230,6 +248,7 @@ async function runCases(
         mailbox: stack.mailbox,
         sandboxControl: stack.sandboxControl,
         serverPid: stack.serverPid,
+        ...(stack.databasePid !== undefined ? { databasePid: stack.databasePid } : {}),
         sandboxPid: stack.sandboxPid,
         workerPid: workers[0]!.pid,
         log,

@@ -14,12 +14,13 @@ import { SANDBOX_CLIENT_ID, sandboxKeyPath } from '../activities/dws/config.js';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { formatKeyEntry, parseKeyRing } from '../client/encryption/keyring.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
+import { startCluster } from '../scripts/cluster/cluster.js';
 import { startDevServer, type RunningDevServer } from '../scripts/dev-server.js';
 import { freePort, projectRoot, waitForLine, workerStartedLine } from '../scripts/processes.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
-import type { ServerDb } from './options.js';
+import type { ServerDb, ServerKind } from './options.js';
 import { OtpMailbox } from './otp-mailbox.js';
-import { killOnExit, spawnBenchChild, waitForMessage, type NodeChild } from './processes.js';
+import { killOnExit, killPidOnExit, spawnBenchChild, waitForMessage, type NodeChild } from './processes.js';
 import { isSandboxMessage, type SandboxMessage } from './sandbox-messages.js';
 
 export type WorkerKind = 'verification' | 'ceiling';
@@ -35,10 +36,16 @@ export interface BenchWorker extends NodeChild {
 }
 
 export interface BenchStack {
+  server: ServerKind;
   temporalAddress: string;
+  /** the Temporal server process (the dev server, or the cluster's one process of four services) */
   serverPid: number;
-  /** the dev server's own Prometheus endpoint */
+  /** the cluster's PostgreSQL postmaster; its backends are measured with it */
+  databasePid?: number;
+  /** the server's own Prometheus endpoint */
   serverMetricsUrl: string;
+  /** the cluster's Go profiler */
+  serverPprofUrl?: string;
   sandboxUrl: string;
   sandboxPid: number;
   client: Client;
@@ -58,11 +65,20 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
+/**
+ * The bench's clients wait this long for an answer, not the product's 10 s: a closed loop past the
+ * server's ceiling queues flows for longer than that, and the figure wanted is how long they queue. A
+ * product client past its bound answers 503 and leaves its flow running, which a throughput case would
+ * count as a failure and then load the server with another start.
+ */
+export const benchAnswerWithinMs = 180_000;
+
 /** Variables a developer's shell may hold that must not point the bench's workers anywhere else. */
 const foreignSettings = /^(TEMPORAL_|DWS_|WONDER_|HTTP_)/;
 
 export interface BenchStackOptions {
   logDir: string;
+  serverKind: ServerKind;
   serverDb: ServerDb;
   /** run workers from this folder of compiled JS (what production runs) instead of under tsx */
   compiledDir?: string;
@@ -70,7 +86,7 @@ export interface BenchStackOptions {
 }
 
 export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
-  const { logDir, log, serverDb, compiledDir } = options;
+  const { logDir, log, serverKind, serverDb, compiledDir } = options;
   const entryOf = (kind: WorkerKind) =>
     compiledDir ? join(compiledDir, workerEntries[kind].replace(/\.ts$/, '.js')) : workerEntries[kind];
   mkdirSync(logDir, { recursive: true });
@@ -80,32 +96,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   };
 
   try {
-    const dataDir = mkdtempSync(join(tmpdir(), 'dws-bench-'));
-    stops.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    const port = await freePort();
-    const serverMetricsPort = await freePort();
-    const server: RunningDevServer = await startDevServer({
-      port,
-      uiPort: await freePort(),
-      // SQLite reads ':memory:' as a database that lives and dies with the server process.
-      dbFile: serverDb === 'memory' ? ':memory:' : join(dataDir, 'temporal.sqlite'),
-      searchAttributes: verificationSearchAttributes,
-      extraArgs: [
-        '--headless',
-        '--metrics-port',
-        String(serverMetricsPort),
-        ...(serverDb === 'file-wal'
-          ? ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal']
-          : []),
-      ],
-    });
-    stops.push(() => server.stop());
-    killOnExit(server.process);
-    if (server.process.pid === undefined) throw new Error('the Temporal dev server has no pid');
-    log(
-      `Temporal dev server ${server.address} (SQLite ${serverDb === 'memory' ? 'in memory' : `in ${dataDir}`})`,
-    );
-
+    const temporal = await startTemporal(serverKind, serverDb, log);
+    stops.push(() => temporal.stop());
     const mailbox = new OtpMailbox();
     const onMessage = (message: unknown) => {
       if (isSandboxMessage(message) && message.kind === 'otp')
@@ -123,11 +115,11 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     log(`Provider sandbox ${sandboxUrl}`);
     const sandboxControl = new SandboxControlClient(sandboxUrl);
 
-    const connection = await Connection.connect({ address: server.address });
+    const connection = await Connection.connect({ address: temporal.address });
     stops.push(() => connection.close());
     const codecKeys = formatKeyEntry(`bench-${randomBytes(3).toString('hex')}`, randomBytes(32));
     const dataConverter: DataConverter = createDataConverter(parseKeyRing(codecKeys, 'the bench key'));
-    const client = new Client({ connection, namespace: 'default', dataConverter });
+    const client = new Client({ connection, namespace: temporal.namespace, dataConverter });
 
     let workerCount = 0;
     const startWorkers = async (
@@ -144,8 +136,8 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
           entry: entryOf(kind),
           env: {
             ...inheritedEnv(),
-            TEMPORAL_ADDRESS: server.address,
-            TEMPORAL_NAMESPACE: 'default',
+            TEMPORAL_ADDRESS: temporal.address,
+            TEMPORAL_NAMESPACE: temporal.namespace,
             TEMPORAL_TASK_QUEUE: taskQueue,
             TEMPORAL_CODEC_KEYS: codecKeys,
             DWS_BASE_URL: sandboxUrl,
@@ -169,9 +161,12 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     };
 
     return {
-      temporalAddress: server.address,
-      serverPid: server.process.pid,
-      serverMetricsUrl: `http://127.0.0.1:${serverMetricsPort}/metrics`,
+      server: serverKind,
+      temporalAddress: temporal.address,
+      serverPid: temporal.pid,
+      ...(temporal.databasePid !== undefined ? { databasePid: temporal.databasePid } : {}),
+      serverMetricsUrl: temporal.metricsUrl,
+      ...(temporal.pprofUrl ? { serverPprofUrl: temporal.pprofUrl } : {}),
       sandboxUrl,
       sandboxPid: sandbox.pid,
       client,
@@ -197,6 +192,101 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     await stop();
     throw err;
   }
+}
+
+interface BenchTemporal {
+  address: string;
+  namespace: string;
+  pid: number;
+  databasePid?: number;
+  metricsUrl: string;
+  pprofUrl?: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A Temporal of the bench's own: the dev server on free ports with a throw-away SQLite file, or the
+ * cluster on a fresh PostgreSQL database in a temporary folder, so no group of cases inherits the
+ * history of another and nothing touches a developer's `npm start` or `npm run cluster`.
+ */
+async function startTemporal(
+  kind: ServerKind,
+  serverDb: ServerDb,
+  log: (line: string) => void,
+): Promise<BenchTemporal> {
+  const dataDir = mkdtempSync(join(tmpdir(), `dws-bench-${kind}-`));
+  const removeData = async () => rmSync(dataDir, { recursive: true, force: true });
+  if (kind === 'cluster') {
+    const began = performance.now();
+    const cluster = await startCluster({ stateDir: dataDir, log }).catch(async (err: unknown) => {
+      await removeData();
+      throw err;
+    });
+    const forgetServer = killPidOnExit(() => cluster.serverPid);
+    const databasePid = cluster.postgres.pid;
+    const forgetDatabase = killPidOnExit(() => databasePid);
+    const stop = async () => {
+      await cluster.stop();
+      forgetServer();
+      forgetDatabase();
+      await removeData();
+    };
+    if (cluster.serverPid === undefined || cluster.postgres.pid === undefined) {
+      await stop();
+      throw new Error('the cluster started without a server or database pid');
+    }
+    log(
+      `Temporal cluster ${cluster.address} (${cluster.historyShards} history shards, PostgreSQL on ` +
+        `${cluster.postgres.host}:${cluster.postgres.port}), ready in ${Math.round((performance.now() - began) / 1000)} s`,
+    );
+    return {
+      address: cluster.address,
+      namespace: cluster.namespace,
+      pid: cluster.serverPid,
+      databasePid: cluster.postgres.pid,
+      metricsUrl: cluster.metricsUrl,
+      pprofUrl: cluster.pprofUrl,
+      stop,
+    };
+  }
+  const metricsPort = await freePort();
+  const server: RunningDevServer = await startDevServer({
+    port: await freePort(),
+    uiPort: await freePort(),
+    // SQLite reads ':memory:' as a database that lives and dies with the server process.
+    dbFile: serverDb === 'memory' ? ':memory:' : join(dataDir, 'temporal.sqlite'),
+    searchAttributes: verificationSearchAttributes,
+    extraArgs: [
+      '--headless',
+      '--metrics-port',
+      String(metricsPort),
+      ...(serverDb === 'file-wal'
+        ? ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal']
+        : []),
+    ],
+  }).catch(async (err: unknown) => {
+    await removeData();
+    throw err;
+  });
+  killOnExit(server.process);
+  const stop = async () => {
+    await server.stop();
+    await removeData();
+  };
+  if (server.process.pid === undefined) {
+    await stop();
+    throw new Error('the Temporal dev server has no pid');
+  }
+  log(
+    `Temporal dev server ${server.address} (SQLite ${serverDb === 'memory' ? 'in memory' : `in ${dataDir}`})`,
+  );
+  return {
+    address: server.address,
+    namespace: 'default',
+    pid: server.process.pid,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    stop,
+  };
 }
 
 /**

@@ -18,7 +18,7 @@ import { describeMachine } from './machine.js';
 import { BenchOptionsError, parseBenchOptions } from './options.js';
 import { projectRoot } from '../scripts/processes.js';
 import { round } from './processes.js';
-import { compileProject, startBenchStack, type WorkerKind } from './stack.js';
+import { benchAnswerWithinMs, compileProject, startBenchStack, type WorkerKind } from './stack.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
 interface Variant {
@@ -91,6 +91,7 @@ async function main(): Promise<void> {
   );
   const stack = await startBenchStack({
     logDir: join(projectRoot, '.bench', 'logs', `tune-${options.label}`),
+    serverKind: options.server,
     serverDb: options.serverDb,
     log: (line) => console.log(line),
     ...(options.compiled ? { compiledDir: compileProject(join(projectRoot, '.bench', 'dist')) } : {}),
@@ -108,7 +109,9 @@ async function main(): Promise<void> {
           ...options.workerEnv,
           ...variant.env,
         });
-        const verifications = new VerificationClient(stack.client, taskQueue);
+        const verifications = new VerificationClient(stack.client, taskQueue, {
+          answerWithinMs: benchAnswerWithinMs,
+        });
         const result =
           args.workload === 'capacity'
             ? await runCapacity({
@@ -118,6 +121,7 @@ async function main(): Promise<void> {
                 mailbox: stack.mailbox,
                 sandboxControl: stack.sandboxControl,
                 serverPid: stack.serverPid,
+                ...(stack.databasePid !== undefined ? { databasePid: stack.databasePid } : {}),
                 sandboxPid: stack.sandboxPid,
                 workerPid: worker!.pid,
                 log: () => undefined,
@@ -129,6 +133,7 @@ async function main(): Promise<void> {
                 measureMs: options.measureSeconds * 1000,
                 processes: {
                   serverPid: stack.serverPid,
+                  ...(stack.databasePid !== undefined ? { databasePid: stack.databasePid } : {}),
                   sandboxPid: stack.sandboxPid,
                   workerPids: [worker!.pid],
                 },

@@ -56,7 +56,9 @@ export interface RunningCluster {
   uiUrl?: string;
   /** the server's Prometheus endpoint */
   metricsUrl: string;
-  postgres: { host: string; port: number };
+  /** the server's Go profiler, e.g. `${pprofUrl}/profile?seconds=10` */
+  pprofUrl: string;
+  postgres: { host: string; port: number; pid: number | undefined };
   stateDir: string;
   /** pid of the Temporal server process (changes on restart) */
   readonly serverPid: number | undefined;
@@ -156,7 +158,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       historyShards,
       ...(ui ? { uiUrl: ui.url } : {}),
       metricsUrl: `http://127.0.0.1:${ports.metrics}/metrics`,
-      postgres: { host: postgres.host, port: postgres.port },
+      pprofUrl: `http://127.0.0.1:${ports.pprof}/debug/pprof`,
+      postgres: { host: postgres.host, port: postgres.port, pid: postgres.process.pid },
       stateDir,
       get serverPid() {
         return server.pid;

@@ -106,7 +106,7 @@ export async function provisionCluster(options: ProvisionOptions = {}): Promise<
   };
 }
 
-function findGo(env: NodeJS.ProcessEnv): string {
+export function findGo(env: NodeJS.ProcessEnv = process.env): string {
   for (const candidate of [
     env.GO,
     ...(env.PATH ?? '').split(':').map((dir) => dir && join(dir, 'go')),

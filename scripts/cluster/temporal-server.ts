@@ -24,7 +24,7 @@ export interface DatabaseAccess {
 export const persistenceDatabase = 'temporal';
 export const visibilityDatabase = 'temporal_visibility';
 
-/** grpc, membership (ringpop) and HTTP ports of each service, and the Prometheus endpoint. */
+/** grpc, membership (ringpop) and HTTP ports of each service, the Prometheus endpoint and the profiler. */
 export interface ClusterPorts {
   frontend: number;
   frontendHttp: number;
@@ -36,6 +36,8 @@ export interface ClusterPorts {
   worker: number;
   workerMembership: number;
   metrics: number;
+  /** Go's profiler (net/http/pprof), for finding where the server spends its CPU */
+  pprof: number;
 }
 
 /**
@@ -75,6 +77,7 @@ export async function pickClusterPorts(frontend?: number): Promise<ClusterPorts>
     worker: await freePort(),
     workerMembership: await member(),
     metrics: await freePort(),
+    pprof: await freePort(),
   };
 }
 
@@ -176,6 +179,7 @@ export function writeServerConfig(options: TemporalServerOptions): string {
     },
     global: {
       membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' },
+      pprof: { port: ports.pprof, host: '127.0.0.1' },
       metrics: {
         prometheus: {
           framework: 'tally',
