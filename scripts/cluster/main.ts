@@ -49,6 +49,7 @@ Temporal cluster ready: Temporal Server ${temporalServerVersion}, ${cluster.hist
   Web UI      ${cluster.uiUrl ?? '(not started: --no-ui)'}
   PostgreSQL  ${cluster.postgres.host}:${cluster.postgres.port}   databases temporal, temporal_visibility
   Metrics     ${cluster.metricsUrl}
+  Profiler    ${cluster.pprofUrl}   (Go pprof, e.g. go tool pprof ${cluster.pprofUrl}/profile?seconds=10)
   State       ${cluster.stateDir}   (logs in logs/)
 Run the project on it (off the dev server the codec key and the codec token are yours to set and keep):
   TEMPORAL_ADDRESS=${cluster.address} TEMPORAL_CODEC_KEYS="k1:$(openssl rand -base64 32)" \\
