@@ -137,7 +137,12 @@ async function runCases(
     const profiling =
       stack.serverPprofUrl && kind !== 'direct' && concurrency === peak && workers.length === 1
         ? new Promise((r) => setTimeout(r, options.warmupSeconds * 1000)).then(() =>
-            profileServer(stack.serverPprofUrl!, Math.min(options.measureSeconds, 10), log),
+            profileServer(
+              stack.serverPprofUrl!,
+              Math.min(options.measureSeconds, 10),
+              log,
+              join(stack.logDir, `server-profile-${kind}-c${concurrency}.txt`),
+            ),
           )
         : undefined;
     const result = await runCase({

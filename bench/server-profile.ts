@@ -17,10 +17,10 @@ const run = promisify(execFile);
 /** First match wins, so a history call that spends its time in the SQL driver counts as persistence. */
 const parts: ReadonlyArray<readonly [string, RegExp]> = [
   ['persistence (SQL store, PostgreSQL driver)', /persistence\/sql|jackc\/pg|lib\/pq|database\/sql\./],
-  ['history service', /server\/service\/history\//],
-  ['matching service', /server\/service\/matching\//],
-  ['frontend service', /server\/service\/frontend\//],
-  ['worker service', /server\/service\/worker\//],
+  ['history service', /server\/service\/history[./]/],
+  ['matching service', /server\/service\/matching[./]/],
+  ['frontend service', /server\/service\/frontend[./]/],
+  ['worker service', /server\/service\/worker[./]/],
   [
     'gRPC, protobuf, network',
     /google\.golang\.org\/grpc|google\.golang\.org\/protobuf|gogo\/protobuf|^net\.|^syscall\./,
@@ -42,6 +42,8 @@ export async function profileServer(
   pprofUrl: string,
   seconds: number,
   log: (line: string) => void,
+  /** where the traces are kept as text, to be read again or classified another way */
+  tracesFile?: string,
 ): Promise<ServerProfile | undefined> {
   const folder = mkdtempSync(join(tmpdir(), 'dws-bench-pprof-'));
   try {
@@ -52,6 +54,7 @@ export async function profileServer(
     const file = join(folder, 'cpu.pprof');
     writeFileSync(file, Buffer.from(await answer.arrayBuffer()));
     const { stdout } = await run(findGo(), ['tool', 'pprof', '-traces', file], { maxBuffer: 256 << 20 });
+    if (tracesFile) writeFileSync(tracesFile, stdout);
     return { seconds, ...classifyTraces(stdout) };
   } catch (err) {
     log(`  server profile not taken: ${(err as Error).message}`);
