@@ -12,7 +12,7 @@ import {
 } from './metrics.js';
 import { ForeignLoad } from './machine.js';
 import type { ServerProfile } from './server-profile.js';
-import { round, UsageSampler, type Measured, type ProcessUsage } from './processes.js';
+import { round, threadCpuSeconds, UsageSampler, type Measured, type ProcessUsage } from './processes.js';
 
 export type CaseKind = 'direct' | 'orchestrated' | 'polling' | 'ceiling';
 
@@ -34,6 +34,8 @@ export interface CaseResult extends LoadResult {
   otherLoadCores: number;
   /** new TCP connections that carried provider calls during the case (keep-alive reuse keeps it low) */
   providerConnections: number;
+  /** the workers' CPU per flow by thread: main (activities), node threads (workflows), core, libuv */
+  workerThreadsCpuMsPerFlow?: Record<string, number>;
   /** from the SDK's own metrics (all workers together), per flow */
   workerTasks?: WorkerTaskFigures;
   /** from the server's own metrics, per flow */
@@ -85,11 +87,13 @@ export async function runCase(definition: CaseDefinition): Promise<CaseResult> {
     return merged;
   };
   const [workersBefore, serverBefore] = [await scrapeWorkers(), await scrape(processes.serverMetricsUrl)];
+  const threadsBefore = processes.workerPids.map(threadCpuSeconds);
   sampler.start();
   foreign.start();
   const load = await closedLoop(definition);
   const otherLoadCores = foreign.stop();
   const usage = sampler.stop();
+  const threadsAfter = processes.workerPids.map(threadCpuSeconds);
   const [workersAfter, serverAfter] = [await scrapeWorkers(), await scrape(processes.serverMetricsUrl)];
   const providerConnections = (await definition.connectionsAccepted()) - connectionsBefore;
 
@@ -118,7 +122,24 @@ export async function runCase(definition: CaseDefinition): Promise<CaseResult> {
     },
     otherLoadCores,
     providerConnections,
+    ...(threadsAfter.length
+      ? { workerThreadsCpuMsPerFlow: threadDelta(threadsBefore, threadsAfter, perFlow) }
+      : {}),
     workerTasks: workerFigures(workersBefore, workersAfter, flowsRun),
     server: serverFigures(serverBefore, serverAfter, flowsRun),
   };
+}
+
+/** Summed over the workers, by thread role, per flow. */
+function threadDelta(
+  before: Array<Record<string, number>>,
+  after: Array<Record<string, number>>,
+  perFlow: (seconds: number) => number,
+): Record<string, number> {
+  const total: Record<string, number> = {};
+  after.forEach((roles, i) => {
+    for (const [role, seconds] of Object.entries(roles))
+      total[role] = (total[role] ?? 0) + seconds - (before[i]?.[role] ?? 0);
+  });
+  return Object.fromEntries(Object.entries(total).map(([role, seconds]) => [role, perFlow(seconds)]));
 }

@@ -118,9 +118,9 @@ const clockTicksPerSecond = 100;
 export type Measured = number | { tree: number };
 
 /** The fields of /proc/<pid>/stat after the command name, which may itself hold spaces. */
-function statFields(pid: number): string[] | undefined {
+function statFields(pid: number, file = `/proc/${pid}/stat`): string[] | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(file, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
@@ -198,6 +198,44 @@ function treeCpuSeconds(root: number): number | undefined {
     ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
   }
   return seen ? ticks / clockTicksPerSecond : undefined;
+}
+
+/**
+ * CPU seconds so far of a Node worker process's threads, by what they run: the main thread (activities,
+ * the SDK's TypeScript side), Node's other threads (the workflow thread, tsx's loader), SDK Core's
+ * native threads (tokio and its workflow-processing thread), and libuv's pool.
+ */
+export function threadCpuSeconds(pid: number): Record<string, number> {
+  const byRole: Record<string, number> = {};
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byRole;
+  }
+  for (const tid of tids) {
+    // /proc/<tid>/stat would read the whole process; the task folder holds the thread's own.
+    const fields = statFields(pid, `/proc/${pid}/task/${tid}/stat`);
+    if (!fields) continue;
+    let name = '';
+    try {
+      name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    const role =
+      Number(tid) === pid
+        ? 'main'
+        : /^(tokio|workflow-proces)/.test(name)
+          ? 'core'
+          : /^libuv/.test(name)
+            ? 'libuv'
+            : name === 'node'
+              ? 'node threads'
+              : 'other';
+    byRole[role] = (byRole[role] ?? 0) + (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+  }
+  return byRole;
 }
 
 function memoryOf(measured: Measured): number | undefined {

@@ -253,6 +253,25 @@ export function formatReport(report: BenchReport): string {
       ),
     );
   }
+  const threaded = report.cases.filter((c) => c.workerThreadsCpuMsPerFlow);
+  if (threaded.length) {
+    lines.push(
+      '',
+      "The workers' CPU ms per flow by thread (main: activities and the SDK's TypeScript side; node threads: the workflow thread, tsx's loader; core: SDK Core)",
+      table(
+        ['case', 'workers', 'conc', 'by thread'],
+        threaded.map((c) => [
+          c.kind,
+          String(c.workers),
+          String(c.concurrency),
+          Object.entries(c.workerThreadsCpuMsPerFlow!)
+            .filter(([, ms]) => ms > 0)
+            .map(([role, ms]) => `${role} ${ms}`)
+            .join(', '),
+        ]),
+      ),
+    );
+  }
   const persisted = report.cases.filter((c) => c.server?.persistence.requestsPerFlow);
   if (persisted.length) {
     lines.push(
