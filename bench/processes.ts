@@ -207,22 +207,18 @@ function treeCpuSeconds(root: number): number | undefined {
  */
 export function threadCpuSeconds(pid: number): Record<string, number> {
   const byRole: Record<string, number> = {};
-  let tids: string[] = [];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return byRole;
-  }
-  for (const tid of tids) {
+  const readOr = <T>(read: () => T, otherwise: T): T => {
+    try {
+      return read();
+    } catch {
+      return otherwise;
+    }
+  };
+  for (const tid of readOr(() => readdirSync(`/proc/${pid}/task`), [] as string[])) {
     // /proc/<tid>/stat would read the whole process; the task folder holds the thread's own.
     const fields = statFields(pid, `/proc/${pid}/task/${tid}/stat`);
-    if (!fields) continue;
-    let name = '';
-    try {
-      name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-    } catch {
-      continue;
-    }
+    const name = readOr(() => readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), undefined);
+    if (!fields || name === undefined) continue;
     const role =
       Number(tid) === pid
         ? 'main'
