@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import { SANDBOX_CLIENT_ID, sandboxKeyPath } from '../activities/dws/config.js';
+import { sandboxDwsEnv } from '../activities/dws/config.js';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { formatKeyEntry, parseKeyRing } from '../client/encryption/keyring.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
@@ -143,10 +143,7 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
             TEMPORAL_NAMESPACE: temporal.namespace,
             TEMPORAL_TASK_QUEUE: taskQueue,
             TEMPORAL_CODEC_KEYS: codecKeys,
-            DWS_BASE_URL: sandboxUrl,
-            DWS_CLIENT_ID: SANDBOX_CLIENT_ID,
-            DWS_PRIVATE_KEY_FILE: sandboxKeyPath('dws-merchant.private.pem'),
-            DWS_PROVIDER_PUBLIC_KEY_FILE: sandboxKeyPath('dws-provider.public.pem'),
+            ...sandboxDwsEnv(sandboxUrl),
             WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
             ...env,
           },

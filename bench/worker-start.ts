@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { sandboxKeyPath } from '../activities/dws/config.js';
+import { sandboxDwsEnv } from '../activities/dws/config.js';
 import { formatKeyEntry } from '../client/encryption/keyring.js';
 import { startSandbox } from '../sandbox/server.js';
 import { startDevServer } from '../scripts/dev-server.js';
@@ -67,10 +67,7 @@ async function main(): Promise<void> {
     PATH: process.env.PATH,
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_CODEC_KEYS: formatKeyEntry('bench-1', randomBytes(32)),
-    DWS_BASE_URL: sandbox.url,
-    DWS_CLIENT_ID: sandbox.clientId,
-    DWS_PRIVATE_KEY_FILE: sandboxKeyPath('dws-merchant.private.pem'),
-    DWS_PROVIDER_PUBLIC_KEY_FILE: sandboxKeyPath('dws-provider.public.pem'),
+    ...sandboxDwsEnv(sandbox.url, sandbox.clientId),
   };
   const samples: Record<Variant, Sample[]> = { tsx: [], compiled: [] };
   try {

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { sandboxKeyPath } from '../activities/dws/config.js';
+import { sandboxDwsEnv } from '../activities/dws/config.js';
 import { createDataConverter } from '../client/encryption/data-converter.js';
 import { formatKeyEntry, parseKeyRing } from '../client/encryption/keyring.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
@@ -96,10 +96,7 @@ describe('deploying a new build with Worker Deployments', function () {
         TEMPORAL_ADDRESS: server.address,
         TEMPORAL_TASK_QUEUE: taskQueue,
         TEMPORAL_CODEC_KEYS: codecKeys,
-        DWS_BASE_URL: sandbox.url,
-        DWS_CLIENT_ID: sandbox.clientId,
-        DWS_PRIVATE_KEY_FILE: sandboxKeyPath('dws-merchant.private.pem'),
-        DWS_PROVIDER_PUBLIC_KEY_FILE: sandboxKeyPath('dws-provider.public.pem'),
+        ...sandboxDwsEnv(sandbox.url, sandbox.clientId),
         WORKER_DEPLOYMENT_NAME: deploymentName,
         ...(buildId ? { WORKER_BUILD_ID: buildId } : {}),
       },

@@ -40,6 +40,19 @@ export function dwsConfigFromEnv(env: Env = process.env): DwsConfig {
   };
 }
 
+/**
+ * The DWS_* settings that point a worker process at the sandbox with its committed keys: what the
+ * tests, the bench and the scripts give the workers they start.
+ */
+export function sandboxDwsEnv(baseUrl: string, clientId = SANDBOX_CLIENT_ID): Record<string, string> {
+  return {
+    DWS_BASE_URL: baseUrl,
+    DWS_CLIENT_ID: clientId,
+    DWS_PRIVATE_KEY_FILE: sandboxKeyPath('dws-merchant.private.pem'),
+    DWS_PROVIDER_PUBLIC_KEY_FILE: sandboxKeyPath('dws-provider.public.pem'),
+  };
+}
+
 /** The sandbox's keys (public on purpose, see sandbox/keys/README.md) and client id, for the embedded default. */
 export type DwsConfigOverrides = Partial<Omit<DwsConfig, 'baseUrl' | 'timeouts'>> & {
   timeouts?: Partial<DwsTimeouts>;

@@ -5,7 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { sandboxKeyPath } from '../../activities/dws/config.js';
+import { sandboxDwsEnv } from '../../activities/dws/config.js';
 import { startDevServer, type DevServerOptions, type RunningDevServer } from '../../scripts/dev-server.js';
 import { freePort, spawnNode, stopProcess, waitForLine, workerStartedLine } from '../../scripts/processes.js';
 import { verificationSearchAttributes } from '../../workflows/search-attributes.js';
@@ -91,10 +91,7 @@ export function sandboxWorkerEnv(options: {
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_TASK_QUEUE: options.taskQueue,
     TEMPORAL_CODEC_KEYS: options.codecKeys,
-    DWS_BASE_URL: options.dwsUrl,
-    DWS_CLIENT_ID: options.dwsClientId,
-    DWS_PRIVATE_KEY_FILE: sandboxKeyPath('dws-merchant.private.pem'),
-    DWS_PROVIDER_PUBLIC_KEY_FILE: sandboxKeyPath('dws-provider.public.pem'),
+    ...sandboxDwsEnv(options.dwsUrl, options.dwsClientId),
   };
 }
 
