@@ -128,21 +128,18 @@ function statFields(pid: number, file = `/proc/${pid}/stat`): string[] | undefin
 }
 
 /** The process and every live descendant of it. */
-export function processTree(root: number): number[] {
+function processTree(root: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     // ppid is field 4 of the whole line, so 1 after the name.
     const parent = Number(statFields(Number(entry))?.[1]);
     if (!Number.isFinite(parent)) continue;
-    children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    if (!children.has(parent)) children.set(parent, []);
+    children.get(parent)!.push(Number(entry));
   }
-  const tree: number[] = [];
-  for (let queue = [root]; queue.length;) {
-    const pid = queue.shift()!;
-    tree.push(pid);
-    queue = [...queue, ...(children.get(pid) ?? [])];
-  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
   return tree;
 }
 

@@ -114,7 +114,7 @@ export function formatReport(report: BenchReport): string {
     `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, node ${m.node}, ${m.platform}; ` +
       `other processes used ${m.otherLoadAtStartCores} cores at start`,
     `Sandbox latency ${report.options.latencyMs} ms per provider call; ` +
-      (report.options.server === 'cluster'
+      (cluster
         ? 'server: Temporal Server cluster on PostgreSQL; '
         : `server: dev server, SQLite ${report.options.serverDb}; `) +
       `workers ${report.options.compiled ? 'from compiled JS' : 'under tsx'}; ` +

@@ -36,7 +36,6 @@ export interface BenchWorker extends NodeChild {
 }
 
 export interface BenchStack {
-  server: ServerKind;
   temporalAddress: string;
   /** the Temporal server process (the dev server, or the cluster's one process of four services) */
   serverPid: number;
@@ -161,7 +160,6 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
     };
 
     return {
-      server: serverKind,
       temporalAddress: temporal.address,
       serverPid: temporal.pid,
       ...(temporal.databasePid !== undefined ? { databasePid: temporal.databasePid } : {}),
