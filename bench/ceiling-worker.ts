@@ -4,8 +4,8 @@
  * that answer at once. No second copy of the process exists that could drift from the real one.
  */
 import { loadOrExit } from '../config/errors.js';
-import { createDataConverter } from '../client/encryption/data-converter.js';
-import { loadKeyRing } from '../client/encryption/keyring.js';
+import { createDataConverter } from '../codec/data-converter.js';
+import { loadKeyRing } from '../codec/keyring.js';
 import { loadWorkerConfig } from '../worker/config.js';
 import { createWorker } from '../worker/run.js';
 import { installRuntime } from '../worker/runtime.js';

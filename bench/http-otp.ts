@@ -9,8 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
 import got from 'got';
-import { loadHttpConfig } from '../client/http/config.js';
-import { startHttpService } from '../client/http/server.js';
+import { loadHttpConfig } from '../http/config.js';
+import { startHttpService } from '../http/server.js';
 import { VerificationClient } from '../client/verifications.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
 import { createCustomer, newEmail } from './flows.js';

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { sandboxDwsEnv } from '../activities/dws/config.js';
-import { formatKeyEntry } from '../client/encryption/keyring.js';
+import { formatKeyEntry } from '../codec/keyring.js';
 import { startSandbox } from '../sandbox/server.js';
 import { startDevServer } from '../scripts/dev-server.js';
 import {

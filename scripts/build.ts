@@ -4,7 +4,7 @@
  * from the compiled workflows, so a worker started from dist/ needs neither tsx nor webpack nor SWC; and
  * the build id (package version plus git revision) is written beside it for Worker Versioning.
  *
- * `node dist/worker/main.js` and `node dist/client/http/main.js` then run after `npm ci --omit=dev`.
+ * `node dist/worker/main.js` and `node dist/http/main.js` then run after `npm ci --omit=dev`.
  */
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';

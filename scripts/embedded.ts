@@ -5,9 +5,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { LogLevel } from '@temporalio/common';
-import { createDataConverter } from '../client/encryption/data-converter.js';
-import { loadKeyRing } from '../client/encryption/keyring.js';
-import { startHttpService, type RunningHttpService } from '../client/http/server.js';
+import { createDataConverter } from '../codec/data-converter.js';
+import { loadKeyRing } from '../codec/keyring.js';
+import { startHttpService, type RunningHttpService } from '../http/server.js';
 import { readInt, type Env } from '../config/settings.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { loadWorkerConfig } from '../worker/config.js';

@@ -12,10 +12,10 @@ import {
   Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import { AesGcmPayloadCodec } from '../client/encryption/aes-gcm-codec.js';
-import { buildCodecServer } from '../client/encryption/codec-server.js';
-import { createDataConverter, failureConverterPath } from '../client/encryption/data-converter.js';
-import { KeyRing } from '../client/encryption/keyring.js';
+import { AesGcmPayloadCodec } from '../codec/aes-gcm-codec.js';
+import { buildCodecServer } from '../codec/codec-server.js';
+import { createDataConverter, failureConverterPath } from '../codec/data-converter.js';
+import { KeyRing } from '../codec/keyring.js';
 import { temporalCliPath } from '../scripts/temporal-binaries.js';
 import { devServer, uniqueName, workflowBundle } from './helpers/temporal.js';
 import { leakedFields } from './helpers/history-scan.js';

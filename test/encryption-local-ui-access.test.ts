@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { AesGcmPayloadCodec } from '../client/encryption/aes-gcm-codec.js';
-import { buildCodecServer, payloadFromJson, payloadToJson } from '../client/encryption/codec-server.js';
-import { createDataConverter } from '../client/encryption/data-converter.js';
-import { devKeyRing, formatKeyEntry, KeyRing, parseKeyRing } from '../client/encryption/keyring.js';
-import { decideLocalUiAccess, type LocalUiAccessInput } from '../client/encryption/local-ui-access.js';
-import { startHttpService } from '../client/http/server.js';
+import { AesGcmPayloadCodec } from '../codec/aes-gcm-codec.js';
+import { buildCodecServer, payloadFromJson, payloadToJson } from '../codec/codec-server.js';
+import { createDataConverter } from '../codec/data-converter.js';
+import { devKeyRing, formatKeyEntry, KeyRing, parseKeyRing } from '../codec/keyring.js';
+import { decideLocalUiAccess, type LocalUiAccessInput } from '../codec/local-ui-access.js';
+import { startHttpService } from '../http/server.js';
 import { VerificationClient } from '../client/verifications.js';
 import { devServer } from './helpers/temporal.js';
 

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import got, { type Got } from 'got';
-import { loadHttpConfig } from '../client/http/config.js';
-import { startHttpService, type RunningHttpService } from '../client/http/server.js';
+import { loadHttpConfig } from '../http/config.js';
+import { startHttpService, type RunningHttpService } from '../http/server.js';
 import { VerificationClient } from '../client/verifications.js';
 import type { SandboxControlClient } from '../sandbox/control-client.js';
 import { verificationWorkflowId } from '../workflows/ids.js';

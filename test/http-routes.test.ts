@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { AesGcmPayloadCodec } from '../client/encryption/aes-gcm-codec.js';
-import { KeyRing } from '../client/encryption/keyring.js';
-import { buildHttpApp, type HttpAppOptions } from '../client/http/app.js';
+import { AesGcmPayloadCodec } from '../codec/aes-gcm-codec.js';
+import { KeyRing } from '../codec/keyring.js';
+import { buildHttpApp, type HttpAppOptions } from '../http/app.js';
 import { VerificationClient } from '../client/verifications.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
 import type { VerificationState } from '../workflows/types.js';

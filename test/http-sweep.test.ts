@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { buildHttpApp } from '../client/http/app.js';
+import { buildHttpApp } from '../http/app.js';
 import { VerificationClient } from '../client/verifications.js';
 import { devServer, uniqueName } from './helpers/temporal.js';
 import {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { Ajv, type AnySchema } from 'ajv';
 import addFormats from 'ajv-formats';
-import { buildHttpApp } from '../client/http/app.js';
+import { buildHttpApp } from '../http/app.js';
 import { VerificationClient } from '../client/verifications.js';
 import {
   cancelSignal,

@@ -4,8 +4,8 @@
  */
 import { Runtime } from '@temporalio/worker';
 import { loadOrExit } from '../config/errors.js';
-import { createDataConverter } from '../client/encryption/data-converter.js';
-import { loadKeyRing } from '../client/encryption/keyring.js';
+import { createDataConverter } from '../codec/data-converter.js';
+import { loadKeyRing } from '../codec/keyring.js';
 import { loadWorkerConfig } from './config.js';
 import { createWorker } from './run.js';
 import { installRuntime } from './runtime.js';

@@ -15,7 +15,7 @@ import {
   type WorkerDeploymentOptions,
   type WorkflowBundleOption,
 } from '@temporalio/worker';
-import { failureConverterPath } from '../client/encryption/data-converter.js';
+import { failureConverterPath } from '../codec/data-converter.js';
 import { createDwsActivities } from '../activities/dws/activities.js';
 import { DwsClient } from '../activities/dws/client.js';
 import { createWonderActivities } from '../activities/wonder/activities.js';

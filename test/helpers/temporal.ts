@@ -8,7 +8,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { temporalCliPath, temporalTestServerPath } from '../../scripts/temporal-binaries.js';
 import { verificationSearchAttributes } from '../../workflows/search-attributes.js';
-import { failureConverterPath } from '../../client/encryption/data-converter.js';
+import { failureConverterPath } from '../../codec/data-converter.js';
 import { installRuntime } from '../../worker/runtime.js';
 import proto from '@temporalio/proto';
 

@@ -2,14 +2,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { AesGcmPayloadCodec, ENCRYPTED_ENCODING } from '../../client/encryption/aes-gcm-codec.js';
-import { SESSION_COOKIE, codecAuthTokensFromEnv } from '../../client/encryption/codec-auth.js';
-import {
-  buildCodecServer,
-  codecServerConfigFromEnv,
-  DEFAULT_UI_ORIGIN,
-} from '../../client/encryption/codec-server.js';
-import { KeyRing } from '../../client/encryption/keyring.js';
+import { AesGcmPayloadCodec, ENCRYPTED_ENCODING } from '../../codec/aes-gcm-codec.js';
+import { SESSION_COOKIE, codecAuthTokensFromEnv } from '../../codec/codec-auth.js';
+import { buildCodecServer, codecServerConfigFromEnv, DEFAULT_UI_ORIGIN } from '../../codec/codec-server.js';
+import { KeyRing } from '../../codec/keyring.js';
 
 const token = randomBytes(24).toString('base64url');
 const uiOrigin = DEFAULT_UI_ORIGIN;

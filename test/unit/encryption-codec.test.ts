@@ -10,8 +10,8 @@ import {
   ENCRYPTED_ENCODING,
   KEY_ID_METADATA_KEY,
   PayloadDecryptionError,
-} from '../../client/encryption/aes-gcm-codec.js';
-import { KeyRing, devKeyRing, keyRingFromEnv, loadKeyRing } from '../../client/encryption/keyring.js';
+} from '../../codec/aes-gcm-codec.js';
+import { KeyRing, devKeyRing, keyRingFromEnv, loadKeyRing } from '../../codec/keyring.js';
 import { ConfigError } from '../../config/errors.js';
 
 const k1 = randomBytes(32);

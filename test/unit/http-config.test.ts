@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultRateLimits, loadHttpConfig } from '../../client/http/config.js';
+import { defaultRateLimits, loadHttpConfig } from '../../http/config.js';
 import { ConfigError } from '../../config/errors.js';
 
 const tokenA = 'token-a-0123456789abcdef';

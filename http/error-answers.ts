@@ -11,9 +11,9 @@ import {
   VerificationFinishedError,
   VerificationNotFoundError,
   VerificationUnavailableError,
-} from '../errors.js';
-import { defaultAnswerWithinMs, unavailableFrom } from '../outages.js';
-import { describe, fieldOf } from '../validate.js';
+} from '../client/errors.js';
+import { defaultAnswerWithinMs, unavailableFrom } from '../client/outages.js';
+import { describe, fieldOf } from '../client/validate.js';
 
 export interface ErrorBody {
   error: string;

@@ -2,9 +2,9 @@
  * The HTTP service's settings, read once at start. A wrong value stops the service with one sentence
  * naming the variable; token values are never echoed.
  */
-import { ConfigError } from '../../config/errors.js';
-import { readBool, readInt, readString, secretNotSet, type Env } from '../../config/settings.js';
-import { readTokens } from '../../config/tokens.js';
+import { ConfigError } from '../config/errors.js';
+import { readBool, readInt, readString, secretNotSet, type Env } from '../config/settings.js';
+import { readTokens } from '../config/tokens.js';
 
 /** `max` requests per `windowSeconds`, counted per key. */
 export interface RateLimit {

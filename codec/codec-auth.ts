@@ -8,8 +8,8 @@
  * cookie; the cookie holds an HMAC derived from the token, not the token.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { secretNotSet, type Env } from '../../config/settings.js';
-import { checkTokens, parseTokens, readTokens } from '../../config/tokens.js';
+import { secretNotSet, type Env } from '../config/settings.js';
+import { checkTokens, parseTokens, readTokens } from '../config/tokens.js';
 import { devSecretPath, readOrCreateSecretFile } from './dev-secret-file.js';
 
 export const SESSION_COOKIE = 'temporal-codec-session';

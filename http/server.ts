@@ -6,17 +6,17 @@
  */
 import type { DataConverter } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
-import { AesGcmPayloadCodec } from '../encryption/aes-gcm-codec.js';
+import { AesGcmPayloadCodec } from '../codec/aes-gcm-codec.js';
 import {
   codecServerConfigFromEnv,
   DEFAULT_UI_ORIGIN,
   type CodecServerOptions,
-} from '../encryption/codec-server.js';
-import type { KeyRing } from '../encryption/keyring.js';
-import { decideLocalUiAccess, type LocalUiAccessDecision } from '../encryption/local-ui-access.js';
-import type { Env } from '../../config/settings.js';
-import { temporalTargetFromEnv } from '../../config/temporal.js';
-import { VerificationClient } from '../verifications.js';
+} from '../codec/codec-server.js';
+import type { KeyRing } from '../codec/keyring.js';
+import { decideLocalUiAccess, type LocalUiAccessDecision } from '../codec/local-ui-access.js';
+import type { Env } from '../config/settings.js';
+import { temporalTargetFromEnv } from '../config/temporal.js';
+import { VerificationClient } from '../client/verifications.js';
 import { buildHttpApp } from './app.js';
 import { loadHttpConfig, type HttpConfig } from './config.js';
 import type { HttpLoggerOption } from './logging.js';

@@ -8,8 +8,8 @@
  * must be labels chosen by the operator, never derived from the key.
  */
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { ConfigError } from '../../config/errors.js';
-import { listEntries, readSecret, secretNotSet, type Env } from '../../config/settings.js';
+import { ConfigError } from '../config/errors.js';
+import { listEntries, readSecret, secretNotSet, type Env } from '../config/settings.js';
 import { devSecretPath, readOrCreateSecretFile } from './dev-secret-file.js';
 
 export const KEY_BYTES = 32;

@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { verificationWorkflowId, verificationWorkflowPrefix } from '../../workflows/ids.js';
-import type { VerificationInput } from '../../workflows/types.js';
-import type { VerificationClient } from '../verifications.js';
+import { verificationWorkflowId, verificationWorkflowPrefix } from '../workflows/ids.js';
+import type { VerificationInput } from '../workflows/types.js';
+import type { VerificationClient } from '../client/verifications.js';
 import { abuseLimitHook } from './abuse-limits.js';
 import { CallerTokens, requireBearerToken } from './bearer-auth.js';
 import type { HttpRateLimits } from './config.js';

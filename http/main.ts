@@ -2,10 +2,10 @@
  * `npm run http`: the HTTP service as its own process. Settings are listed in ./server.ts; without
  * TEMPORAL_ADDRESS this is a laptop against the local dev server, so dev keys and tokens are allowed.
  */
-import { exitForStartFailure, loadOrExit } from '../../config/errors.js';
-import { readBool } from '../../config/settings.js';
-import { createDataConverter } from '../encryption/data-converter.js';
-import { loadKeyRing } from '../encryption/keyring.js';
+import { exitForStartFailure, loadOrExit } from '../config/errors.js';
+import { readBool } from '../config/settings.js';
+import { createDataConverter } from '../codec/data-converter.js';
+import { loadKeyRing } from '../codec/keyring.js';
 import { loadHttpConfig } from './config.js';
 import { startHttpService } from './server.js';
 

@@ -21,8 +21,8 @@ import Fastify, {
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { PayloadDecryptionError } from './aes-gcm-codec.js';
 import { SESSION_COOKIE, TokenVerifier, loadCodecAuthTokens, sessionValue } from './codec-auth.js';
-import { ConfigError } from '../../config/errors.js';
-import { parseUrl, readString, type Env } from '../../config/settings.js';
+import { ConfigError } from '../config/errors.js';
+import { parseUrl, readString, type Env } from '../config/settings.js';
 import { isLocalUiRequest, isLoopbackHost } from './local-ui-access.js';
 
 export const DEFAULT_UI_ORIGIN = 'http://localhost:8233';

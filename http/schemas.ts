@@ -4,7 +4,7 @@
  * types derive from them), extended only by what exists on HTTP alone: the path id, the customer named
  * in each body, headers, errors.
  */
-import { verificationWorkflowPrefix } from '../../workflows/ids.js';
+import { verificationWorkflowPrefix } from '../workflows/ids.js';
 import {
   cancelRequestSchema,
   challengeAnswerSchema,
@@ -16,7 +16,7 @@ import {
   verdictSchema,
   verificationInputSchema,
   verificationOutcomeSchema,
-} from '../../workflows/wire-schemas.js';
+} from '../workflows/wire-schemas.js';
 
 export { resendAnswerSchema, stateSchema, verdictSchema };
 
