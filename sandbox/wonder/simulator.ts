@@ -5,9 +5,9 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { SANDBOX_WONDER_APP_ID } from '../../activities/wonder/config.js';
 import { wonderPaths } from '../../activities/wonder/types.js';
+import { sandboxKeyPath } from '../../config/project-files.js';
 import { RequestAuthenticator, type AuthResult, type SignedRequest } from './auth.js';
 import {
   CustomerFieldError,
@@ -69,10 +69,8 @@ export interface WonderSimulatorOptions {
   customers?: readonly StoredCustomer[];
 }
 
-const sandboxPublicKeyUrl = new URL('../keys/wonder-merchant.public.pem', import.meta.url);
-
 export function sandboxWonderPublicKey(): KeyObject {
-  return createPublicKey(readFileSync(fileURLToPath(sandboxPublicKeyUrl), 'utf8'));
+  return createPublicKey(readFileSync(sandboxKeyPath('wonder-merchant.public.pem'), 'utf8'));
 }
 
 function ok(data: unknown): WonderAnswer {

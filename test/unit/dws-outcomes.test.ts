@@ -12,7 +12,8 @@ import {
 import { transportFailure } from '../../activities/shared/errors.js';
 import type { Outcome } from '../../activities/shared/provider-call.js';
 import { DwsClient } from '../../activities/dws/client.js';
-import { sandboxDwsConfig, sandboxKeyPath } from '../../activities/dws/config.js';
+import { sandboxDwsConfig } from '../../activities/dws/config.js';
+import { sandboxKeyPath } from '../../config/project-files.js';
 import { signMessage } from '../../activities/dws/signing.js';
 import type { ModifyCustomerResponse, Result } from '../../activities/dws/types.js';
 
