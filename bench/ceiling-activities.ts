@@ -5,13 +5,14 @@
 import type {
   ConsultInput,
   ConsultOutput,
+  DwsActivities,
   ModifyInput,
   ModifyOutput,
   TriggerChallengeInput,
   TriggerChallengeOutput,
   VerifyInput,
   VerifyOutput,
-} from '../activities/dws/activities.js';
+} from '../activities/dws/types.js';
 
 /** Tells the bench a code was "sent", as the sandbox's outbox does for the real activities. */
 export type CodeSent = (customerId: string, code: string) => void;
@@ -20,7 +21,8 @@ const authenticationPrefix = 'ceiling:';
 /** Any six digits pass: the ceiling measures the path a code takes, not its check. */
 export const ceilingCode = '246810';
 
-export function createCeilingActivities(codeSent: CodeSent) {
+// Typed as the real contract, so a changed activity signature fails here rather than in a bench run.
+export function createCeilingActivities(codeSent: CodeSent): DwsActivities {
   return {
     async consultModification(input: ConsultInput): Promise<ConsultOutput> {
       return {
@@ -45,5 +47,3 @@ export function createCeilingActivities(codeSent: CodeSent) {
     },
   };
 }
-
-export type CeilingActivities = ReturnType<typeof createCeilingActivities>;

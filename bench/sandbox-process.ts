@@ -5,6 +5,7 @@
  *   so the "user" answers without polling (no poll interval inflates a latency, no poll load skews one);
  * - the count of TCP connections that carried provider calls, which shows whether the clients reuse them.
  */
+import { stopOnSignals } from '../config/shutdown.js';
 import { buildSandboxApp } from '../sandbox/server.js';
 import type { OutboxMessage } from '../sandbox/dws/outbox.js';
 import type { SandboxMessage, SandboxRequest } from './sandbox-messages.js';
@@ -42,7 +43,7 @@ if (address === null || typeof address === 'string') throw new Error('the sandbo
 process.on('message', (request: SandboxRequest) => {
   if (request.kind === 'connections') send({ kind: 'connections', accepted: connections });
 });
-process.on('SIGTERM', () => void app.close().then(() => process.exit(0)));
+stopOnSignals(() => app.close());
 // The bench going away (even killed) closes the IPC channel: do not outlive it.
 process.on('disconnect', () => void app.close().then(() => process.exit(0)));
 

@@ -4,15 +4,13 @@
  * linked into place: exactly one writer wins and everybody reads the winner's content.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRootOf } from '../config/project-files.js';
 
-/** `.temporal/<name>` in the project root: the nearest folder above this file with a package.json. */
+/** `.temporal/<name>` in the project root, from the source tree and from dist/ alike. */
 export function devSecretPath(name: string): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return join(dir, '.temporal', name);
+  return join(projectRootOf(import.meta.url), '.temporal', name);
 }
 
 export function readOrCreateSecretFile(path: string, makeContent: () => string): string {

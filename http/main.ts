@@ -4,6 +4,7 @@
  */
 import { exitForStartFailure, loadOrExit } from '../config/errors.js';
 import { readBool } from '../config/settings.js';
+import { stopOnSignals } from '../config/shutdown.js';
 import { createDataConverter } from '../codec/data-converter.js';
 import { loadKeyRing } from '../codec/keyring.js';
 import { loadHttpConfig } from './config.js';
@@ -27,19 +28,10 @@ service.app.log.info(
   'HTTP service listening',
 );
 
-let stopping = false;
-function stop(signal: NodeJS.Signals): void {
-  // A second signal means "now": skip waiting for in-flight requests.
-  if (stopping) process.exit(1);
-  stopping = true;
-  service.app.log.info({ signal }, 'HTTP service stopping');
-  service.close().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      service.app.log.error({ err }, 'HTTP service did not stop cleanly');
-      process.exit(1);
-    },
-  );
-}
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+stopOnSignals(
+  async (signal) => {
+    service.app.log.info({ signal }, 'HTTP service stopping');
+    await service.close();
+  },
+  (err) => service.app.log.error({ err }, 'HTTP service did not stop cleanly'),
+);

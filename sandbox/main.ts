@@ -5,6 +5,7 @@
  */
 import { loadOrExit } from '../config/errors.js';
 import { readInt, readString } from '../config/settings.js';
+import { stopOnSignals } from '../config/shutdown.js';
 import { startSandbox } from './server.js';
 
 const { port, host, clientId } = loadOrExit(() => ({
@@ -18,13 +19,7 @@ console.log(
   `control API: ${sandbox.url}/sandbox/outbox, /sandbox/ledger, /sandbox/faults, /sandbox/requests`,
 );
 
-let closing = false;
-async function shutdown(signal: string): Promise<void> {
-  if (closing) return;
-  closing = true;
+stopOnSignals(async (signal) => {
   console.log(`${signal}: closing the sandbox`);
   await sandbox.close();
-  process.exit(0);
-}
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
+});

@@ -9,6 +9,7 @@ import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TypedSearchAttributes, type SearchAttributeType } from '@temporalio/common';
+import { stopOnSignals } from '../config/shutdown.js';
 import { stopProcess } from './processes.js';
 import { temporalCliPath, temporalFolder, TemporalBinaryError } from './temporal-binaries.js';
 
@@ -125,9 +126,7 @@ async function main(): Promise<void> {
   console.log(
     `Temporal dev server on ${server.address}, UI at ${server.uiUrl}, state in ${defaultDevServerDbFile}`,
   );
-  const stop = () => void server.stop().then(() => process.exit(0));
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  stopOnSignals(() => server.stop());
   server.process.once('exit', (code) => process.exit(code ?? 0));
 }
 

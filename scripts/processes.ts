@@ -6,10 +6,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectRootOf } from '../config/project-files.js';
 
-export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const projectRoot = projectRootOf(import.meta.url);
 
 /** What worker/main.ts logs once it polls: the worker's readiness line for waitForLine. */
 export const workerStartedLine = /"msg":"worker started"/;

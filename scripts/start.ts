@@ -2,6 +2,7 @@
  * `npm start`: the embedded default in the foreground until Ctrl-C. With TEMPORAL_ADDRESS, DWS_BASE_URL
  * or WONDER_BASE_URL set, those are used instead of the local ones.
  */
+import { stopOnSignals } from '../config/shutdown.js';
 import { startEmbedded } from './embedded.js';
 
 async function main(): Promise<void> {
@@ -22,16 +23,10 @@ Ready. Try it:
 ${embedded.uiUrl ? `Temporal UI: ${embedded.uiUrl}/namespaces/${embedded.namespace}/workflows` : ''}
 Ctrl-C stops everything (Temporal state is kept in .temporal/data).`);
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) process.exit(1);
-    stopping = true;
+  stopOnSignals(async () => {
     console.log('Stopping ...');
     await embedded.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  });
 }
 
 void main();

@@ -5,7 +5,7 @@
  * every workflow that needs the user to prove possession.
  */
 import { allHandlersFinished, condition, currentUpdateInfo, patched, uuid4 } from '@temporalio/workflow';
-import type { VerifyOutput } from '../activities/dws/activities.js';
+import type { VerifyOutput } from '../activities/dws/types.js';
 import type {
   ActionForm,
   BusinessSceneCode,

@@ -9,8 +9,8 @@ import {
   type ActivityOptions,
   type LocalActivityOptions,
 } from '@temporalio/workflow';
-import type { DwsActivities } from '../activities/dws/activities.js';
-import type { WonderActivities } from '../activities/wonder/activities.js';
+import type { DwsActivities } from '../activities/dws/types.js';
+import type { WonderActivities } from '../activities/wonder/types.js';
 
 export const providerCall: ActivityOptions = {
   startToCloseTimeout: '20 seconds',

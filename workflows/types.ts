@@ -17,11 +17,9 @@ import type {
   stateSchema,
   stepSchema,
   submissionSchema,
-  timelineEntrySchema,
   verdictSchema,
   verificationInputSchema,
   verificationOutcomeSchema,
-  wonderSyncSchema,
   wonderSyncTargetSchema,
 } from './wire-schemas.js';
 
@@ -39,8 +37,6 @@ export type WonderSyncTarget = FromSchema<typeof wonderSyncTargetSchema>;
 export type VerificationInput = FromSchema<typeof verificationInputSchema>;
 export type VerificationStep = FromSchema<typeof stepSchema>;
 export type OutcomeStatus = FromSchema<typeof outcomeStatusSchema>;
-export type WonderSyncStatus = FromSchema<typeof wonderSyncSchema>;
-export type TimelineEntry = FromSchema<typeof timelineEntrySchema>;
 export type VerificationState = FromSchema<typeof stateSchema>;
 export type VerificationOutcome = FromSchema<typeof verificationOutcomeSchema>;
 export type OtpSubmission = FromSchema<typeof otpSubmissionSchema>;

@@ -9,66 +9,21 @@ import { runProviderCall, type CallLogger, type LogFields } from '../shared/prov
 import type { DwsClient } from './client.js';
 import { consultOutcome, describeResult, modifyOutcome, triggerOutcome, verifyOutcome } from './outcomes.js';
 import type {
-  ActionForm,
-  BusinessSceneCode,
-  ChallengeData,
-  ChallengeType,
+  ConsultInput,
+  ConsultOutput,
   CustomerUser,
-  EncryptionInfo,
-  Env,
-  VerifyResultCode,
+  DwsActivities,
+  ModifyInput,
+  ModifyOutput,
+  TriggerChallengeInput,
+  TriggerChallengeOutput,
+  VerifyInput,
+  VerifyOutput,
 } from './types.js';
 import { consultRequest, modifyRequest, triggerRequest, verifyRequest } from './validate.js';
 
-export interface ConsultInput {
-  requestId: string;
-  customerId: string;
-  businessSceneCode: BusinessSceneCode;
-  env?: Env;
-}
-export interface ConsultOutput {
-  authenticationId: string;
-  actionForm: ActionForm;
-  resultCode: string;
-}
-export interface TriggerChallengeInput {
-  challengeId: string;
-  triggerRequestId: string;
-}
-export interface TriggerChallengeOutput {
-  challengeType: ChallengeType;
-  challengeRenderValue: string;
-  resultCode: string;
-  /** PAYMENT_PASSWORD: what the app encrypts the PIN with */
-  encryptionInfo?: EncryptionInfo;
-}
-export interface VerifyInput {
-  requestId: string;
-  authenticationId: string;
-  challengeData: ChallengeData;
-}
-export type VerifyOutput =
-  | {
-      verdict: 'ACCEPTED';
-      resultCode: string;
-      furtherChallenge?: { authenticationId: string; actionForm: ActionForm };
-    }
-  | { verdict: 'INCORRECT' | 'EXPIRED' | 'LOCKED'; resultCode: VerifyResultCode; resultMessage: string };
-export interface ModifyInput {
-  requestId: string;
-  authenticationId: string;
-  customerId: string;
-  user: CustomerUser;
-  env?: Env;
-}
-export type ModifyOutput =
-  | { applied: true; resultCode: string }
-  | { applied: false; authenticationId: string; actionForm: ActionForm; resultCode: string };
-
-export type DwsActivities = ReturnType<typeof createDwsActivities>;
-
 /** `logger` replaces the activity context's logger as the destination of the one line per call. */
-export function createDwsActivities(client: DwsClient, logger?: CallLogger) {
+export function createDwsActivities(client: DwsClient, logger?: CallLogger): DwsActivities {
   const provider = 'DWS';
   const describe = describeResult;
 

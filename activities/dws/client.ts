@@ -5,14 +5,13 @@
  * each call's idempotency key is the caller's.
  */
 import type { BeforeRequestHook, Got, Response } from 'got';
-import { isTransientHttpStatus } from '../shared/errors.js';
+import { httpStatusFailure, isTransientHttpStatus, transportFailure } from '../shared/errors.js';
 import { providerHttp, type ProviderHttp } from '../shared/provider-http.js';
 import type { DwsConfig } from './config.js';
 import {
-  dwsOutcome,
+  answerWithoutResult,
   invalidResponseSignature,
   parseDwsAnswer,
-  successOrThrow,
   type DwsResponse,
 } from './outcomes.js';
 import { signMessage, verifyMessage } from './signing.js';
@@ -90,18 +89,17 @@ export class DwsClient {
         ...(options?.signal ? { signal: options.signal } : {}),
       })) as Response<string>;
     } catch (error) {
-      return successOrThrow(dwsOutcome<T>(api, { kind: 'error', error }));
+      throw transportFailure(`DWS ${api}`, error);
     }
     // A 5xx, 408 or 429 is never read as an answer, signed or not: it is retried by its status.
-    if (isTransientHttpStatus(response.statusCode)) {
-      return successOrThrow(dwsOutcome<T>(api, { kind: 'http', statusCode: response.statusCode }));
-    }
+    if (isTransientHttpStatus(response.statusCode))
+      throw httpStatusFailure(`DWS ${api}`, response.statusCode);
     const claimed = parseDwsAnswer<T>(response.body);
     if (!this.#signedByDws(path, response)) {
       throw invalidResponseSignature(api, response.statusCode, claimed?.result);
     }
-    if (claimed) return claimed;
-    return successOrThrow(dwsOutcome<T>(api, { kind: 'http', statusCode: response.statusCode }));
+    if (!claimed) throw answerWithoutResult(api, response.statusCode);
+    return claimed;
   }
 
   #signedByDws(path: string, response: Response<string>): boolean {

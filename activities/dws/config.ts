@@ -2,15 +2,12 @@
  * Settings for the DWS client, read once at start-up. Keys come from configuration (PEM text or a PEM
  * file), never from workflow input.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
-import { ConfigError } from '../../config/errors.js';
 import { readRsaPrivateKey, readRsaPublicKey } from '../../config/keys.js';
+import { sandboxKeyPath } from '../../config/project-files.js';
 import { readInt, requireString, requireUrl, type Env } from '../../config/settings.js';
 import { defaultProviderTimeouts, type ProviderTimeouts } from '../shared/provider-http.js';
-
-export type DwsTimeouts = ProviderTimeouts;
 
 export interface DwsConfig {
   /** scheme, host and any path prefix in front of `/ams/...` */
@@ -21,10 +18,8 @@ export interface DwsConfig {
   /** DWS's response-signing key */
   providerPublicKey: KeyObject;
   keyVersion: number;
-  timeouts: DwsTimeouts;
+  timeouts: ProviderTimeouts;
 }
-
-export const defaultDwsTimeouts = defaultProviderTimeouts;
 
 /** The embedded default's client id; it does not start with SANDBOX_, so its paths are the plain /ams/api/ ones. */
 export const SANDBOX_CLIENT_ID = 'MERCHANT_SANDBOX_CLIENT';
@@ -36,7 +31,7 @@ export function dwsConfigFromEnv(env: Env = process.env): DwsConfig {
     privateKey: readRsaPrivateKey(env, 'DWS_PRIVATE_KEY'),
     providerPublicKey: readRsaPublicKey(env, 'DWS_PROVIDER_PUBLIC_KEY'),
     keyVersion: readInt(env, 'DWS_KEY_VERSION', 1, { min: 1, max: 999_999_999 }),
-    timeouts: { ...defaultDwsTimeouts },
+    timeouts: { ...defaultProviderTimeouts },
   };
 }
 
@@ -55,7 +50,7 @@ export function sandboxDwsEnv(baseUrl: string, clientId = SANDBOX_CLIENT_ID): Re
 
 /** The sandbox's keys (public on purpose, see sandbox/keys/README.md) and client id, for the embedded default. */
 export type DwsConfigOverrides = Partial<Omit<DwsConfig, 'baseUrl' | 'timeouts'>> & {
-  timeouts?: Partial<DwsTimeouts>;
+  timeouts?: Partial<ProviderTimeouts>;
 };
 
 export function sandboxDwsConfig(baseUrl: string, overrides: DwsConfigOverrides = {}): DwsConfig {
@@ -66,15 +61,6 @@ export function sandboxDwsConfig(baseUrl: string, overrides: DwsConfigOverrides 
     providerPublicKey: createPublicKey(readFileSync(sandboxKeyPath('dws-provider.public.pem'), 'utf8')),
     keyVersion: 1,
     ...overrides,
-    timeouts: { ...defaultDwsTimeouts, ...overrides.timeouts },
+    timeouts: { ...defaultProviderTimeouts, ...overrides.timeouts },
   };
-}
-
-export function sandboxKeyPath(name: string): string {
-  // Source layout (activities/dws/) first, then a compiled one (dist/activities/dws/).
-  for (const up of ['../../sandbox/keys/', '../../../sandbox/keys/']) {
-    const path = fileURLToPath(new URL(up + name, import.meta.url));
-    if (existsSync(path)) return path;
-  }
-  throw new ConfigError(`sandbox/keys/${name}`, 'is missing');
 }

@@ -1,28 +1,32 @@
 /**
- * The one place where a DWS exchange becomes an outcome: a value to use, or the ApplicationFailure that
- * tells Temporal whether to retry. It covers every row of the seed's result table, our three verify codes,
- * and the exchanges that carry no trustworthy result at all (HTTP errors, timeouts, dropped connections,
- * answers whose signature does not verify). The client uses the exchange half; each activity classifies
- * its answer with the half below it (consultOutcome and the others).
+ * The one place where DWS's answers become outcomes: a value to use, or the ApplicationFailure that tells
+ * Temporal whether to retry. It covers every row of the seed's result table and our three verify codes
+ * (each activity classifies its signed answer with consultOutcome and the others), and the failures of
+ * an exchange that carried no trustworthy answer at all, which the client throws as it meets them: an
+ * answer whose signature does not verify, and a signed one without a result. Timeouts, dropped
+ * connections and bare HTTP errors are the same for every provider: activities/shared/errors.ts.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { httpStatusFailure, transportFailure } from '../shared/errors.js';
+import { httpStatusFailure } from '../shared/errors.js';
 import { redactContacts } from '../shared/mask.js';
 import type { LogFields, Outcome } from '../shared/provider-call.js';
-import type { ConsultOutput, ModifyOutput, TriggerChallengeOutput, VerifyOutput } from './activities.js';
-import type {
-  ActionForm,
-  ChallengeType,
-  DwsApi,
-  EncryptionInfo,
-  ModifyCustomerResponse,
-  Result,
-  ResultStatus,
-  TriggerChallengeResponse,
-  VerifyAndResumeResponse,
-  VerifyResultCode,
+import {
+  challengeTypes,
+  type ActionForm,
+  type ChallengeType,
+  type ConsultOutput,
+  type DwsApi,
+  type EncryptionInfo,
+  type ModifyCustomerResponse,
+  type ModifyOutput,
+  type Result,
+  type ResultStatus,
+  type TriggerChallengeOutput,
+  type TriggerChallengeResponse,
+  type VerifyAndResumeResponse,
+  type VerifyOutput,
+  type VerifyResultCode,
 } from './types.js';
-import { CHALLENGE_TYPES } from './validate.js';
 
 /** The seed: TIMES_EXCEED_LIMIT means "too many requests in a short time, wait for a while". */
 export const TIMES_EXCEED_LIMIT_RETRY_DELAY_MS = 30_000;
@@ -41,41 +45,19 @@ export interface DwsResponse {
   result: Result;
 }
 
-/** What one exchange produced. */
-export type DwsAnswer<T extends DwsResponse> =
-  /** a signed DWS answer (S, F or U) */
-  | { kind: 'answer'; response: T }
-  /** an HTTP answer that carried no signed DWS result */
-  | { kind: 'http'; statusCode: number }
-  /** what got, or one of the client's hooks, rejected with */
-  | { kind: 'error'; error: unknown };
-
-export type DwsOutcome<T> = { ok: true; response: T } | { ok: false; failure: ApplicationFailure };
-
-export function dwsOutcome<T extends DwsResponse>(api: DwsApi, answer: DwsAnswer<T>): DwsOutcome<T> {
-  const label = `DWS ${api}`;
-  switch (answer.kind) {
-    case 'error':
-      return { ok: false, failure: transportFailure(label, answer.error) };
-    case 'http':
-      return {
-        ok: false,
-        failure:
-          answer.statusCode < 300
-            ? malformedResponse(`${label} answered HTTP ${answer.statusCode} without a result`)
-            : httpStatusFailure(label, answer.statusCode),
-      };
-    case 'answer':
-      return answer.response.result.resultStatus === 'S'
-        ? { ok: true, response: answer.response }
-        : { ok: false, failure: resultFailure(label, answer.response.result) };
-  }
+/** A signed answer: an S is the response, an F or U the failure it means. */
+export function answerOutcome<T extends DwsResponse>(api: DwsApi, response: T): Outcome<T> {
+  return response.result.resultStatus === 'S'
+    ? { ok: true, value: response }
+    : { ok: false, failure: resultFailure(`DWS ${api}`, response.result) };
 }
 
-/** The response of an S outcome; otherwise throws its failure. */
-export function successOrThrow<T>(outcome: DwsOutcome<T>): T {
-  if (!outcome.ok) throw outcome.failure;
-  return outcome.response;
+/** A signed HTTP answer that carries no DWS result: final, since the same request gets the same page. */
+export function answerWithoutResult(api: DwsApi, httpStatus: number): ApplicationFailure {
+  const label = `DWS ${api}`;
+  return httpStatus < 300
+    ? malformedResponse(`${label} answered HTTP ${httpStatus} without a result`)
+    : httpStatusFailure(label, httpStatus);
 }
 
 function resultFailure(label: string, result: Result): ApplicationFailure {
@@ -253,14 +235,14 @@ function settled<R extends DwsResponse, O>(
   response: R,
   shape: (response: R) => O | ApplicationFailure,
 ): Outcome<O> {
-  const outcome = dwsOutcome(api, { kind: 'answer', response });
+  const outcome = answerOutcome(api, response);
   if (!outcome.ok) return outcome;
-  const value = shape(outcome.response);
+  const value = shape(outcome.value);
   return value instanceof ApplicationFailure ? { ok: false, failure: value } : { ok: true, value };
 }
 
 function isChallengeType(value: unknown): value is ChallengeType {
-  return CHALLENGE_TYPES.includes(value as ChallengeType);
+  return challengeTypes.includes(value as ChallengeType);
 }
 
 function isActionForm(value: unknown): value is ActionForm {

@@ -5,7 +5,8 @@
  * exact bytes sent. Value: RSA-SHA256 (PKCS#1 v1.5), base64, then URL-encoded, carried as
  * `signature: algorithm=RSA256,keyVersion=<n>,signature=<value>`. Responses are signed the same way
  * with `response-time` in place of `request-time`. The sandbox verifies with these same functions; the
- * test vectors in test/dws-signing.test.ts pin them against a fixed key so the two cannot drift together.
+ * test vectors in test/unit/dws-signing.test.ts pin them against a fixed key so the two cannot drift
+ * together.
  */
 import { createPrivateKey, createPublicKey, createSign, createVerify, type KeyObject } from 'node:crypto';
 

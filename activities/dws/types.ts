@@ -1,8 +1,10 @@
 /**
- * DWS wire types. modifyCustomer fields and the result table come from the seed
- * (shared/seeds/dws-modifyCustomer.txt); triggerChallenge and verifyAndResume from the public DWS pages
- * (docs.antom.com/ac/dws2/...), whose result-code lists are cut short: the codes marked "ours" are this
- * project's definitions, documented in sandbox/README.md.
+ * DWS wire types and the DWS activities' contract. modifyCustomer fields and the result table come from
+ * the seed (shared/seeds/dws-modifyCustomer.txt); triggerChallenge and verifyAndResume from the public DWS
+ * pages (docs.antom.com/ac/dws2/...), whose result-code lists are cut short: the codes marked "ours" are
+ * this project's definitions, documented in sandbox/README.md. The activities' inputs and outputs live
+ * here, beside the wire types they are made of, so the workflows, the validation and the outcome mapping
+ * all import them from a module that imports nothing back.
  */
 
 export type ResultStatus = 'S' | 'F' | 'U';
@@ -36,10 +38,12 @@ export interface Result {
 }
 
 /** seed: businessSceneCode valid values (MOBILE_AVAILABLE is the documented default). */
-export type BusinessSceneCode = 'MOBILE_AVAILABLE' | 'MOBILE_UNAVAILABLE';
+export const businessSceneCodes = ['MOBILE_AVAILABLE', 'MOBILE_UNAVAILABLE'] as const;
+export type BusinessSceneCode = (typeof businessSceneCodes)[number];
 
 /** seed: actionForm.challengeType examples. */
-export type ChallengeType = 'sms' | 'PAYMENT_PASSWORD';
+export const challengeTypes = ['sms', 'PAYMENT_PASSWORD'] as const;
+export type ChallengeType = (typeof challengeTypes)[number];
 
 export interface ActionForm {
   challengeType: ChallengeType;
@@ -145,4 +149,57 @@ export type DwsApi = keyof typeof dwsPaths;
 export function pathFor(api: DwsApi, clientId: string): string {
   const path = dwsPaths[api];
   return clientId.startsWith('SANDBOX_') ? path.replace('/ams/api/', '/ams/sandbox/api/') : path;
+}
+
+export interface ConsultInput {
+  requestId: string;
+  customerId: string;
+  businessSceneCode: BusinessSceneCode;
+  env?: Env;
+}
+export interface ConsultOutput {
+  authenticationId: string;
+  actionForm: ActionForm;
+  resultCode: string;
+}
+export interface TriggerChallengeInput {
+  challengeId: string;
+  triggerRequestId: string;
+}
+export interface TriggerChallengeOutput {
+  challengeType: ChallengeType;
+  challengeRenderValue: string;
+  resultCode: string;
+  /** PAYMENT_PASSWORD: what the app encrypts the PIN with */
+  encryptionInfo?: EncryptionInfo;
+}
+export interface VerifyInput {
+  requestId: string;
+  authenticationId: string;
+  challengeData: ChallengeData;
+}
+export type VerifyOutput =
+  | {
+      verdict: 'ACCEPTED';
+      resultCode: string;
+      furtherChallenge?: { authenticationId: string; actionForm: ActionForm };
+    }
+  | { verdict: 'INCORRECT' | 'EXPIRED' | 'LOCKED'; resultCode: VerifyResultCode; resultMessage: string };
+export interface ModifyInput {
+  requestId: string;
+  authenticationId: string;
+  customerId: string;
+  user: CustomerUser;
+  env?: Env;
+}
+export type ModifyOutput =
+  | { applied: true; resultCode: string }
+  | { applied: false; authenticationId: string; actionForm: ActionForm; resultCode: string };
+
+/** The DWS activities, one per provider call, as the workflows call them and activities.ts makes them. */
+export interface DwsActivities {
+  consultModification(input: ConsultInput): Promise<ConsultOutput>;
+  triggerChallenge(input: TriggerChallengeInput): Promise<TriggerChallengeOutput>;
+  verifyAndResume(input: VerifyInput): Promise<VerifyOutput>;
+  modifyCustomer(input: ModifyInput): Promise<ModifyOutput>;
 }

@@ -3,13 +3,15 @@
  * inputs arrive through workflow history, not only from typed code, so every field is checked at run time.
  */
 import { invalidInput } from '../shared/provider-call.js';
-import type { ConsultInput, ModifyInput, TriggerChallengeInput, VerifyInput } from './activities.js';
-import type {
-  BusinessSceneCode,
-  ChallengeType,
-  ModifyCustomerRequest,
-  TriggerChallengeRequest,
-  VerifyAndResumeRequest,
+import {
+  businessSceneCodes,
+  type ConsultInput,
+  type ModifyCustomerRequest,
+  type ModifyInput,
+  type TriggerChallengeInput,
+  type TriggerChallengeRequest,
+  type VerifyAndResumeRequest,
+  type VerifyInput,
 } from './types.js';
 
 /** The failure type of an activity input the workflow should never have sent. */
@@ -18,14 +20,11 @@ export const INVALID_INPUT = 'INVALID_INPUT';
 /** DWS caps its idempotency keys at 64 characters. */
 const MAX_KEY_LENGTH = 64;
 
-const BUSINESS_SCENE_CODES: readonly BusinessSceneCode[] = ['MOBILE_AVAILABLE', 'MOBILE_UNAVAILABLE'];
-export const CHALLENGE_TYPES: readonly ChallengeType[] = ['sms', 'PAYMENT_PASSWORD'];
-
 export function consultRequest(input: ConsultInput): ModifyCustomerRequest {
   const check = checker('consultModification');
   check.key('requestId', input?.requestId);
   check.text('customerId', input.customerId);
-  check.oneOf('businessSceneCode', input.businessSceneCode, BUSINESS_SCENE_CODES);
+  check.oneOf('businessSceneCode', input.businessSceneCode, businessSceneCodes);
   return {
     requestId: input.requestId,
     customer: { customerId: input.customerId },

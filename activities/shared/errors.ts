@@ -64,7 +64,11 @@ export function transportFailure(label: string, error: unknown): ApplicationFail
       { code: error.code },
     );
   }
-  // Our own bug or an unforeseen error: retryable, so a fix can be deployed while the workflow waits.
+  return unexpectedFailure(label, error);
+}
+
+/** Our own bug or an unforeseen error: retryable, so a fix can be deployed while the workflow waits. */
+export function unexpectedFailure(label: string, error: unknown): ApplicationFailure {
   const name = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return ApplicationFailure.retryable(
     `${label} failed unexpectedly (${name})`,

@@ -8,7 +8,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { transportFailure } from './errors.js';
+import { unexpectedFailure } from './errors.js';
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; failure: ApplicationFailure };
 
@@ -31,7 +31,7 @@ export interface ProviderCall<Request, Answer, Output> {
   fields: LogFields;
   /** throws the non-retryable input failure; nothing is sent */
   validate(): Request;
-  /** resolves with the provider's authenticated answer, or throws the failure of an exchange without one */
+  /** the provider's authenticated answer, or thrown: the ApplicationFailure of an exchange without one */
   call(request: Request, signal: AbortSignal | undefined): Promise<Answer>;
   /** what the line says about the answer (result status and code, never personal data) */
   describe(answer: Answer, request: Request): LogFields;
@@ -56,7 +56,11 @@ export async function runProviderCall<Request, Answer, Output>(
     Object.assign(line, spec.describe(answer, request));
     outcome = spec.classify(answer, request);
   } catch (error) {
-    outcome = { ok: false, failure: transportFailure(label, error) };
+    // validate() and call() throw the failure they decided; anything else is a bug of ours.
+    outcome = {
+      ok: false,
+      failure: error instanceof ApplicationFailure ? error : unexpectedFailure(label, error),
+    };
   }
 
   if (outcome.ok) {

@@ -9,34 +9,12 @@
 import { runProviderCall, type CallLogger } from '../shared/provider-call.js';
 import type { WonderClient } from './client.js';
 import { putCustomerOutcome } from './outcomes.js';
-import type { WonderCustomerUpdate, WonderLang, WonderUpdateField } from './types.js';
+import type { PutWonderCustomerInput, PutWonderCustomerResult, WonderActivities } from './types.js';
 import { describeUpdate } from './update.js';
 import { putCustomerRequest } from './validate.js';
 
-export interface PutWonderCustomerInput {
-  /** X-Request-ID; the same value on every retry of this logical call */
-  requestId: string;
-  /** Wonder's customer uuid (data.customer.uuid) */
-  customerUuid: string;
-  update: WonderCustomerUpdate;
-  lang?: WonderLang;
-}
-
-export interface PutWonderCustomerResult {
-  customer: {
-    uuid: string;
-    reference_number: string;
-    /** fields the update set to a new value */
-    changed: WonderUpdateField[];
-    /** fields the update cleared (default_payment_method, default_payment_token) */
-    cleared: WonderUpdateField[];
-  };
-}
-
-export type WonderActivities = ReturnType<typeof createWonderActivities>;
-
 /** `logger` replaces the activity context's logger as the destination of the one line per call. */
-export function createWonderActivities(client: WonderClient, logger?: CallLogger) {
+export function createWonderActivities(client: WonderClient, logger?: CallLogger): WonderActivities {
   function putWonderCustomer(input: PutWonderCustomerInput): Promise<PutWonderCustomerResult> {
     return runProviderCall(
       {

@@ -9,61 +9,25 @@
  * (outcomes.ts). Inputs are checked by the activity (validate.ts), not here.
  */
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
 import type { Got, Method } from 'got';
+import { transportFailure } from '../shared/errors.js';
 import { providerHttp, type ProviderHttp } from '../shared/provider-http.js';
 import type { WonderConfig } from './config.js';
 import { generateNonce, signRequest } from './signing.js';
-import {
-  interpretWonderAnswer,
-  wonderFailureTypes,
-  wonderTransportFailure,
-  type WonderHttpAnswer,
-} from './outcomes.js';
+import { interpretWonderAnswer, readCustomer, type WonderHttpAnswer } from './outcomes.js';
 import { toPutCustomerBody } from './update.js';
 import {
   wonderPaths,
   type EchoRequestBody,
   type WonderCustomer,
   type WonderCustomerUpdate,
-  type WonderLang,
+  type WonderRequestOptions,
 } from './types.js';
-
-export interface WonderRequestOptions {
-  /** X-Request-ID: the idempotency key, made once per logical call and reused by every retry */
-  requestId: string;
-  /** x-i18n-lang: the language of the provider's messages */
-  lang?: WonderLang;
-  /** aborts the exchange, e.g. the activity's cancellation signal */
-  signal?: AbortSignal | undefined;
-}
 
 export interface WonderClientDeps {
   /** the clock the Credential time is read from */
   now?: () => Date;
   nonce?: () => string;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** data.customer with the fields the workflow relies on; a success without them is a malformed answer. */
-function readCustomer(data: unknown, operation: string): WonderCustomer {
-  const customer = isRecord(data) ? data.customer : undefined;
-  if (
-    isRecord(customer) &&
-    typeof customer.uuid === 'string' &&
-    typeof customer.reference_number === 'string'
-  ) {
-    return customer as unknown as WonderCustomer;
-  }
-  throw ApplicationFailure.create({
-    message: `Wonder ${operation}: success answer without data.customer.uuid and reference_number`,
-    type: wonderFailureTypes.malformedAnswer,
-    nonRetryable: false,
-    details: [{ operation, httpStatus: 200 }],
-  });
 }
 
 /** The shared provider transport (activities/shared/provider-http.ts) extended with Wonder's signing hook. */
@@ -143,7 +107,7 @@ export class WonderClient {
     this.#transport.close();
   }
 
-  /** One signed request; a transport error comes back as an ApplicationFailure (shared rules). */
+  /** One signed request: its answer, whatever its status, or the failure of an exchange without one. */
   private async send(
     method: Method,
     path: string,
@@ -165,7 +129,7 @@ export class WonderClient {
       });
       return { statusCode: response.statusCode, headers: response.headers, body: response.body };
     } catch (err) {
-      throw wonderTransportFailure(err, operation);
+      throw transportFailure(`Wonder ${operation}`, err);
     }
   }
 }

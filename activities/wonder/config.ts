@@ -4,23 +4,19 @@
  */
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../config/errors.js';
 import { parseRsaPrivateKey, readRsaPrivateKey } from '../../config/keys.js';
+import { sandboxKeyPath } from '../../config/project-files.js';
 import { parseUrl, requireString, requireUrl, type Env } from '../../config/settings.js';
 import { defaultProviderTimeouts, type ProviderTimeouts } from '../shared/provider-http.js';
-
-export type WonderTimeouts = ProviderTimeouts;
 
 export interface WonderConfig {
   /** scheme and host (and a path prefix if a proxy adds one), no trailing slash */
   baseUrl: string;
   appId: string;
   privateKey: KeyObject;
-  timeouts: WonderTimeouts;
+  timeouts: ProviderTimeouts;
 }
-
-export const defaultWonderTimeouts = defaultProviderTimeouts;
 
 export const SANDBOX_WONDER_APP_ID = 'sandbox-app-id';
 
@@ -34,20 +30,17 @@ export function wonderConfigFromEnv(env: Env = process.env): WonderConfig {
     baseUrl,
     appId,
     privateKey: readRsaPrivateKey(env, 'WONDER_PRIVATE_KEY'),
-    timeouts: { ...defaultWonderTimeouts },
+    timeouts: { ...defaultProviderTimeouts },
   };
 }
 
-const sandboxKeyPath = fileURLToPath(
-  new URL('../../sandbox/keys/wonder-merchant.private.pem', import.meta.url),
-);
-
 /** For the local simulator only: its app id and the public sandbox key pair (sandbox/keys/README.md). */
 export function sandboxWonderConfig(baseUrl: string): WonderConfig {
+  const keyFile = sandboxKeyPath('wonder-merchant.private.pem');
   return {
     baseUrl: parseUrl(baseUrl, 'The sandbox base URL'),
     appId: SANDBOX_WONDER_APP_ID,
-    privateKey: parseRsaPrivateKey(readFileSync(sandboxKeyPath, 'utf8'), sandboxKeyPath),
-    timeouts: { ...defaultWonderTimeouts },
+    privateKey: parseRsaPrivateKey(readFileSync(keyFile, 'utf8'), keyFile),
+    timeouts: { ...defaultProviderTimeouts },
   };
 }

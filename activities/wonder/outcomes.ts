@@ -26,11 +26,9 @@
  * number masked (activities/shared/mask.ts): they end up in workflow history and logs.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { transportFailure } from '../shared/errors.js';
 import { redactContacts } from '../shared/mask.js';
 import type { Outcome } from '../shared/provider-call.js';
-import type { PutWonderCustomerResult } from './activities.js';
-import type { WonderCustomer, WonderCustomerUpdate } from './types.js';
+import type { PutWonderCustomerResult, WonderCustomer, WonderCustomerUpdate } from './types.js';
 import { describeUpdate } from './update.js';
 
 export const wonderFailureTypes = {
@@ -250,9 +248,23 @@ function fail(args: Parameters<typeof failure>[0]): never {
   throw failure(args);
 }
 
-/** What a got call rejected with (no answer received), mapped by the shared transport rules. */
-export function wonderTransportFailure(err: unknown, operation: string): ApplicationFailure {
-  return transportFailure(`Wonder ${operation}`, err);
+/** data.customer with the fields the workflow relies on; a success without them is a malformed answer. */
+export function readCustomer(data: unknown, operation: string): WonderCustomer {
+  const customer = isRecord(data) ? data.customer : undefined;
+  if (
+    isRecord(customer) &&
+    typeof customer.uuid === 'string' &&
+    typeof customer.reference_number === 'string'
+  ) {
+    return customer as unknown as WonderCustomer;
+  }
+  return fail({
+    operation,
+    httpStatus: 200,
+    type: wonderFailureTypes.malformedAnswer,
+    retryable: true,
+    message: 'success answer without data.customer.uuid and reference_number',
+  });
 }
 
 /** The activity's value: identifiers and field names only, since it enters workflow history. */

@@ -10,8 +10,8 @@
  *   msg = lowercase hex of HMAC-SHA256(key = k2, msg = pre)
  *   Signature = base64(RSA-SHA256 PKCS#1 v1.5 signature of msg)
  *
- * The sandbox verifies with these same functions; test/wonder-signing.test.ts pins them against vectors
- * computed independently with openssl, so the signer and the verifier cannot drift together.
+ * The sandbox verifies with these same functions; test/unit/wonder-signing.test.ts pins them against
+ * vectors computed independently with openssl, so the signer and the verifier cannot drift together.
  */
 import {
   createHmac,

@@ -1,6 +1,7 @@
 /**
- * Wonder wire types for the customer API. PUT /customers/:uuid comes from the seed
- * (shared/seeds/wonder-put-customer.txt); create, get-by-ref and echo from developer.wonder.today.
+ * Wonder wire types for the customer API, and the Wonder activity's contract. PUT /customers/:uuid comes
+ * from the seed (shared/seeds/wonder-put-customer.txt); create, get-by-ref and echo from
+ * developer.wonder.today.
  *
  * Partial updates. The seed says name, email and phone are left unchanged when empty ("为空,则不修改"),
  * while default_payment_method and default_payment_token may be changed to empty ("允许修改为空"), which
@@ -116,4 +117,40 @@ export interface WonderCustomer {
 
 export interface EchoRequestBody {
   message: string;
+}
+
+/** What every call to Wonder carries besides its body. */
+export interface WonderRequestOptions {
+  /** X-Request-ID: the idempotency key, made once per logical call and reused by every retry */
+  requestId: string;
+  /** x-i18n-lang: the language of the provider's messages */
+  lang?: WonderLang;
+  /** aborts the exchange, e.g. the activity's cancellation signal */
+  signal?: AbortSignal | undefined;
+}
+
+export interface PutWonderCustomerInput {
+  /** X-Request-ID; the same value on every retry of this logical call */
+  requestId: string;
+  /** Wonder's customer uuid (data.customer.uuid) */
+  customerUuid: string;
+  update: WonderCustomerUpdate;
+  lang?: WonderLang;
+}
+
+/** Identifiers and field names only: it enters workflow history. */
+export interface PutWonderCustomerResult {
+  customer: {
+    uuid: string;
+    reference_number: string;
+    /** fields the update set to a new value */
+    changed: WonderUpdateField[];
+    /** fields the update cleared (default_payment_method, default_payment_token) */
+    cleared: WonderUpdateField[];
+  };
+}
+
+/** The Wonder activities as the workflows call them and activities.ts makes them. */
+export interface WonderActivities {
+  putWonderCustomer(input: PutWonderCustomerInput): Promise<PutWonderCustomerResult>;
 }

@@ -3,10 +3,13 @@
  * only from typed code, so every field is checked at run time; a refusal names the field, never its value.
  */
 import { invalidInput } from '../shared/provider-call.js';
-import type { PutWonderCustomerInput } from './activities.js';
-import type { WonderRequestOptions } from './client.js';
 import { wonderFailureTypes } from './outcomes.js';
-import { wonderLangs, type WonderCustomerUpdate } from './types.js';
+import {
+  wonderLangs,
+  type PutWonderCustomerInput,
+  type WonderCustomerUpdate,
+  type WonderRequestOptions,
+} from './types.js';
 import { validateWonderCustomerUpdate, WonderInputError } from './update.js';
 
 /** X-Request-ID: printable ASCII without spaces, as HTTP headers and the provider's logs take it. */

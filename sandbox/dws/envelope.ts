@@ -2,10 +2,11 @@
  * What surrounds every DWS body: which API a path names, the checks on the caller (client id, signed
  * request, request time) and the signature on every answer.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { dwsPaths, type DwsApi, type Result } from '../../activities/dws/types.js';
 import { signMessage, verifyMessage, type KeyLike } from '../../activities/dws/signing.js';
+import { sandboxKeyPath } from '../../config/project-files.js';
 import type { RenderedAnswer } from '../faults.js';
 import { failure, type DwsAnswer } from './results.js';
 
@@ -22,12 +23,7 @@ export interface DwsKeys {
 }
 
 function sandboxKey(file: string): string {
-  // Source layout (sandbox/dws/) first, then a compiled one (dist/sandbox/dws/), whose keys stay in the source tree.
-  for (const up of ['../keys/', '../../../sandbox/keys/']) {
-    const url = new URL(up + file, import.meta.url);
-    if (existsSync(url)) return readFileSync(url, 'utf8');
-  }
-  throw new Error(`The sandbox key ${file} is missing from sandbox/keys.`);
+  return readFileSync(sandboxKeyPath(file), 'utf8');
 }
 
 export function loadDwsKeys(material: DwsKeyMaterial = {}): DwsKeys {

@@ -3,29 +3,8 @@
  * request, a repeat with the same content gets that answer again without any work, and a repeat with
  * other content is refused (REPEAT_REQ_INCONSISTENT).
  */
-import { createHash } from 'node:crypto';
 import type { DwsApi } from '../../activities/dws/types.js';
 import type { DwsAnswer } from './results.js';
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (typeof value === 'object' && value !== null) {
-    const record = value as Record<string, unknown>;
-    return Object.fromEntries(
-      Object.keys(record)
-        .sort()
-        .map((key) => [key, canonical(record[key])]),
-    );
-  }
-  return value;
-}
-
-/** Same content, whatever the key order or whitespace of the JSON it came in. */
-export function fingerprint(body: unknown): string {
-  return createHash('sha256')
-    .update(JSON.stringify(canonical(body)))
-    .digest('hex');
-}
 
 export type IdempotencyLookup =
   { kind: 'new' } | { kind: 'replay'; answer: DwsAnswer } | { kind: 'inconsistent' };

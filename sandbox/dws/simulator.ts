@@ -4,11 +4,12 @@
  * tests may also call `handle` directly or inspect the stores.
  */
 import type { DwsApi } from '../../activities/dws/types.js';
+import { contentFingerprint } from '../fingerprint.js';
 import { AuthenticationStore } from './authentications.js';
 import { ConsultLimiter, type ConsultLimit } from './consult-limiter.js';
 import { CustomerStore, defaultCustomers, type CustomerSeed } from './customers.js';
 import { FieldError } from './field-rules.js';
-import { fingerprint, IdempotencyStore } from './idempotency.js';
+import { IdempotencyStore } from './idempotency.js';
 import { Ledger } from './ledger.js';
 import { consult } from './operations/consult.js';
 import { modify } from './operations/modify.js';
@@ -101,7 +102,7 @@ export class DwsSimulator implements DwsState {
     const id = body[idempotencyField[api]] as string | undefined;
     if (id === undefined) return { answer: run(), replayed: false };
 
-    const print = fingerprint(body);
+    const print = contentFingerprint(body);
     const earlier = this.idempotency.lookup(api, id, print);
     if (earlier.kind === 'replay') return { answer: earlier.answer, replayed: true };
     if (earlier.kind === 'inconsistent') {

@@ -4,27 +4,6 @@
  * key order or spacing) gets that answer again and changes nothing; the same id with anything else is
  * refused with 409 (see README.md). Ids are scoped to the app id, as the provider scopes everything.
  */
-import { createHash } from 'node:crypto';
-
-function sortedKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortedKeys);
-  if (typeof value === 'object' && value !== null) {
-    const record = value as Record<string, unknown>;
-    return Object.fromEntries(
-      Object.keys(record)
-        .sort()
-        .map((key) => [key, sortedKeys(record[key])]),
-    );
-  }
-  return value;
-}
-
-export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return createHash('sha256')
-    .update(`${method.toUpperCase()} ${path}\n${JSON.stringify(sortedKeys(body) ?? null)}`)
-    .digest('hex');
-}
-
 export interface StoredAnswer {
   statusCode: number;
   body: unknown;

@@ -5,9 +5,10 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { SANDBOX_WONDER_APP_ID } from '../../activities/wonder/config.js';
 import { wonderPaths } from '../../activities/wonder/types.js';
+import { sandboxKeyPath } from '../../config/project-files.js';
+import { contentFingerprint } from '../fingerprint.js';
 import { RequestAuthenticator, type AuthResult, type SignedRequest } from './auth.js';
 import {
   CustomerFieldError,
@@ -17,7 +18,7 @@ import {
   type AppliedChange,
   type StoredCustomer,
 } from './customers.js';
-import { IdempotencyStore, requestFingerprint, type StoredAnswer } from './idempotency.js';
+import { IdempotencyStore, type StoredAnswer } from './idempotency.js';
 
 export type WonderApi = 'putCustomer' | 'createCustomer' | 'getCustomerByRef' | 'echo';
 export const wonderApis: readonly WonderApi[] = ['putCustomer', 'createCustomer', 'getCustomerByRef', 'echo'];
@@ -69,10 +70,8 @@ export interface WonderSimulatorOptions {
   customers?: readonly StoredCustomer[];
 }
 
-const sandboxPublicKeyUrl = new URL('../keys/wonder-merchant.public.pem', import.meta.url);
-
 export function sandboxWonderPublicKey(): KeyObject {
-  return createPublicKey(readFileSync(fileURLToPath(sandboxPublicKeyUrl), 'utf8'));
+  return createPublicKey(readFileSync(sandboxKeyPath('wonder-merchant.public.pem'), 'utf8'));
 }
 
 function ok(data: unknown): WonderAnswer {
@@ -113,29 +112,39 @@ export class WonderSimulator {
 
   /** PUT /customers/:uuid, idempotent on X-Request-ID. */
   putCustomer(appId: string, uuid: string, body: unknown, requestId: string | undefined): WonderAnswer {
-    return this.once(appId, requestId, requestFingerprint('PUT', wonderPaths.customer(uuid), body), () => {
-      try {
-        const result = this.customers.applyPut(uuid, body);
-        if (!result) return refused(404, wonderErrorCodes.customerNotFound, 'Customer not found.');
-        this.record(result.customer.uuid, 'update', requestId, result.applied);
-        return ok({ customer: customerView(result.customer) });
-      } catch (err) {
-        return this.invalid(err);
-      }
-    });
+    return this.once(
+      appId,
+      requestId,
+      contentFingerprint({ method: 'PUT', path: wonderPaths.customer(uuid), body }),
+      () => {
+        try {
+          const result = this.customers.applyPut(uuid, body);
+          if (!result) return refused(404, wonderErrorCodes.customerNotFound, 'Customer not found.');
+          this.record(result.customer.uuid, 'update', requestId, result.applied);
+          return ok({ customer: customerView(result.customer) });
+        } catch (err) {
+          return this.invalid(err);
+        }
+      },
+    );
   }
 
   /** POST /customers: create, or update the customer with the same reference_number. */
   createCustomer(appId: string, body: unknown, requestId: string | undefined): WonderAnswer {
-    return this.once(appId, requestId, requestFingerprint('POST', wonderPaths.customers, body), () => {
-      try {
-        const result = this.customers.upsert(body);
-        this.record(result.customer.uuid, result.created ? 'create' : 'update', requestId, result.applied);
-        return ok({ customer: customerView(result.customer) });
-      } catch (err) {
-        return this.invalid(err);
-      }
-    });
+    return this.once(
+      appId,
+      requestId,
+      contentFingerprint({ method: 'POST', path: wonderPaths.customers, body }),
+      () => {
+        try {
+          const result = this.customers.upsert(body);
+          this.record(result.customer.uuid, result.created ? 'create' : 'update', requestId, result.applied);
+          return ok({ customer: customerView(result.customer) });
+        } catch (err) {
+          return this.invalid(err);
+        }
+      },
+    );
   }
 
   getCustomerByReference(reference: string): WonderAnswer {

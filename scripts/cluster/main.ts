@@ -5,6 +5,7 @@
  *   npm run cluster -- [--port 7233] [--ui-port 8233] [--db-port 15432] [--no-ui] [--codec-endpoint URL]
  */
 import { parseArgs } from 'node:util';
+import { stopOnSignals } from '../../config/shutdown.js';
 import { startCluster, type RunningCluster } from './cluster.js';
 import { ClusterSetupError, temporalServerVersion } from './provision.js';
 
@@ -56,16 +57,10 @@ Run the project on it (off the dev server the codec key and the codec token are 
     CODEC_AUTH_TOKEN="$(openssl rand -hex 16)" npm start
 Ctrl-C stops everything; workflows are kept for the next npm run cluster.`);
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) process.exit(1);
-    stopping = true;
+  stopOnSignals(async () => {
     console.log('Stopping the cluster ...');
     await cluster.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  });
 }
 
 void main();

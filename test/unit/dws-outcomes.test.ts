@@ -5,24 +5,26 @@ import { readFileSync } from 'node:fs';
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import {
-  dwsOutcome,
+  answerOutcome,
   TIMES_EXCEED_LIMIT_RETRY_DELAY_MS,
   userVerdict,
-  type DwsOutcome,
 } from '../../activities/dws/outcomes.js';
+import { transportFailure } from '../../activities/shared/errors.js';
+import type { Outcome } from '../../activities/shared/provider-call.js';
 import { DwsClient } from '../../activities/dws/client.js';
-import { sandboxDwsConfig, sandboxKeyPath } from '../../activities/dws/config.js';
+import { sandboxDwsConfig } from '../../activities/dws/config.js';
+import { sandboxKeyPath } from '../../config/project-files.js';
 import { signMessage } from '../../activities/dws/signing.js';
 import type { ModifyCustomerResponse, Result } from '../../activities/dws/types.js';
 
-function answer(result: Result): DwsOutcome<ModifyCustomerResponse> {
-  return dwsOutcome<ModifyCustomerResponse>('modifyCustomer', {
-    kind: 'answer',
-    response: { result, customerId: '2188000000000000001' },
+function answer(result: Result): Outcome<ModifyCustomerResponse> {
+  return answerOutcome<ModifyCustomerResponse>('modifyCustomer', {
+    result,
+    customerId: '2188000000000000001',
   });
 }
 
-function failureOf(outcome: DwsOutcome<unknown>): ApplicationFailure {
+function failureOf(outcome: Outcome<unknown>): ApplicationFailure {
   assert.equal(outcome.ok, false, 'the outcome is a failure');
   if (outcome.ok) throw new Error('unreachable');
   assert.ok(outcome.failure instanceof ApplicationFailure);
@@ -52,7 +54,7 @@ describe('DWS outcomes', function () {
     it('SUCCESS (S) gives the response', function () {
       const outcome = answer({ resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success.' });
       assert.equal(outcome.ok, true);
-      assert.equal(outcome.ok && outcome.response.customerId, '2188000000000000001');
+      assert.equal(outcome.ok && outcome.value.customerId, '2188000000000000001');
     });
 
     const finalRows: [code: string, message: string][] = [
@@ -385,10 +387,7 @@ describe('DWS outcomes', function () {
     });
 
     it('maps an error that is not got’s as retryable UNEXPECTED_ERROR', function () {
-      const failure = failureOf(
-        dwsOutcome('triggerChallenge', { kind: 'error', error: new TypeError('boom') }),
-      );
-      assertRetryable(failure, 'UNEXPECTED_ERROR');
+      assertRetryable(transportFailure('DWS triggerChallenge', new TypeError('boom')), 'UNEXPECTED_ERROR');
     });
   });
 });

@@ -15,7 +15,8 @@ import {
   verifyMessage,
 } from '../../activities/dws/signing.js';
 import { DwsClient } from '../../activities/dws/client.js';
-import { dwsConfigFromEnv, sandboxDwsConfig, sandboxKeyPath } from '../../activities/dws/config.js';
+import { dwsConfigFromEnv, sandboxDwsConfig } from '../../activities/dws/config.js';
+import { sandboxKeyPath } from '../../config/project-files.js';
 import { ConfigError } from '../../config/errors.js';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server.js';
 import { startGatewayProxy, type GatewayProxy } from '../helpers/gateway-proxy.js';
