@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApp } from '../http/app.js';
-import { VerificationClient } from '../client/verifications.js';
+import { VerificationClient } from '../client/index.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
 import { withVerificationWorker, verificationStack } from './helpers/verification-env.js';
 
@@ -46,9 +46,12 @@ describe('typed failures: every Temporal error a caller can meet is a documented
       });
       const undocumented = answers.filter(
         (answer) =>
-          !['start 201', 'start 409 ALREADY_RUNNING', 'cancel 202', 'cancel 409 VERIFICATION_FINISHED'].includes(
-            answer,
-          ),
+          ![
+            'start 201',
+            'start 409 ALREADY_RUNNING',
+            'cancel 202',
+            'cancel 409 VERIFICATION_FINISHED',
+          ].includes(answer),
       );
       assert.deepEqual(undocumented, [], answers.join('\n'));
       assert.ok(answers.filter((answer) => answer === 'start 201').length >= 15, answers.join('\n'));
