@@ -3,7 +3,7 @@
  * or a slow SMS gateway leaves behind), their memory measured while they wait, then every code sent at
  * once and the time until the last outcome is in.
  */
-import type { VerificationClient } from '../client/verifications.js';
+import type { VerificationClient } from '../client/index.js';
 import type { SandboxControlClient } from '../sandbox/control-client.js';
 import { createCustomer, newEmail } from './flows.js';
 import { inPool } from './load.js';

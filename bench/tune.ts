@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { VerificationClient } from '../client/verifications.js';
+import { VerificationClient } from '../client/index.js';
 import { loadWorkerConfig } from '../worker/config.js';
 import { runCapacity, type CapacityResult } from './capacity.js';
 import { runCase, type CaseResult } from './cases.js';

@@ -7,19 +7,13 @@
  * after 14 s; the same instant also settles the call here. Whatever the SDK throws for "no answer" is
  * mapped in this one place to VerificationUnavailableError.
  */
-import {
-  isGrpcCancelledError,
-  isGrpcDeadlineError,
-  isGrpcServiceError,
-  ServiceError,
-  WorkflowUpdateRPCTimeoutOrCancelledError,
-  type Client,
-} from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { NamespaceNotFoundError } from '@temporalio/common';
 import { VerificationUnavailableError, type UnavailableReason } from './errors.js';
+import { outageReason } from './temporal-errors.js';
 
 /** What the library was asked to do: the "what to do" half of the answer depends on it. */
-export type Operation = 'start' | 'state' | 'verifyOtp' | 'resend' | 'submitOtp' | 'cancel';
+export type Operation = 'start' | 'state' | 'verifyOtp' | 'resend' | 'submitOtp' | 'cancel' | 'result';
 
 export const defaultAnswerWithinMs = 10_000;
 
@@ -76,14 +70,6 @@ export function unavailable(
   );
 }
 
-// gRPC's RESOURCE_EXHAUSTED; the SDK exports helpers for deadlines and cancellations, not for this one.
-const resourceExhausted = 8;
-
-function isResourceExhausted(err: unknown): boolean {
-  const cause = (err as { cause?: unknown } | undefined)?.cause;
-  return [err, cause].some((e) => isGrpcServiceError(e) && e.code === resourceExhausted);
-}
-
 /** The outage an SDK error stands for, or undefined when the error is an answer (not found, bad input...). */
 export function unavailableFrom(
   err: unknown,
@@ -91,20 +77,10 @@ export function unavailableFrom(
   boundMs: number,
 ): VerificationUnavailableError | undefined {
   if (err instanceof VerificationUnavailableError) return err;
-  if (err instanceof NamespaceNotFoundError) {
-    return unavailable('NAMESPACE_UNKNOWN', operation, boundMs, { cause: err, detail: err.namespace });
-  }
-  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-    return unavailable('NO_ANSWER_IN_TIME', operation, boundMs, { cause: err });
-  }
-  if (!(err instanceof ServiceError) && !isGrpcServiceError(err)) return undefined;
-  const reason: UnavailableReason =
-    isGrpcDeadlineError(err) || isGrpcCancelledError(err)
-      ? 'NO_ANSWER_IN_TIME'
-      : isResourceExhausted(err)
-        ? 'TEMPORAL_BUSY'
-        : 'TEMPORAL_UNREACHABLE';
-  return unavailable(reason, operation, boundMs, { cause: err });
+  const reason = outageReason(err);
+  if (!reason) return undefined;
+  const detail = err instanceof NamespaceNotFoundError ? err.namespace : undefined;
+  return unavailable(reason, operation, boundMs, { cause: err, detail });
 }
 
 /** Runs `act` (calls through `client`) so that it settles within `boundMs`, outages mapped. */

@@ -11,7 +11,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { codecServerPlugin, type CodecServerOptions } from '../codec/codec-server.js';
-import type { VerificationClient } from '../client/verifications.js';
+import type { VerificationClient } from '../client/index.js';
 import { defaultBodyLimitBytes, defaultRateLimits, type HttpRateLimits } from './config.js';
 import { handleError, handleNotFound } from './error-answers.js';
 import { loggerOptions, logRequest, type HttpLoggerOption } from './logging.js';

@@ -11,7 +11,7 @@ import {
   VerificationFinishedError,
   VerificationNotFoundError,
   VerificationUnavailableError,
-} from '../client/errors.js';
+} from '../client/index.js';
 import { defaultAnswerWithinMs, unavailableFrom } from '../client/outages.js';
 import { describe, fieldOf } from '../client/validate.js';
 

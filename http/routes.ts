@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { verificationWorkflowId, verificationWorkflowPrefix } from '../workflows/ids.js';
 import type { VerificationInput } from '../workflows/types.js';
-import type { VerificationClient } from '../client/verifications.js';
+import type { VerificationClient } from '../client/index.js';
 import { abuseLimitHook } from './abuse-limits.js';
 import { CallerTokens, requireBearerToken } from './bearer-auth.js';
 import type { HttpRateLimits } from './config.js';
@@ -157,8 +157,10 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         tags,
         security,
         summary: 'Where the verification is: step, attempts and resends left, expiry, outcome',
+        description:
+          '409 VERIFICATION_FINISHED for a verification that ended before any worker ran it (e.g. terminated by an operator): it has no state to show.',
         params: verificationParamsSchema,
-        response: { 200: stateSchema, ...errorResponses(404) },
+        response: { 200: stateSchema, ...errorResponses(404, 409) },
       },
     },
     async (request) => verifications.state(customerOf(request.params.id)),
@@ -172,10 +174,14 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         security,
         summary: 'The outcome, once the verification has finished',
         description:
-          'Waits up to waitSeconds for a running verification to finish: 200 with the outcome, or 202 (Retry-After) if it is still running. Read from the history, not by query: no billable action on Temporal Cloud.',
+          'Waits up to waitSeconds for a running verification to finish: 200 with the outcome, or 202 (Retry-After) if it is still running. Read from the history, not by query: no billable action on Temporal Cloud. 409 VERIFICATION_FINISHED (with its status) for one that ended without an outcome: terminated or timed out by an operator.',
         params: verificationParamsSchema,
         querystring: outcomeQuerySchema,
-        response: { 200: verificationOutcomeSchema, 202: outcomePendingSchema, ...errorResponses(404) },
+        response: {
+          200: verificationOutcomeSchema,
+          202: outcomePendingSchema,
+          ...errorResponses(404, 409),
+        },
       },
     },
     async (request, reply) => {

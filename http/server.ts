@@ -16,7 +16,7 @@ import type { KeyRing } from '../codec/keyring.js';
 import { decideLocalUiAccess, type LocalUiAccessDecision } from '../codec/local-ui-access.js';
 import type { Env } from '../config/settings.js';
 import { temporalTargetFromEnv } from '../config/temporal.js';
-import { VerificationClient } from '../client/verifications.js';
+import { VerificationClient } from '../client/index.js';
 import { buildHttpApp } from './app.js';
 import { loadHttpConfig, type HttpConfig } from './config.js';
 import type { HttpLoggerOption } from './logging.js';

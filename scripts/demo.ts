@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import got, { type Got } from 'got';
-import { encryptPin } from '../client/pin-encryption.js';
+import { encryptPin } from '../client/index.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
 import type { OtpVerdict, VerificationState } from '../workflows/types.js';
 import { devHttpToken, startEmbedded } from './embedded.js';

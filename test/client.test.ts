@@ -3,9 +3,9 @@ import {
   InvalidVerificationInputError,
   VerificationAlreadyRunningError,
   VerificationFinishedError,
+  VerificationClient,
   VerificationNotFoundError,
-} from '../client/errors.js';
-import { VerificationClient } from '../client/verifications.js';
+} from '../client/index.js';
 import { waitForStep, withVerificationWorker, verificationStack } from './helpers/verification-env.js';
 
 describe('the client library a backend service imports', function () {

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { VerificationAlreadyRunningError } from '../client/errors.js';
-import { VerificationClient } from '../client/verifications.js';
+import { PaymentMethodClient, VerificationAlreadyRunningError } from '../client/index.js';
 import { paymentMethodWorkflowId } from '../workflows/ids.js';
-import { stateQuery, submitOtpSignal } from '../workflows/messages.js';
 import { changeWonderPaymentMethod } from '../workflows/payment-method.js';
 import type { PaymentMethodChangeInput } from '../workflows/types.js';
 import { waitForStep, withVerificationWorker, verificationStack } from './helpers/verification-env.js';
@@ -40,28 +38,28 @@ describe('changing a Wonder default payment method', function () {
     await withVerificationWorker(stack.env, stack.sandbox, async ({ control, taskQueue }) => {
       const walletUser = await control.addCustomer();
       const before = stack.sandbox.wonder.ledger(cardCustomer).length;
-      const verifications = new VerificationClient(stack.env.client, taskQueue);
+      const paymentMethods = new PaymentMethodClient(stack.env.client, taskQueue);
       const input: PaymentMethodChangeInput = {
         wonderCustomerUuid: cardCustomer,
         update: { default_payment_method: null },
         confirmWith: { customerId: walletUser.customerId },
       };
-      const started = await verifications.startPaymentMethodChange(input);
+      const started = await paymentMethods.start(input);
       assert.equal(started.verificationId, paymentMethodWorkflowId(cardCustomer));
-      await assert.rejects(verifications.startPaymentMethodChange(input), VerificationAlreadyRunningError);
-      const handle = verifications.paymentMethodChange(cardCustomer);
-      await waitForStep(handle, 'AWAITING_INPUT');
+      await assert.rejects(paymentMethods.start(input), VerificationAlreadyRunningError);
+      await waitForStep(stack.env.client.workflow.getHandle(started.verificationId), 'AWAITING_INPUT');
       assert.equal(
         stack.sandbox.wonder.ledger(cardCustomer).length,
         before,
         'nothing changes before the code',
       );
-      await handle.signal(submitOtpSignal, { code: await control.latestOtp(walletUser.customerId) });
-      const outcome = await verifications.paymentMethodChangeResult(cardCustomer);
+      const code = await control.latestOtp(walletUser.customerId);
+      assert.deepEqual(await paymentMethods.verifyOtp(cardCustomer, code), { verdict: 'ACCEPTED' });
+      const outcome = await paymentMethods.result(cardCustomer);
       assert.equal(outcome.status, 'UPDATED');
       assert.deepEqual(outcome.status === 'UPDATED' && outcome.cleared, ['default_payment_method']);
       assert.equal(stack.sandbox.wonder.customer(cardCustomer)?.default_payment_method, undefined);
-      assert.equal((await handle.query(stateQuery)).wonderSync, 'SYNCED');
+      assert.equal((await paymentMethods.state(cardCustomer)).wonderSync, 'SYNCED');
       assert.equal((await control.ledger(walletUser.customerId)).count, 0, 'no DWS modification was made');
     });
   });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Ajv, type AnySchema } from 'ajv';
 import addFormats from 'ajv-formats';
 import { buildHttpApp } from '../http/app.js';
-import { VerificationClient } from '../client/verifications.js';
+import { PaymentMethodClient, VerificationClient } from '../client/index.js';
 import {
   cancelSignal,
   challengeSentUpdate,
@@ -92,15 +92,15 @@ describe('the wire contract', function () {
 
     it('a payment-method change outcome fits its schema', async function () {
       await withVerificationWorker(stack.env, stack.sandbox, async ({ taskQueue }) => {
-        const verifications = new VerificationClient(stack.env.client, taskQueue);
+        const paymentMethods = new PaymentMethodClient(stack.env.client, taskQueue);
         const uuid = 'c2a4e0f1-7b3d-4c8e-9f10-2a3b4c5d6e01';
-        await verifications.startPaymentMethodChange({
+        await paymentMethods.start({
           wonderCustomerUuid: uuid,
           update: { default_payment_method: 'Alipay' },
         });
         conforms(
           wire.paymentMethodChangeOutcomeSchema,
-          await verifications.paymentMethodChangeResult(uuid),
+          await paymentMethods.result(uuid),
           'an UPDATED outcome',
         );
       });

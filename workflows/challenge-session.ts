@@ -14,6 +14,7 @@ import type {
   Env,
 } from '../activities/dws/types.js';
 import { ChallengeInbox } from './challenge-inbox.js';
+import { callerFailure } from './failures.js';
 import { patches } from './patches.js';
 import type { FlowJournal } from './flow-journal.js';
 import { submissionKeyOf } from './ids.js';
@@ -86,7 +87,7 @@ export class ChallengeSession {
   readonly checkCode = ({ code }: OtpSubmission): void => {
     this.checkOpen();
     const problem = codeFormatProblem(code, this.journal.state.challengeType, this.pinRule);
-    if (problem) throw new Error(problem);
+    if (problem) throw callerFailure('CODE_FORMAT', problem);
   };
 
   readonly queueResend = (): void => void this.inbox.push({ kind: 'resend' }, false);
@@ -99,7 +100,8 @@ export class ChallengeSession {
   };
 
   readonly checkOpen = (): void => {
-    if (this.journal.state.step === 'DONE') throw new Error('the verification has already finished');
+    if (this.journal.state.step === 'DONE')
+      throw callerFailure('VERIFICATION_FINISHED', 'the verification has already finished');
   };
 
   readonly cancel = (request?: CancelRequest): void => {

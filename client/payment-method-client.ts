@@ -1,0 +1,100 @@
+/**
+ * What a backend service imports to change a Wonder customer's default payment method or token (one
+ * change at a time per Wonder customer), optionally confirmed by the wallet user through the DWS
+ * challenge. Every call names the Wonder customer; the same bound and typed errors as the contact-change
+ * client apply: every call but `result` answers within the bound or throws VerificationUnavailableError.
+ */
+import type { Client } from '@temporalio/client';
+import { defaultTaskQueue, paymentMethodWorkflowId } from '../workflows/ids.js';
+import type {
+  OtpVerdict,
+  PaymentMethodChangeInput,
+  PaymentMethodChangeOutcome,
+  ResendAnswer,
+  VerificationState,
+} from '../workflows/types.js';
+import type { changeWonderPaymentMethod } from '../workflows/payment-method.js';
+import { FlowCalls, type SubmissionOptions } from './flow-calls.js';
+import { defaultAnswerWithinMs } from './outages.js';
+
+export interface StartedPaymentMethodChange {
+  /** the workflow id, `payment-method-<wonderCustomerUuid>`, as the library's errors name it */
+  verificationId: string;
+  runId: string;
+}
+
+export interface PaymentMethodClientOptions {
+  /** every call but `result` answers within this, or throws VerificationUnavailableError; default 10 s */
+  answerWithinMs?: number;
+}
+
+export class PaymentMethodClient {
+  readonly answerWithinMs: number;
+  private readonly calls: FlowCalls;
+
+  constructor(
+    readonly client: Client,
+    readonly taskQueue: string = defaultTaskQueue,
+    options: PaymentMethodClientOptions = {},
+  ) {
+    this.answerWithinMs = options.answerWithinMs ?? defaultAnswerWithinMs;
+    this.calls = new FlowCalls(client, this.answerWithinMs);
+  }
+
+  verificationId(wonderCustomerUuid: string): string {
+    return paymentMethodWorkflowId(wonderCustomerUuid);
+  }
+
+  /**
+   * Starts the change and answers as soon as the run exists. With `confirmWith`, the wallet user then
+   * proves possession first: send the code with `verifyOtp`, read `state` for the challenge. A change
+   * already running for this Wonder customer refuses the start (VerificationAlreadyRunningError).
+   */
+  async start(input: PaymentMethodChangeInput): Promise<StartedPaymentMethodChange> {
+    const verificationId = this.verificationId(input.wonderCustomerUuid);
+    return this.calls.start(verificationId, async () => {
+      const handle = await this.client.workflow.start<typeof changeWonderPaymentMethod>(
+        'changeWonderPaymentMethod',
+        {
+          args: [input],
+          taskQueue: this.taskQueue,
+          workflowId: verificationId,
+          workflowIdConflictPolicy: 'FAIL',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          staticSummary: `Default payment method change for Wonder customer ${input.wonderCustomerUuid}`,
+        },
+      );
+      return { verificationId, runId: handle.firstExecutionRunId ?? '' };
+    });
+  }
+
+  state(wonderCustomerUuid: string, timeoutMs = this.answerWithinMs): Promise<VerificationState> {
+    return this.calls.state(this.verificationId(wonderCustomerUuid), timeoutMs);
+  }
+
+  submitOtp(wonderCustomerUuid: string, code: string): Promise<void> {
+    return this.calls.submitOtp(this.verificationId(wonderCustomerUuid), code);
+  }
+
+  /** The wallet user's code, answered with the verdict; idempotent on the key, as for a contact change. */
+  verifyOtp(wonderCustomerUuid: string, code: string, options: SubmissionOptions = {}): Promise<OtpVerdict> {
+    return this.calls.verifyOtp(this.verificationId(wonderCustomerUuid), code, options);
+  }
+
+  resend(wonderCustomerUuid: string, options: SubmissionOptions = {}): Promise<ResendAnswer> {
+    return this.calls.resend(this.verificationId(wonderCustomerUuid), options);
+  }
+
+  cancel(wonderCustomerUuid: string, reason?: string): Promise<void> {
+    return this.calls.cancel(this.verificationId(wonderCustomerUuid), reason);
+  }
+
+  result(wonderCustomerUuid: string): Promise<PaymentMethodChangeOutcome> {
+    return this.calls.result(this.verificationId(wonderCustomerUuid));
+  }
+
+  /** The outcome, waiting at most `waitMs` for a running change to finish; undefined if it has not. */
+  outcome(wonderCustomerUuid: string, waitMs: number): Promise<PaymentMethodChangeOutcome | undefined> {
+    return this.calls.outcome(this.verificationId(wonderCustomerUuid), waitMs);
+  }
+}

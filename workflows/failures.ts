@@ -1,0 +1,32 @@
+/**
+ * What the workflows and their update validators raise toward a caller. A caller branches on the
+ * `ApplicationFailure` type, never on the message: messages are for people, may be reworded, and reach
+ * a client without the codec only as "Encoded failure" (the failure converter encrypts them). Imported by
+ * the workflow bundle and by the client library alike, so a type is written once.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+
+export const callerFailureTypes = {
+  /** the verification has reached DONE: nothing more can be submitted, resent or waited for */
+  VERIFICATION_FINISHED: 'VERIFICATION_FINISHED',
+  /** the code cannot be right for the open challenge (see codeFormatProblem); it costs no attempt */
+  CODE_FORMAT: 'CODE_FORMAT',
+} as const;
+
+export type CallerFailureType = (typeof callerFailureTypes)[keyof typeof callerFailureTypes];
+
+/**
+ * The failure to throw toward a caller. Non-retryable: the same request would be refused the same way,
+ * so nothing (an update's caller, a retry policy) should try it again unchanged.
+ */
+export function callerFailure(type: CallerFailureType, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+/** The caller failure type an update failure's cause carries, or undefined for anything else. */
+export function callerFailureType(cause: unknown): CallerFailureType | undefined {
+  if (!(cause instanceof ApplicationFailure) || !cause.type) return undefined;
+  return (Object.values(callerFailureTypes) as string[]).includes(cause.type)
+    ? (cause.type as CallerFailureType)
+    : undefined;
+}
