@@ -26,7 +26,8 @@ import { PayloadDecryptionError } from './aes-gcm-codec.js';
 import { SESSION_COOKIE, TokenVerifier, loadCodecAuthTokens, sessionValue } from './codec-auth.js';
 import { ConfigError } from '../config/errors.js';
 import { parseUrl, readString, type Env } from '../config/settings.js';
-import { isLocalUiRequest, isLoopbackHost } from './local-ui-access.js';
+import { isLoopbackHost } from '../config/loopback.js';
+import { isLocalUiRequest } from './local-ui-access.js';
 
 export const DEFAULT_UI_ORIGIN = 'http://localhost:8233';
 const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
