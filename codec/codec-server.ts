@@ -6,11 +6,14 @@
  * `{ payloads: [{ metadata: { <key>: <base64> }, data: <base64> }] }`, answered in the same shape; the
  * UI adds `X-Namespace`, and `Authorization: Bearer <access token>` when told to pass it.
  *
- * Guards, in order: a request carrying an Origin other than the UI's is refused (403, no CORS headers);
- * /encode and /decode then need a valid bearer token or session cookie (401). The one exception is the
- * embedded default's local UI (`localUiAccess`, see local-ui-access.ts for when it may be on).
+ * Guards, in order, all decided from the headers before any body is read: a request carrying an Origin
+ * other than the UI's is refused (403, no CORS headers); a client address past its failed sign-ins is
+ * refused (429 with Retry-After); /encode and /decode then need a valid bearer token or session cookie
+ * (401). The one exception is the embedded default's local UI (`localUiAccess`, see local-ui-access.ts
+ * for when it may be on).
  */
 import cors from '@fastify/cors';
+import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import Fastify, {
   type FastifyInstance,
   type FastifyPluginAsync,
@@ -23,10 +26,12 @@ import { PayloadDecryptionError } from './aes-gcm-codec.js';
 import { SESSION_COOKIE, TokenVerifier, loadCodecAuthTokens, sessionValue } from './codec-auth.js';
 import { ConfigError } from '../config/errors.js';
 import { parseUrl, readString, type Env } from '../config/settings.js';
-import { isLocalUiRequest, isLoopbackHost } from './local-ui-access.js';
+import { isLoopbackHost } from '../config/loopback.js';
+import { isLocalUiRequest } from './local-ui-access.js';
 
 export const DEFAULT_UI_ORIGIN = 'http://localhost:8233';
 const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
+const SESSION_FORM_LIMIT = 4096;
 const SESSION_MAX_AGE_SECONDS = 8 * 60 * 60;
 
 export interface CodecServerOptions {
@@ -42,13 +47,31 @@ export interface CodecServerOptions {
   verifyAccessToken?: (token: string, request: FastifyRequest) => boolean | Promise<boolean>;
   /** When set, only these namespaces (the UI's X-Namespace header) are served. */
   namespaces?: readonly string[];
+  /** for /encode and /decode, read only once the caller is authorised; default 8 MiB */
   bodyLimit?: number;
+  /** failed sign-ins allowed per client address; default DEFAULT_AUTH_FAILURE_LIMIT */
+  authFailureLimit?: AuthFailureLimit;
   /**
    * The embedded default only: the UI origin, calling from and to loopback, decodes without a token
    * (see local-ui-access.ts, whose decideLocalUiAccess says when). Off unless set.
    */
   localUiAccess?: boolean;
 }
+
+/**
+ * Failed sign-ins counted per client address (an IPv6 address by its /64): a wrong token posted to
+ * /session, or a wrong bearer token or session cookie sent to /encode or /decode. A request that carries
+ * no credential at all is not a guess (the UI polls /decode like that until someone signs in) and is not
+ * counted. Past `max` in `windowSeconds`, every sign-in and codec call from that address answers 429 with
+ * Retry-After, a right token included, until the window ends. The tokens are long enough that guessing is
+ * hopeless anyway; the limit is there so guesses cost the OTP service nothing.
+ */
+export interface AuthFailureLimit {
+  max: number;
+  windowSeconds: number;
+}
+
+export const DEFAULT_AUTH_FAILURE_LIMIT: AuthFailureLimit = { max: 10, windowSeconds: 600 };
 
 /** Temporal's proto-JSON form of a Payload: metadata values and data in base64. */
 export interface JsonPayload {
@@ -159,7 +182,10 @@ export const codecServerPlugin: FastifyPluginAsync<CodecServerOptions> = async (
     if (origin === undefined || origin === uiOrigin) return;
     // The sign-in page posts to itself, from the codec server's own origin.
     if (request.routeOptions.url === sessionUrl && origin === `${request.protocol}://${request.host}`) return;
-    return reply.code(403).send({ error: 'Forbidden', message: 'This origin may not use the codec server.' });
+    return refuse(request, reply, 403, {
+      error: 'Forbidden',
+      message: 'This origin may not use the codec server.',
+    });
   });
 
   await app.register(cors, {
@@ -170,36 +196,81 @@ export const codecServerPlugin: FastifyPluginAsync<CodecServerOptions> = async (
     maxAge: 600,
   });
 
-  async function authorised(request: FastifyRequest): Promise<boolean> {
+  // Registered here unless the host app did, so the codec endpoint counts failures mounted or standalone;
+  // a host's store (e.g. a shared one) is then used for these counts too.
+  if (!app.hasDecorator('createRateLimit')) await app.register(rateLimit, { global: false });
+  const failureLimit = options.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT;
+  const failures = app.createRateLimit({
+    max: failureLimit.max,
+    timeWindow: failureLimit.windowSeconds * 1000,
+    keyGenerator: (request) => `codec-sign-in|${normalizeIP(request.ip)}`,
+  });
+
+  /** An onRequest hook: refuses an address past its failed sign-ins before anything else is done. */
+  async function notLockedOut(request: FastifyRequest, reply: FastifyReply) {
+    const verdict = await failures(request, { increment: false });
+    if (verdict.isAllowed || verdict.remaining > 0) return;
+    const retryAfterSeconds = Math.max(1, verdict.ttlInSeconds);
+    request.log.warn('codec sign-in failures reached their limit for this address');
+    return refuse(request, reply.header('retry-after', String(retryAfterSeconds)), 429, {
+      error: 'Too Many Requests',
+      message: `Too many failed sign-ins from this address; retry in ${retryAfterSeconds} s.`,
+    });
+  }
+
+  /** What the request offers as proof, if anything: only these can be a guess. */
+  function credentialOf(request: FastifyRequest) {
     const [scheme, token] = (request.headers.authorization ?? '').split(/\s+/, 2);
-    if (scheme?.toLowerCase() === 'bearer' && token) {
-      if (verifier.matchesToken(token)) return true;
-      return (await options.verifyAccessToken?.(token, request)) ?? false;
-    }
+    if (scheme?.toLowerCase() === 'bearer' && token) return { bearer: token };
     const session = readCookie(request.headers.cookie, SESSION_COOKIE);
-    if (session !== undefined && verifier.matchesSession(session)) return true;
+    return session === undefined ? undefined : { session };
+  }
+
+  async function authorised(
+    request: FastifyRequest,
+    credential: ReturnType<typeof credentialOf>,
+  ): Promise<boolean> {
+    if (credential?.bearer !== undefined) {
+      if (verifier.matchesToken(credential.bearer)) return true;
+      return (await options.verifyAccessToken?.(credential.bearer, request)) ?? false;
+    }
+    if (credential?.session !== undefined) return verifier.matchesSession(credential.session);
     return options.localUiAccess === true && isLocalUiRequest(request, uiOrigin);
   }
 
+  /**
+   * An onRequest hook, so it runs before Fastify reads the body: an unauthorised caller's body is never
+   * read, parsed or held, whatever size it announces.
+   */
   async function guard(request: FastifyRequest, reply: FastifyReply) {
-    if (!(await authorised(request))) {
-      return reply
-        .code(401)
-        .header('www-authenticate', 'Bearer')
-        .send({ error: 'Unauthorized', message: 'A valid codec auth token is required.' });
+    const credential = credentialOf(request);
+    if (!(await authorised(request, credential))) {
+      if (credential) await failures(request);
+      return refuse(request, reply.header('www-authenticate', 'Bearer'), 401, {
+        error: 'Unauthorized',
+        message: 'A valid codec auth token is required.',
+      });
     }
     const namespace = request.headers['x-namespace'];
     if (options.namespaces && !(typeof namespace === 'string' && options.namespaces.includes(namespace))) {
-      return reply
-        .code(403)
-        .send({ error: 'Forbidden', message: 'This codec server does not serve the requested namespace.' });
+      return refuse(request, reply, 403, {
+        error: 'Forbidden',
+        message: 'This codec server does not serve the requested namespace.',
+      });
     }
   }
 
   for (const direction of ['encode', 'decode'] as const) {
     app.post<{ Body: CodecBody }>(
       `/${direction}`,
-      { schema: { body: codecBodySchema }, bodyLimit, preHandler: guard },
+      {
+        schema: { body: codecBodySchema },
+        // A page of history can be megabytes, so this replaces the host app's small limit. That is safe
+        // only because both hooks run in onRequest and answer from the headers: the big limit is reached
+        // by authorised callers alone, and an unauthorised caller's body is not read at all.
+        bodyLimit,
+        onRequest: [notLockedOut, guard],
+      },
       async (request, reply) => {
         let payloads;
         try {
@@ -225,7 +296,7 @@ export const codecServerPlugin: FastifyPluginAsync<CodecServerOptions> = async (
 
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',
-    { parseAs: 'string', bodyLimit: 4096 },
+    { parseAs: 'string', bodyLimit: SESSION_FORM_LIMIT },
     (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
   );
 
@@ -235,24 +306,40 @@ export const codecServerPlugin: FastifyPluginAsync<CodecServerOptions> = async (
       .send(sessionPage('Sign in so that this browser can decode payloads in the UI.')),
   );
 
-  app.post<{ Body: { token?: string } }>('/session', async (request, reply) => {
-    const token = request.body?.token ?? '';
-    if (!verifier.matchesToken(token)) {
-      return reply.code(401).headers(HTML_HEADERS).send(sessionPage('That token is not valid. Try again.'));
-    }
-    return reply
-      .headers(HTML_HEADERS)
-      .header(
-        'set-cookie',
-        `${SESSION_COOKIE}=${sessionValue(token)}; Path=${cookiePath}; Max-Age=${SESSION_MAX_AGE_SECONDS}; HttpOnly; SameSite=Strict`,
-      )
-      .send(
-        sessionPage(
-          'Signed in. In the Temporal UI, open the Codec Server settings and turn on "Include cross-origin credentials".',
-        ),
-      );
-  });
+  app.post<{ Body: { token?: string } }>(
+    '/session',
+    { bodyLimit: SESSION_FORM_LIMIT, onRequest: notLockedOut },
+    async (request, reply) => {
+      const token = request.body?.token ?? '';
+      if (!verifier.matchesToken(token)) {
+        await failures(request);
+        return reply.code(401).headers(HTML_HEADERS).send(sessionPage('That token is not valid. Try again.'));
+      }
+      return reply
+        .headers(HTML_HEADERS)
+        .header(
+          'set-cookie',
+          `${SESSION_COOKIE}=${sessionValue(token)}; Path=${cookiePath}; Max-Age=${SESSION_MAX_AGE_SECONDS}; HttpOnly; SameSite=Strict`,
+        )
+        .send(
+          sessionPage(
+            'Signed in. In the Temporal UI, open the Codec Server settings and turn on "Include cross-origin credentials".',
+          ),
+        );
+    },
+  );
 };
+
+/**
+ * Answers without reading the body. On a kept-alive connection Node would read (and drop) the rest of an
+ * unread body to reuse the socket; closing it instead means a refused upload is not received at all.
+ */
+function refuse(request: FastifyRequest, reply: FastifyReply, code: number, body: object) {
+  const announced =
+    request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+  if (announced) reply.header('connection', 'close');
+  return reply.code(code).send(body);
+}
 
 /** A standalone codec server (the recommended deployment: its own port, reachable by operators only). */
 export async function buildCodecServer(

@@ -14,7 +14,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
-import { isIPv4, isIPv6 } from 'node:net';
+import { isLoopbackHost } from '../config/loopback.js';
 import { DEV_KEYS_PATH, parseKeyRing, type KeyRing } from './keyring.js';
 
 export interface LocalUiAccessInput {
@@ -56,14 +56,6 @@ function holdsOnlyDevKeys(keyRing: KeyRing, devKeysPath: string): boolean {
   }
   const devKeys = devRing.ids.map((id) => devRing.get(id)!.key);
   return keyRing.ids.every((id) => devKeys.some((dev) => dev.equals(keyRing.get(id)!.key)));
-}
-
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (bare === 'localhost') return true;
-  if (isIPv4(bare)) return bare.startsWith('127.');
-  if (isIPv6(bare)) return bare === '::1' || /^::ffff:127\./.test(bare);
-  return false;
 }
 
 /**

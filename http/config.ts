@@ -3,6 +3,7 @@
  * naming the variable; token values are never echoed.
  */
 import { ConfigError } from '../config/errors.js';
+import { isLoopbackHost } from '../config/loopback.js';
 import { readBool, readInt, readString, secretNotSet, type Env } from '../config/settings.js';
 import { readTokens } from '../config/tokens.js';
 
@@ -56,9 +57,16 @@ export interface HttpConfig {
   trustProxy: boolean;
 }
 
+/**
+ * The published token of local development (the README's examples use it). It is accepted only where local
+ * development was decided (isLocalDevelopment) and only on a loopback listener, where nobody but this
+ * machine's users can present it.
+ */
+export const devHttpToken = 'local-dev-http-token';
+
 export interface LoadHttpConfigOptions {
-  /** Used when neither HTTP_AUTH_TOKENS nor HTTP_AUTH_TOKENS_FILE is set (the embedded default only). */
-  devAuthToken?: string;
+  /** Temporal is a local dev server: the dev token is the default when no token is configured. */
+  allowDevToken?: boolean;
 }
 
 const rateLimitVariables: Record<keyof HttpRateLimits, string> = {
@@ -71,10 +79,11 @@ const rateLimitVariables: Record<keyof HttpRateLimits, string> = {
 };
 
 export function loadHttpConfig(env: Env = process.env, options: LoadHttpConfigOptions = {}): HttpConfig {
+  const host = readString(env, 'HTTP_HOST', '127.0.0.1');
   return {
     port: readInt(env, 'HTTP_PORT', 8080, { min: 0, max: 65535 }),
-    host: readString(env, 'HTTP_HOST', '127.0.0.1'),
-    authTokens: readAuthTokens(env, options.devAuthToken),
+    host,
+    authTokens: readAuthTokens(env, host, options.allowDevToken ?? false),
     rateLimits: Object.fromEntries(
       Object.entries(rateLimitVariables).map(([key, name]) => [
         key,
@@ -93,11 +102,24 @@ export function loadHttpConfig(env: Env = process.env, options: LoadHttpConfigOp
   };
 }
 
-function readAuthTokens(env: Env, devAuthToken: string | undefined): string[] {
-  const tokens = readTokens(env, 'HTTP_AUTH_TOKENS');
-  if (tokens) return tokens;
-  if (devAuthToken) return [devAuthToken];
-  throw secretNotSet('HTTP_AUTH_TOKENS');
+function readAuthTokens(env: Env, host: string, allowDevToken: boolean): string[] {
+  const configured = readTokens(env, 'HTTP_AUTH_TOKENS');
+  if (!configured && !allowDevToken) throw secretNotSet('HTTP_AUTH_TOKENS');
+  const tokens = configured ?? [devHttpToken];
+  if (!tokens.includes(devHttpToken)) return tokens;
+  if (!allowDevToken) {
+    throw new ConfigError(
+      'HTTP_AUTH_TOKENS',
+      `holds the published dev token ${devHttpToken}, accepted only against a local Temporal dev server; set tokens of your own`,
+    );
+  }
+  if (!isLoopbackHost(host)) {
+    throw new ConfigError(
+      'HTTP_HOST',
+      `is ${host}, not loopback, so the published dev token ${devHttpToken} may not be used; set HTTP_AUTH_TOKENS to tokens of your own, or listen on 127.0.0.1`,
+    );
+  }
+  return tokens;
 }
 
 /** `<max>/<window seconds>`, e.g. `10/600`. */

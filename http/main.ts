@@ -1,19 +1,20 @@
 /**
- * `npm run http`: the HTTP service as its own process. Settings are listed in ./server.ts; without
- * TEMPORAL_ADDRESS this is a laptop against the local dev server, so dev keys and tokens are allowed.
+ * `npm run http`: the HTTP service as its own process. Settings are listed in ./server.ts; against a
+ * local dev server (isLocalDevelopment) the dev key and dev tokens are allowed, and nowhere else.
  */
 import { exitForStartFailure, loadOrExit } from '../config/errors.js';
 import { readBool } from '../config/settings.js';
 import { stopOnSignals } from '../config/shutdown.js';
+import { isLocalDevelopment, temporalTargetFromEnv } from '../config/temporal.js';
 import { createDataConverter } from '../codec/data-converter.js';
 import { loadKeyRing } from '../codec/keyring.js';
 import { loadHttpConfig } from './config.js';
 import { startHttpService } from './server.js';
 
 const env = process.env;
-const local = !env.TEMPORAL_ADDRESS;
+const local = loadOrExit(() => isLocalDevelopment(temporalTargetFromEnv(env)));
 const { config, keyRing, withCodec } = loadOrExit(() => ({
-  config: loadHttpConfig(env),
+  config: loadHttpConfig(env, { allowDevToken: local }),
   keyRing: loadKeyRing(env, { allowDevKey: local }),
   withCodec: readBool(env, 'HTTP_CODEC_ENDPOINT', local),
 }));

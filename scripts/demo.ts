@@ -9,7 +9,8 @@ import got, { type Got } from 'got';
 import { encryptPin } from '../client/index.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
 import type { OtpVerdict, VerificationState } from '../workflows/types.js';
-import { devHttpToken, startEmbedded } from './embedded.js';
+import { devHttpToken } from '../http/config.js';
+import { startEmbedded } from './embedded.js';
 
 export interface DemoTarget {
   httpUrl: string;

@@ -1,14 +1,17 @@
 /**
  * The embedded default: everything a newcomer needs on one laptop, in one process tree. Temporal and the
- * providers are started here only when no real ones are configured (TEMPORAL_ADDRESS, DWS_BASE_URL,
- * WONDER_BASE_URL).
+ * providers are started here only when no real ones are configured (TEMPORAL_ADDRESS or a CLI profile,
+ * DWS_BASE_URL, WONDER_BASE_URL). The dev key and dev tokens are used only when Temporal is local
+ * (isLocalDevelopment); rate-limit counts are kept in this one process.
  */
 import { mkdirSync } from 'node:fs';
 import type { LogLevel } from '@temporalio/common';
 import { createDataConverter } from '../codec/data-converter.js';
 import { loadKeyRing } from '../codec/keyring.js';
+import { devHttpToken, loadHttpConfig } from '../http/config.js';
 import { startHttpService, type RunningHttpService } from '../http/server.js';
 import { readInt, type Env } from '../config/settings.js';
+import { isLocalDevelopment, temporalTargetFromEnv } from '../config/temporal.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { loadWorkerConfig } from '../worker/config.js';
 import { createWorker } from '../worker/run.js';
@@ -18,9 +21,6 @@ import { verificationSearchAttributes } from '../workflows/search-attributes.js'
 import { defaultDevServerDbFile, startDevServer, type RunningDevServer } from './dev-server.js';
 import { freePort } from './processes.js';
 import { temporalFolder } from './temporal-binaries.js';
-
-/** The embedded default's API token; printed at start, never accepted unless HTTP_AUTH_TOKENS is unset. */
-export const devHttpToken = 'local-dev-http-token';
 
 export interface EmbeddedOptions {
   env?: Env;
@@ -59,7 +59,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     const pick = async (port: number) => (port === 0 ? freePort() : port);
     const httpPort = await pick(options.httpPort ?? readInt(env, 'HTTP_PORT', 8080));
     let devServer: RunningDevServer | undefined;
-    if (!env.TEMPORAL_ADDRESS) {
+    if (temporalTargetFromEnv(env).addressAssumed) {
       const port = await pick(options.temporalPort ?? 7233);
       const uiPort = await pick(options.uiPort ?? 8233);
       mkdirSync(temporalFolder, { recursive: true });
@@ -86,9 +86,10 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       log(`Provider sandbox     ${sandbox.url}   (OTP outbox: ${sandbox.url}/sandbox/outbox)`);
     }
 
-    const keyRing = loadKeyRing(env, { allowDevKey: !!devServer });
-    const dataConverter = createDataConverter(keyRing);
     const config = loadWorkerConfig(env, { sandboxUrl: sandbox?.url });
+    const local = isLocalDevelopment(config.temporal);
+    const keyRing = loadKeyRing(env, { allowDevKey: local });
+    const dataConverter = createDataConverter(keyRing);
     installRuntime({ logLevel: options.workerLogLevel, metricsAddress: config.metricsAddress });
     await ensureSearchAttributes(config.temporal);
     const worker = await createWorker(config, { dataConverter });
@@ -100,18 +101,20 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     log(`Worker               task queue ${config.taskQueue}`);
 
     const httpEnv: Env = {
-      HTTP_AUTH_TOKENS: devHttpToken,
       // The codec endpoint answers the UI of the dev server started here, whatever port it got.
       ...(devServer ? { CODEC_UI_ORIGIN: devServer.uiUrl } : {}),
       ...env,
       HTTP_PORT: String(httpPort),
     };
+    const httpConfig = loadHttpConfig(httpEnv, { allowDevToken: local });
+    const httpToken = httpConfig.authTokens.includes(devHttpToken) ? devHttpToken : '';
     const http: RunningHttpService = await startHttpService({
       env: httpEnv,
+      config: httpConfig,
       dataConverter,
       codecKeyRing: keyRing,
-      allowDevCodecToken: !!devServer,
-      allowLocalUiAccess: !!devServer,
+      allowDevCodecToken: local,
+      allowLocalUiAccess: local,
       logger: options.httpLogs ?? true,
     });
     stops.push(() => http.close());
@@ -123,16 +126,14 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
           : `Temporal UI          payloads stay encrypted until you sign in at ${http.url}/codec/session (${access?.reason ?? 'no codec endpoint'})`,
       );
     }
-    log(
-      `HTTP service         ${http.url}   (token: ${httpEnv.HTTP_AUTH_TOKENS === devHttpToken ? devHttpToken : 'from HTTP_AUTH_TOKENS'})`,
-    );
+    log(`HTTP service         ${http.url}   (token: ${httpToken || 'from HTTP_AUTH_TOKENS'})`);
 
     return {
       temporalAddress: config.temporal.address,
       ...(devServer ? { uiUrl: devServer.uiUrl } : {}),
       ...(sandbox ? { sandboxUrl: sandbox.url } : {}),
       httpUrl: http.url,
-      httpToken: httpEnv.HTTP_AUTH_TOKENS === devHttpToken ? devHttpToken : '',
+      httpToken,
       namespace: config.temporal.namespace,
       stop,
     };

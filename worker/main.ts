@@ -6,13 +6,16 @@ import { Runtime } from '@temporalio/worker';
 import { loadOrExit } from '../config/errors.js';
 import { createDataConverter } from '../codec/data-converter.js';
 import { loadKeyRing } from '../codec/keyring.js';
+import { isLocalDevelopment } from '../config/temporal.js';
 import { loadWorkerConfig } from './config.js';
 import { createWorker } from './run.js';
 import { installRuntime } from './runtime.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 
 const config = loadOrExit(() => loadWorkerConfig(process.env));
-const keyRing = loadOrExit(() => loadKeyRing(process.env, { allowDevKey: !process.env.TEMPORAL_ADDRESS }));
+const keyRing = loadOrExit(() =>
+  loadKeyRing(process.env, { allowDevKey: isLocalDevelopment(config.temporal) }),
+);
 installRuntime({ metricsAddress: config.metricsAddress });
 await ensureSearchAttributes(config.temporal);
 const worker = await createWorker(config, { dataConverter: createDataConverter(keyRing) });

@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { once } from 'node:events';
+import { request } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { AesGcmPayloadCodec, ENCRYPTED_ENCODING } from '../../codec/aes-gcm-codec.js';
 import { SESSION_COOKIE, codecAuthTokensFromEnv } from '../../codec/codec-auth.js';
-import { buildCodecServer, codecServerConfigFromEnv, DEFAULT_UI_ORIGIN } from '../../codec/codec-server.js';
+import {
+  buildCodecServer,
+  codecServerConfigFromEnv,
+  codecServerPlugin,
+  DEFAULT_UI_ORIGIN,
+} from '../../codec/codec-server.js';
 import { KeyRing } from '../../codec/keyring.js';
 
 const token = randomBytes(24).toString('base64url');
@@ -277,5 +285,178 @@ describe('codec server', function () {
       ),
       { uiOrigin: 'https://temporal.example.com', authTokens: [token] },
     );
+  });
+});
+
+describe('codec server: authentication before the body', function () {
+  const eightMiB = 8 * 1024 * 1024;
+  let app: FastifyInstance;
+  let origin: string;
+  /** URLs whose body Fastify started to read (preParsing runs right before the content-type parser). */
+  let bodiesRead: string[];
+  /** bytes the server took off each connection's socket */
+  const sockets: Socket[] = [];
+
+  before(async function () {
+    bodiesRead = [];
+    // Mounted the way the HTTP service mounts it: under /codec in an app whose own limit is 16 KiB.
+    app = Fastify({ bodyLimit: 16 * 1024 });
+    app.addHook('preParsing', async (request, _reply, payload) => {
+      bodiesRead.push(request.url);
+      return payload;
+    });
+    await app.register(codecServerPlugin, { codec, authTokens: [token], uiOrigin, prefix: '/codec' });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    app.server.on('connection', (socket: Socket) => sockets.push(socket));
+    origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  });
+
+  after(async function () {
+    await app.close();
+  });
+
+  beforeEach(() => {
+    bodiesRead = [];
+    sockets.length = 0;
+  });
+
+  /** Sends the head of a request announcing `length` bytes, then only `sent` of them, and waits for the answer. */
+  async function announce(headers: string[], length: number, sent: number): Promise<string> {
+    const port = new URL(origin).port;
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(
+      [
+        'POST /codec/decode HTTP/1.1',
+        `host: 127.0.0.1:${port}`,
+        'content-type: application/json',
+        `content-length: ${length}`,
+        ...headers,
+        '',
+        '',
+      ].join('\r\n') + '{'.padEnd(sent, ' '),
+    );
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    // The server answers and closes the connection without waiting for the rest of the body.
+    try {
+      await Promise.race([
+        once(socket, 'end'),
+        new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer: ${answer}`)), 3000)),
+      ]);
+    } finally {
+      socket.destroy();
+    }
+    return answer;
+  }
+
+  it('answers 401 at once to a request announcing 8 MiB and sending a few bytes, never reading it', async function () {
+    const started = Date.now();
+    for (const headers of [[], [`authorization: Bearer ${randomBytes(24).toString('base64url')}`]]) {
+      const answer = await announce(headers, eightMiB, 16);
+      assert.match(answer, /^HTTP\/1\.1 401 /);
+      assert.match(answer, /\r\nconnection: close\r\n/i);
+    }
+    assert.ok(Date.now() - started < 2000, 'answered without waiting for the announced body');
+    assert.deepEqual(bodiesRead, []);
+  });
+
+  it('refuses a real unauthenticated 8 MiB post with the body unread', async function () {
+    const body = Buffer.alloc(eightMiB, ' ');
+    const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(`${origin}/codec/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+      });
+      req.on('response', (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (text += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+      });
+      // The server closes the connection while the client is still sending: expected, not a failure.
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (!['EPIPE', 'ECONNRESET'].includes(err.code ?? '')) reject(err);
+      });
+      req.end(body);
+    });
+    assert.equal(res.status, 401);
+    assert.deepEqual(bodiesRead, [], 'the body parser never ran');
+    const taken = sockets.reduce((sum, socket) => sum + socket.bytesRead, 0);
+    assert.ok(taken < eightMiB / 8, `the server took ${taken} bytes off the socket`);
+  });
+
+  it('reads a body beyond the app limit for an authorised caller', async function () {
+    const { payloads } = await encryptedBody();
+    const many = Array.from({ length: 200 }, () => payloads[0]!);
+    assert.ok(JSON.stringify({ payloads: many }).length > 16 * 1024);
+    const res = await fetch(`${origin}/codec/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ payloads: many }),
+    });
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { payloads: unknown[] }).payloads.length, 200);
+    assert.deepEqual(bodiesRead, ['/codec/decode']);
+  });
+});
+
+describe('codec server: failed sign-ins are limited per client address', function () {
+  let app: FastifyInstance;
+  const limit = { max: 3, windowSeconds: 60 };
+
+  beforeEach(async function () {
+    app = await buildCodecServer({ codec, authTokens: [token], uiOrigin, authFailureLimit: limit });
+  });
+  afterEach(async () => app.close());
+
+  const signIn = (value: string, remoteAddress = '192.0.2.10') =>
+    app.inject({
+      method: 'POST',
+      url: '/session',
+      remoteAddress,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `token=${encodeURIComponent(value)}`,
+    });
+  const decodeWith = async (headers: Record<string, string>, remoteAddress = '192.0.2.10') =>
+    app.inject({
+      method: 'POST',
+      url: '/decode',
+      remoteAddress,
+      headers: { 'content-type': 'application/json', ...headers },
+      payload: await encryptedBody(),
+    });
+
+  it('answers 429 with Retry-After after N wrong tokens on /session, the right one included', async function () {
+    for (let i = 0; i < limit.max; i++)
+      assert.equal((await signIn(`guess-${i}-0123456789abcdef`)).statusCode, 401);
+    for (const value of ['another-guess-0123456789', token]) {
+      const res = await signIn(value);
+      assert.equal(res.statusCode, 429);
+      const retryAfter = Number(res.headers['retry-after']);
+      assert.ok(retryAfter >= 1 && retryAfter <= limit.windowSeconds, `Retry-After ${retryAfter}`);
+      assert.equal(res.headers['set-cookie'], undefined);
+    }
+    assert.equal((await decodeWith({ authorization: `Bearer ${token}` })).statusCode, 429);
+    // Another address is not affected.
+    assert.equal((await signIn(token, '192.0.2.11')).statusCode, 200);
+  });
+
+  it('counts wrong bearer tokens and session cookies on /decode, not calls without a credential', async function () {
+    for (let i = 0; i < 2 * limit.max; i++) assert.equal((await decodeWith({})).statusCode, 401);
+    assert.equal((await decodeWith({ authorization: `Bearer ${token}` })).statusCode, 200);
+    assert.equal((await decodeWith({ authorization: 'Bearer wrong-token-0123456789' })).statusCode, 401);
+    assert.equal((await decodeWith({ cookie: `${SESSION_COOKIE}=forged` })).statusCode, 401);
+    assert.equal((await signIn('third-guess-0123456789')).statusCode, 401);
+    const res = await decodeWith({ authorization: `Bearer ${token}` });
+    assert.equal(res.statusCode, 429);
+    assert.ok(Number(res.headers['retry-after']) >= 1);
+  });
+
+  it('counts an IPv6 client by its /64, so rotating addresses inside it does not help', async function () {
+    for (let i = 1; i <= limit.max; i++) await signIn(`guess-${i}-0123456789abcdef`, `2001:db8:1:2::${i}`);
+    assert.equal((await signIn(token, '2001:db8:1:2::ffff')).statusCode, 429);
+    assert.equal((await signIn(token, '2001:db8:1:3::1')).statusCode, 200);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultRateLimits, loadHttpConfig } from '../../http/config.js';
+import { defaultRateLimits, devHttpToken, loadHttpConfig } from '../../http/config.js';
 import { ConfigError } from '../../config/errors.js';
 
 const tokenA = 'token-a-0123456789abcdef';
@@ -46,7 +46,7 @@ describe('HTTP service configuration', function () {
 
   it('names the variable when tokens are missing, doubled, short or unreadable, without echoing them', function () {
     assert.throws(() => loadHttpConfig({}), configError(/HTTP_AUTH_TOKENS or HTTP_AUTH_TOKENS_FILE/));
-    assert.deepEqual(loadHttpConfig({}, { devAuthToken: tokenB }).authTokens, [tokenB]);
+    assert.deepEqual(loadHttpConfig({}, { allowDevToken: true }).authTokens, [devHttpToken]);
     assert.throws(
       () => loadHttpConfig({ HTTP_AUTH_TOKENS: tokenA, HTTP_AUTH_TOKENS_FILE: '/x' }),
       configError(/^HTTP_AUTH_TOKENS and HTTP_AUTH_TOKENS_FILE are both set/, tokenA),
