@@ -22,8 +22,9 @@ export interface RedisLimitsStoreOptions {
   /** the namespace of every key this store writes, so one server can be shared with other users */
   prefix?: string;
   /**
-   * The most a call waits for the server, for the connection and for each command. Past it the call
-   * throws `LimitsStoreUnavailableError`, so a route that counts still answers within its own bound.
+   * The most a call waits for a connection being made, and then for its command: a call answers within
+   * twice this, with `LimitsStoreUnavailableError` when the server did not, so a route that counts still
+   * answers within its own bound.
    */
   timeoutMs?: number;
   /** Told when the store becomes unreachable and when it is back, once per change (for the log). */
@@ -155,7 +156,9 @@ export class RedisLimitsStore implements LimitsStore {
   readonly prefix: string;
   readonly #redis: Redis;
   readonly #scripts: LimitsScripts;
+  readonly #timeoutMs: number;
   #available = true;
+  #connecting: Promise<void> | undefined;
   #closed = false;
   #lastError: Error | undefined;
 
@@ -165,6 +168,7 @@ export class RedisLimitsStore implements LimitsStore {
       throw new RangeError('a limits key prefix is 1 to 64 letters, digits and _ . : -');
     }
     const timeoutMs = options.timeoutMs ?? defaultRedisTimeoutMs;
+    this.#timeoutMs = timeoutMs;
     this.#redis = new Redis(options.url, {
       connectTimeout: timeoutMs,
       commandTimeout: timeoutMs,
@@ -243,9 +247,33 @@ export class RedisLimitsStore implements LimitsStore {
     return windows.map((w) => `${base}:${(w.kind ?? 'sliding') === 'sliding' ? 's' : 'f'}${w.windowSeconds}`);
   }
 
+  /**
+   * Waits (up to the timeout) for a connection that is still being made, so a replica's first calls after
+   * start are not refused; once the store has seen the server go away, calls fail at once until it is
+   * back rather than each waiting out the timeout during an outage.
+   */
+  async #connected(): Promise<void> {
+    if (this.#redis.status === 'ready' || !this.#available) return;
+    // One wait shared by every call that arrives meanwhile: a burst at start adds no listener per call.
+    this.#connecting ??= new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#redis.off('ready', done);
+        this.#redis.off('error', done);
+        this.#connecting = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, this.#timeoutMs);
+      this.#redis.once('ready', done);
+      this.#redis.once('error', done);
+    });
+    await this.#connecting;
+  }
+
   async #call(command: () => Promise<ScriptReply>): Promise<ScriptReply> {
     if (this.#closed) throw new LimitsStoreUnavailableError('the Redis limits store is closed');
     try {
+      await this.#connected();
       return await command();
     } catch (err) {
       const reason = (err as Error).message;
