@@ -32,9 +32,9 @@ export interface PatchLife {
   since: Partial<Record<WorkflowTypeName, string>>;
   /** 'active': `patched()`, both branches; 'deprecated': `deprecatePatch()`, the new branch only */
   phase: 'active' | 'deprecated';
-  /** the first day `deprecatePatch` may ship: the last `since` plus the longest flow life, in whole days */
+  /** the first day `deprecatePatch` may ship: the day after the last `since`, plus patchPhaseDays */
   deprecateFrom: string;
-  /** for a deprecated patch: the day it shipped, and the first day the call may go entirely */
+  /** for a deprecated patch: the day it shipped, and the first day the call may go (the day after, plus patchPhaseDays) */
   deprecated?: { on: string; removeFrom: string };
 }
 
@@ -42,37 +42,39 @@ export const patchLives: Record<PatchId, PatchLife> = {
   'wonder-sync': {
     since: { verifyContactChange: '2026-11-23' },
     phase: 'active',
-    deprecateFrom: '2026-11-27',
+    deprecateFrom: '2026-11-30',
   },
   'outcome-result-code': {
     since: { verifyContactChange: '2026-12-01', changeWonderPaymentMethod: '2026-12-02' },
     phase: 'active',
-    deprecateFrom: '2026-12-06',
+    deprecateFrom: '2026-12-09',
   },
   'encrypted-pin-code': {
     since: { verifyContactChange: '2026-12-01', changeWonderPaymentMethod: '2026-12-01' },
     phase: 'active',
-    deprecateFrom: '2026-12-05',
+    deprecateFrom: '2026-12-08',
   },
   'local-user-calls': {
     since: { verifyContactChange: '2026-12-01', changeWonderPaymentMethod: '2026-12-01' },
     phase: 'active',
-    deprecateFrom: '2026-12-05',
+    deprecateFrom: '2026-12-08',
   },
   'search-attributes-where-filtered': {
     since: { verifyContactChange: '2026-12-01', changeWonderPaymentMethod: '2026-12-01' },
     phase: 'active',
-    deprecateFrom: '2026-12-05',
+    deprecateFrom: '2026-12-08',
   },
   'payment-method-cancel-outcome': {
     since: { changeWonderPaymentMethod: '2026-12-02' },
     phase: 'active',
-    deprecateFrom: '2026-12-06',
+    deprecateFrom: '2026-12-09',
   },
 };
 
 /**
- * The longest a flow can run under the policy maxima, rounded up to whole days (docs/patches.md works it
- * out: 64 hours). A `since` day counts whole, so a phase may end this many days after the day that follows it.
+ * How long a phase lasts, in whole days (docs/patches.md): the longest a flow can run under the policy
+ * maxima (64 hours, so 3 days), plus the namespace retention we deploy with (3 days,
+ * scripts/cluster/cluster.ts), because reading a closed flow's state replays its history with the
+ * current code.
  */
-export const longestFlowLifeDays = 3;
+export const patchPhaseDays = 3 + 3;

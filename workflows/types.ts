@@ -39,6 +39,8 @@ export type WonderSyncTarget = FromSchema<typeof wonderSyncTargetSchema>;
 export type VerificationInput = FromSchema<typeof verificationInputSchema>;
 export type VerificationStep = FromSchema<typeof stepSchema>;
 export type OutcomeStatus = FromSchema<typeof outcomeStatusSchema>;
+/** How a flow ends when the user did not prove possession: the challenge's own endings. */
+export type UnprovenStatus = Extract<OutcomeStatus, 'CANCELLED' | 'EXPIRED' | 'ATTEMPTS_EXCEEDED'>;
 export type WonderSyncStatus = FromSchema<typeof wonderSyncSchema>;
 export type TimelineEntry = FromSchema<typeof timelineEntrySchema>;
 export type VerificationState = FromSchema<typeof stateSchema>;

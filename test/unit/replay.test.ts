@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Worker } from '@temporalio/worker';
 import {
-  longestFlowLifeDays,
   patches,
+  patchPhaseDays,
   patchLives,
   type PatchId,
   type PatchLife,
@@ -74,17 +74,17 @@ describe('patch lifecycle', function () {
       }
     });
 
-    it(`${id}: its dates keep to the longest flow life`, function () {
+    it(`${id}: its phases last the longest flow life and the retention`, function () {
       const lastSince = Object.values(life.since).sort().at(-1) ?? '';
       assert.ok(
-        life.deprecateFrom >= daysAfter(lastSince, longestFlowLifeDays + 1),
+        life.deprecateFrom >= daysAfter(lastSince, patchPhaseDays + 1),
         `${id}: deprecated too early`,
       );
       if (life.phase === 'deprecated') {
         assert.ok(life.deprecated, `${id}: deprecated without a date`);
         assert.ok(life.deprecated.on >= life.deprecateFrom, `${id}: deprecated before ${life.deprecateFrom}`);
         assert.ok(
-          life.deprecated.removeFrom >= daysAfter(life.deprecated.on, longestFlowLifeDays + 1),
+          life.deprecated.removeFrom >= daysAfter(life.deprecated.on, patchPhaseDays + 1),
           `${id}: removable too early`,
         );
       }
