@@ -41,8 +41,9 @@ export interface PatchLife {
 export const patchLives: Record<PatchId, PatchLife> = {
   'wonder-sync': {
     since: { verifyContactChange: '2026-11-23' },
-    phase: 'active',
+    phase: 'deprecated',
     deprecateFrom: '2026-11-30',
+    deprecated: { on: '2026-12-02', removeFrom: '2026-12-09' },
   },
   'outcome-result-code': {
     since: { verifyContactChange: '2026-12-01', changeWonderPaymentMethod: '2026-12-02' },

@@ -4,7 +4,7 @@
  * → optionally carry the change to the Wonder customer record.
  * Every provider call is an activity; every requestId is made here once, so retries reuse it.
  */
-import { CancellationScope, isCancellation, patched, setHandler, uuid4 } from '@temporalio/workflow';
+import { CancellationScope, deprecatePatch, isCancellation, setHandler, uuid4 } from '@temporalio/workflow';
 import type { CustomerUser } from '../activities/dws/types.js';
 import type { WonderCustomerUpdate } from '../activities/wonder/types.js';
 import { VerificationJourney } from './journey.js';
@@ -89,7 +89,7 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
    * outcome, never undone and never silent.
    */
   async function carryToWonder(target: WonderSyncTarget): Promise<string | undefined> {
-    if (!patched(patches.wonderSync)) return undefined;
+    deprecatePatch(patches.wonderSync);
     journal.enter('SYNCING_WONDER');
     const lang = target.lang ?? wonderLangOf(input.language);
     try {
