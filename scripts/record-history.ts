@@ -16,6 +16,7 @@ import { sandboxDwsConfig } from '../activities/dws/config.js';
 import { createWonderActivities } from '../activities/wonder/activities.js';
 import { WonderClient } from '../activities/wonder/client.js';
 import { sandboxWonderConfig } from '../activities/wonder/config.js';
+import { encryptPin } from '../client/pin-encryption.js';
 import { startSandbox } from '../sandbox/server.js';
 import { VerificationClient } from '../client/verifications.js';
 import { submitOtpSignal, stateQuery } from '../workflows/messages.js';
@@ -34,11 +35,6 @@ const rejected = process.argv.includes('--reject');
 const withPin = process.argv.includes('--pin');
 /** sandbox/README.md: the seeded PIN customer's PIN */
 const seededPin = '123456';
-/** Imported only when used: commits before the app-side encryption (run for their histories) lack it. */
-async function encryptedSeededPin(encryptionInfo: Record<string, string>): Promise<string> {
-  const { encryptPin } = await import('../client/pin-encryption.js');
-  return encryptPin(seededPin, encryptionInfo);
-}
 // `--journey`: the app's journey instead of start and signal: the start answered with the challenge
 // (update-with-start), the code sent by the verifyOtp update.
 const appJourney = process.argv.includes('--journey');
@@ -132,7 +128,7 @@ try {
       // Code from before the encrypted PIN (patches.encryptedPin) gave no key material and took the clear PIN.
       const code = withPin
         ? state.encryptionInfo
-          ? await encryptedSeededPin(state.encryptionInfo)
+          ? await encryptPin(seededPin, state.encryptionInfo)
           : seededPin
         : sandbox.dws.outbox.latest({ customerId })?.code;
       if (!code) throw new Error('no code in the outbox');

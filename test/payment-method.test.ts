@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import type { WorkflowHandle } from '@temporalio/client';
 import { VerificationAlreadyRunningError } from '../client/errors.js';
 import { VerificationClient } from '../client/verifications.js';
 import { paymentMethodWorkflowId } from '../workflows/ids.js';
-import { cancelSignal, stateQuery, submitOtpSignal } from '../workflows/messages.js';
+import { stateQuery, submitOtpSignal } from '../workflows/messages.js';
 import { changeWonderPaymentMethod } from '../workflows/payment-method.js';
-import { verificationOutcomeKey, verificationStepKey } from '../workflows/search-attributes.js';
 import type { PaymentMethodChangeInput } from '../workflows/types.js';
 import { waitForStep, withVerificationWorker, verificationStack } from './helpers/verification-env.js';
 
@@ -82,41 +80,4 @@ describe('changing a Wonder default payment method', function () {
       assert.equal(stack.sandbox.wonder.requests().length, before);
     });
   });
-
-  for (const [how, cancel, reason] of [
-    ['an operator (Temporal cancellation)', (h) => h.cancel(), 'workflow cancelled by an operator'],
-    [
-      'the app (the cancel signal)',
-      (h) => h.signal(cancelSignal, { reason: 'user closed the app' }),
-      'user closed the app',
-    ],
-  ] as const satisfies readonly (readonly [string, (h: WorkflowHandle) => Promise<unknown>, string])[]) {
-    it(`ends DONE and CANCELLED, with its outcome searchable, when cancelled by ${how}`, async function () {
-      await withVerificationWorker(stack.env, stack.sandbox, async ({ control, taskQueue }) => {
-        const walletUser = await control.addCustomer();
-        const before = stack.sandbox.wonder.ledger(cardCustomer).length;
-        const handle = await start(taskQueue, {
-          wonderCustomerUuid: cardCustomer,
-          update: { default_payment_method: 'Alipay', default_payment_token: alipayToken },
-          confirmWith: { customerId: walletUser.customerId },
-        });
-        await waitForStep(handle, 'AWAITING_INPUT');
-        await cancel(handle);
-        const outcome = await handle.result();
-        assert.equal(outcome.status, 'CANCELLED');
-        assert.equal(outcome.status === 'CANCELLED' && outcome.reason, reason);
-        assert.equal(outcome.wonderCustomerUuid, cardCustomer);
-        const state = await handle.query(stateQuery);
-        assert.equal(state.step, 'DONE');
-        assert.equal(state.outcome, 'CANCELLED');
-        assert.equal(state.customerId, walletUser.customerId);
-        assert.equal(state.wonderCustomerUuid, cardCustomer);
-        const { status, typedSearchAttributes } = await handle.describe();
-        assert.equal(status.name, 'COMPLETED');
-        assert.equal(typedSearchAttributes.get(verificationOutcomeKey), 'CANCELLED');
-        assert.equal(typedSearchAttributes.get(verificationStepKey), 'DONE');
-        assert.equal(stack.sandbox.wonder.ledger(cardCustomer).length, before, 'Wonder is not changed');
-      });
-    });
-  }
 });

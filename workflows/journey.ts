@@ -14,16 +14,14 @@ import {
   defaultPolicy,
   type ChallengeAnswer,
   type OutcomeStatus,
-  type TimelineEntry,
   type UnprovenStatus,
   type VerificationPolicy,
   type VerificationState,
   type VerificationStep,
-  type WonderSyncStatus,
 } from './types.js';
 
 /** Every outcome names what the flow changed (its identity) and carries the timeline. */
-type Reported<Id> = Id & { timeline: TimelineEntry[] };
+type Reported<Id> = Id & Pick<VerificationState, 'timeline'>;
 
 /** The outcomes every journey can end with besides its own success. */
 export type JourneyEnd<Id> = Reported<Id> &
@@ -41,7 +39,7 @@ export interface JourneyStart {
   /** the Wonder customer record the flow changes, if any */
   wonderCustomerUuid?: string | undefined;
   firstStep: VerificationStep;
-  wonderSync: WonderSyncStatus;
+  wonderSync: VerificationState['wonderSync'];
 }
 
 /**

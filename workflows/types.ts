@@ -39,8 +39,6 @@ export type WonderSyncTarget = FromSchema<typeof wonderSyncTargetSchema>;
 export type VerificationInput = FromSchema<typeof verificationInputSchema>;
 export type VerificationStep = FromSchema<typeof stepSchema>;
 export type OutcomeStatus = FromSchema<typeof outcomeStatusSchema>;
-/** How a flow ends when the user did not prove possession: the challenge's own endings. */
-export type UnprovenStatus = Extract<OutcomeStatus, 'CANCELLED' | 'EXPIRED' | 'ATTEMPTS_EXCEEDED'>;
 export type WonderSyncStatus = FromSchema<typeof wonderSyncSchema>;
 export type TimelineEntry = FromSchema<typeof timelineEntrySchema>;
 export type VerificationState = FromSchema<typeof stateSchema>;
@@ -52,6 +50,9 @@ export type CancelRequest = FromSchema<typeof cancelRequestSchema>;
 export type Submission = FromSchema<typeof submissionSchema>;
 export type ChallengeAnswer = FromSchema<typeof challengeAnswerSchema>;
 export type PaymentMethodChangeOutcome = FromSchema<typeof paymentMethodChangeOutcomeSchema>;
+
+/** How a flow ends when the user did not prove possession: the challenge's own endings. */
+export type UnprovenStatus = Extract<OutcomeStatus, 'CANCELLED' | 'EXPIRED' | 'ATTEMPTS_EXCEEDED'>;
 
 /**
  * Change the default payment method/token of a Wonder customer, optionally confirmed by the wallet user.
