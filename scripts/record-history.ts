@@ -1,8 +1,10 @@
 /**
- * Records the history of one complete email change (against a throwaway dev server and the sandbox) as a
- * replay fixture: `npx tsx scripts/record-history.ts <name> [--wonder | --reject | --pin | --journey]`.
- * Record a new fixture before changing the workflow's commands; test/replay.test.ts replays every
- * fixture against the current code. `--pin` records the seeded PIN customer's flow instead.
+ * Records the history of one complete flow (against a throwaway dev server and the sandbox) as a replay
+ * fixture: `npx tsx scripts/record-history.ts <name> [--payment-method] [--wonder | --reject | --pin |
+ * --journey | --cancel]`. The name says which patch the history belongs to (docs/patches.md):
+ * `<patch id>.<workflow type>.<before|marker>[.<variant>]`. A "before" history is recorded with the code
+ * before the patch, so run this script in a worktree of that commit (docs/patches.md says how).
+ * `--pin` records the seeded PIN customer's flow instead.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { encryptPin, VerificationClient } from '../client/index.js';
 import { startSandbox } from '../sandbox/server.js';
 import { submitOtpSignal, stateQuery } from '../workflows/messages.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
+import { changeWonderPaymentMethod } from '../workflows/payment-method.js';
 import { verifyContactChange } from '../workflows/verification.js';
 import { temporalCliPath } from './temporal-binaries.js';
 import { workflowsPath } from '../worker/run.js';
@@ -34,6 +37,15 @@ const seededPin = '123456';
 // `--journey`: the app's journey instead of start and signal: the start answered with the challenge
 // (update-with-start), the code sent by the verifyOtp update.
 const appJourney = process.argv.includes('--journey');
+// `--payment-method`: changeWonderPaymentMethod, confirmed by the wallet user, instead of the contact change.
+const paymentMethod = process.argv.includes('--payment-method');
+// `--cancel`: cancelled by Temporal cancellation (an operator) while the code is awaited.
+const cancelled = process.argv.includes('--cancel');
+/** sandbox/wonder/README.md: a seeded Wonder customer and one of its tokens */
+const wonderCustomer = {
+  uuid: 'c2a4e0f1-7b3d-4c8e-9f10-2a3b4c5d6e01',
+  token: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c22',
+};
 const env = await TestWorkflowEnvironment.createLocal({
   server: {
     executable: { type: 'existing-path', path: temporalCliPath() },
@@ -75,17 +87,28 @@ try {
   }
 
   async function recordStartAndSignal(): Promise<string> {
-    const handle = await env.client.workflow.start(verifyContactChange, {
-      args: [
-        {
-          customerId,
-          change: { email: 'recorded@example.com' },
-          ...(withWonder ? { wonder: { customerUuid: 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02' } } : {}),
-        },
-      ],
-      taskQueue: 'record',
-      workflowId: `record-${name}`,
-    });
+    const options = { taskQueue: 'record', workflowId: `record-${name}` };
+    const handle = paymentMethod
+      ? await env.client.workflow.start(changeWonderPaymentMethod, {
+          ...options,
+          args: [
+            {
+              wonderCustomerUuid: wonderCustomer.uuid,
+              update: { default_payment_method: 'Alipay', default_payment_token: wonderCustomer.token },
+              confirmWith: { customerId },
+            },
+          ],
+        })
+      : await env.client.workflow.start(verifyContactChange, {
+          ...options,
+          args: [
+            {
+              customerId,
+              change: { email: 'recorded@example.com' },
+              ...(withWonder ? { wonder: { customerUuid: 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02' } } : {}),
+            },
+          ],
+        });
     await worker.runUntil(async () => {
       if (rejected) return console.log('outcome', (await handle.result()).status);
       let state = await handle.query(stateQuery);
@@ -93,10 +116,20 @@ try {
         await new Promise((r) => setTimeout(r, 100));
         state = await handle.query(stateQuery);
       }
-      const code =
-        withPin && state.encryptionInfo
+      if (cancelled) {
+        await handle.cancel();
+        const ended = await handle.result().then(
+          (outcome) => outcome.status,
+          (err: Error) => err.name,
+        );
+        return console.log('outcome', ended);
+      }
+      // Code from before the encrypted PIN (patches.encryptedPin) gave no key material and took the clear PIN.
+      const code = withPin
+        ? state.encryptionInfo
           ? await encryptPin(seededPin, state.encryptionInfo)
-          : sandbox.dws.outbox.latest({ customerId })?.code;
+          : seededPin
+        : sandbox.dws.outbox.latest({ customerId })?.code;
       if (!code) throw new Error('no code in the outbox');
       await handle.signal(submitOtpSignal, { code });
       console.log('outcome', (await handle.result()).status);

@@ -27,6 +27,7 @@ import type {
   OutcomeStatus,
   ResendAnswer,
   Submission,
+  UnprovenStatus,
   VerificationPolicy,
 } from './types.js';
 import { encryptedPinSchema, smsCodeSchema } from './wire-schemas.js';
@@ -37,8 +38,7 @@ export interface Challenge {
 }
 
 export type ChallengeResult =
-  | { passed: true; furtherChallenge?: Challenge }
-  | { passed: false; status: 'CANCELLED' | 'EXPIRED' | 'ATTEMPTS_EXCEEDED' };
+  { passed: true; furtherChallenge?: Challenge } | { passed: false; status: UnprovenStatus };
 
 /** Who must prove possession, as the DWS consult takes it. */
 export interface PossessionRequest {
@@ -50,7 +50,7 @@ export interface PossessionRequest {
 /** The last challenge the user passed (its authenticationId authorises the modify) and its round. */
 export type Possession =
   | { proven: true; challenge: Challenge; round: number }
-  | { proven: false; status: 'CANCELLED' | 'EXPIRED' | 'ATTEMPTS_EXCEEDED' }
+  | { proven: false; status: UnprovenStatus }
   | { proven: false; status: 'REJECTED'; resultCode: 'TOO_MANY_CHALLENGES'; resultMessage: string };
 
 export class ChallengeSession {
@@ -261,7 +261,7 @@ export class ChallengeSession {
       submissions.splice(0, submissions.length - maxRememberedSubmissions);
   }
 
-  private end(status: 'CANCELLED' | 'EXPIRED' | 'ATTEMPTS_EXCEEDED', event: string): ChallengeResult {
+  private end(status: UnprovenStatus, event: string): ChallengeResult {
     this.journal.note(event);
     return { passed: false, status };
   }

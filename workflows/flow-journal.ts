@@ -36,7 +36,12 @@ export class FlowJournal {
     if (this.state.step === step && this.state.timeline.length > 0) return;
     this.state.step = step;
     // One structured line per step (ids only); the SDK drops it during replay.
-    log.info('step', { step, customerId: this.state.customerId, round: this.state.round });
+    log.info('step', {
+      step,
+      customerId: this.state.customerId,
+      wonderCustomerUuid: this.state.wonderCustomerUuid,
+      round: this.state.round,
+    });
     if (!this.whereFiltered) {
       upsertSearchAttributes([{ key: verificationStepKey, value: step }]);
     } else if (filteredSteps.has(step) && this.#upsertedStep !== step) {

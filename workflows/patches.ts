@@ -1,8 +1,11 @@
 /**
- * Patch ids, all in one place: each marks a change to a workflow's commands made after histories of it
- * existed (`patched(id)`); test/unit/replay.test.ts replays a recorded history from before each one.
+ * Patch ids, all in one place, each with its life (docs/patches.md): a patch marks a change to a
+ * workflow's commands made while flows of the code before it may still run. test/unit/replay.test.ts
+ * replays, for each id and each workflow type that asks for it, the recorded history its phase needs
+ * (test/fixtures/histories/<id>.<workflow type>.<before|marker>[.<variant>].json).
  */
 export const patches = {
+  /** the verified change carried to the Wonder customer record */
   wonderSync: 'wonder-sync',
   /** a REJECTED flow's result code in the outcome's upsert (VerificationResultCode) */
   outcomeResultCode: 'outcome-result-code',
@@ -12,4 +15,67 @@ export const patches = {
   localUserCalls: 'local-user-calls',
   /** search attributes only where operators filter: AWAITING_INPUT, and one upsert at the end */
   searchAttributesWhereFiltered: 'search-attributes-where-filtered',
+  /** an operator's cancel of a payment-method change finishes it (DONE, CANCELLED) instead of abandoning it */
+  paymentMethodCancelOutcome: 'payment-method-cancel-outcome',
 } as const;
+
+export type PatchId = (typeof patches)[keyof typeof patches];
+
+/** The workflow types of workflows/index.ts, by the names histories carry. */
+export type WorkflowTypeName = 'verifyContactChange' | 'changeWonderPaymentMethod';
+
+export interface PatchLife {
+  /**
+   * The day (UTC) each workflow type's code began asking for the patch: a flow of that type started
+   * before may lack the marker. Its history of the code before is the fixture.
+   */
+  since: Partial<Record<WorkflowTypeName, string>>;
+  /** 'active': `patched()`, both branches; 'deprecated': `deprecatePatch()`, the new branch only */
+  phase: 'active' | 'deprecated';
+  /** the first day `deprecatePatch` may ship: the day after the last `since`, plus patchPhaseDays */
+  deprecateFrom: string;
+  /** for a deprecated patch: the day it shipped, and the first day the call may go (the day after, plus patchPhaseDays) */
+  deprecated?: { on: string; removeFrom: string };
+}
+
+export const patchLives: Record<PatchId, PatchLife> = {
+  'wonder-sync': {
+    since: { verifyContactChange: '2026-11-23' },
+    phase: 'deprecated',
+    deprecateFrom: '2026-11-30',
+    deprecated: { on: '2026-12-02', removeFrom: '2026-12-09' },
+  },
+  'outcome-result-code': {
+    since: { verifyContactChange: '2026-12-01', changeWonderPaymentMethod: '2026-12-02' },
+    phase: 'active',
+    deprecateFrom: '2026-12-09',
+  },
+  'encrypted-pin-code': {
+    since: { verifyContactChange: '2026-12-01', changeWonderPaymentMethod: '2026-12-01' },
+    phase: 'active',
+    deprecateFrom: '2026-12-08',
+  },
+  'local-user-calls': {
+    since: { verifyContactChange: '2026-12-01', changeWonderPaymentMethod: '2026-12-01' },
+    phase: 'active',
+    deprecateFrom: '2026-12-08',
+  },
+  'search-attributes-where-filtered': {
+    since: { verifyContactChange: '2026-12-01', changeWonderPaymentMethod: '2026-12-01' },
+    phase: 'active',
+    deprecateFrom: '2026-12-08',
+  },
+  'payment-method-cancel-outcome': {
+    since: { changeWonderPaymentMethod: '2026-12-02' },
+    phase: 'active',
+    deprecateFrom: '2026-12-09',
+  },
+};
+
+/**
+ * How long a phase lasts, in whole days (docs/patches.md): the longest a flow can run under the policy
+ * maxima (64 hours, so 3 days), plus the namespace retention we deploy with (3 days,
+ * scripts/cluster/cluster.ts), because reading a closed flow's state replays its history with the
+ * current code.
+ */
+export const patchPhaseDays = 3 + 3;

@@ -1,12 +1,11 @@
 /**
  * A Wonder customer's default payment method or token, changed in one durable flow:
  * (optionally: consult → challenge → wait for the wallet user's code → verify) → Put Customer.
- * The confirmation reuses the contact change's challenge session, signals and update included; no DWS
- * modify is sent, so nothing changes at DWS.
+ * The confirmation is the contact change's journey, signals and updates included; no DWS modify is sent,
+ * so nothing changes at DWS.
  */
-import { isCancellation, log, setHandler, uuid4 } from '@temporalio/workflow';
-import { ChallengeSession } from './challenge-session.js';
-import { FlowJournal } from './flow-journal.js';
+import { isCancellation, patched, setHandler, uuid4 } from '@temporalio/workflow';
+import { VerificationJourney } from './journey.js';
 import {
   cancelSignal,
   requestResendUpdate,
@@ -15,49 +14,39 @@ import {
   submitOtpSignal,
   verifyOtpUpdate,
 } from './messages.js';
+import { patches } from './patches.js';
 import { wonder } from './provider-activities.js';
-import { providerFailure } from './provider-failure.js';
-import {
-  defaultPolicy,
-  type PaymentMethodChangeInput,
-  type PaymentMethodChangeOutcome,
-  type VerificationState,
-} from './types.js';
+import type { PaymentMethodChangeInput, PaymentMethodChangeOutcome } from './types.js';
+
+type Updated = Extract<PaymentMethodChangeOutcome, { status: 'UPDATED' }>;
 
 export async function changeWonderPaymentMethod(
   input: PaymentMethodChangeInput,
 ): Promise<PaymentMethodChangeOutcome> {
-  const policy = { ...defaultPolicy, ...input.policy };
-  const state: VerificationState = {
-    customerId: input.confirmWith?.customerId ?? input.wonderCustomerUuid,
-    step: input.confirmWith ? 'CONSULTING' : 'SYNCING_WONDER',
-    round: 0,
-    attemptsLeft: policy.maxVerifyAttempts,
-    resendsLeft: policy.maxResends,
-    wonderSync: 'PENDING',
-    timeline: [],
-  };
-  const journal = new FlowJournal(state);
-  const session = new ChallengeSession(journal, policy);
-  setHandler(stateQuery, () => state);
+  const journey = new VerificationJourney<{ wonderCustomerUuid: string }, Updated>(
+    'payment method change',
+    { wonderCustomerUuid: input.wonderCustomerUuid },
+    {
+      policy: input.policy,
+      customerId: input.confirmWith?.customerId,
+      wonderCustomerUuid: input.wonderCustomerUuid,
+      firstStep: input.confirmWith ? 'CONSULTING' : 'SYNCING_WONDER',
+      wonderSync: 'PENDING',
+    },
+  );
+  const { state, journal, session } = journey;
+  setHandler(stateQuery, journey.readState);
   setHandler(submitOtpSignal, session.submitCode);
   setHandler(verifyOtpUpdate, session.verifyCode, { validator: session.checkCode });
   setHandler(resendOtpSignal, session.queueResend);
   setHandler(requestResendUpdate, session.requestResend, { validator: session.checkOpen });
   setHandler(cancelSignal, session.cancel);
-  const base = () => ({ wonderCustomerUuid: input.wonderCustomerUuid, timeline: state.timeline });
 
   try {
     if (input.confirmWith) {
       const possession = await session.confirmPossession(input.confirmWith);
-      if (!possession.proven) {
-        return finish(
-          possession.status === 'REJECTED'
-            ? rejected(possession.resultCode, possession.resultMessage)
-            : { status: possession.status, ...base() },
-        );
-      }
-      if (session.cancelled) return finish({ status: 'CANCELLED', ...base() });
+      if (!possession.proven) return journey.finish(journey.unproven(possession));
+      if (session.cancelled) return journey.finish(journey.cancelled());
     }
 
     journal.enter('SYNCING_WONDER');
@@ -69,28 +58,15 @@ export async function changeWonderPaymentMethod(
     });
     state.wonderSync = 'SYNCED';
     journal.note('default payment method updated at Wonder');
-    return finish({ status: 'UPDATED', ...base(), changed: customer.changed, cleared: customer.cleared });
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    const failure = providerFailure(err);
-    if (!failure) throw err;
-    if (state.step === 'SYNCING_WONDER') state.wonderSync = 'FAILED';
-    return finish(rejected(failure.code, failure.message));
-  }
-
-  function rejected(resultCode: string, resultMessage: string): PaymentMethodChangeOutcome {
-    const failedStep = state.step;
-    journal.note(`rejected: ${resultCode}`, resultCode);
-    return { status: 'REJECTED', ...base(), resultCode, resultMessage, failedStep };
-  }
-
-  async function finish(outcome: PaymentMethodChangeOutcome): Promise<PaymentMethodChangeOutcome> {
-    journal.close(outcome.status);
-    await session.close(outcome.status);
-    log.info('payment method change finished', {
-      outcome: outcome.status,
-      wonderCustomerUuid: input.wonderCustomerUuid,
+    return journey.finish({
+      status: 'UPDATED',
+      ...journey.base(),
+      changed: customer.changed,
+      cleared: customer.cleared,
     });
-    return outcome;
+  } catch (err) {
+    // Runs cancelled before this change ended CANCELED without an outcome, and replay so.
+    if (isCancellation(err) && !patched(patches.paymentMethodCancelOutcome)) throw err;
+    return journey.failed(err);
   }
 }

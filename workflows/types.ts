@@ -47,6 +47,9 @@ export type Submission = FromSchema<typeof submissionSchema>;
 export type ChallengeAnswer = FromSchema<typeof challengeAnswerSchema>;
 export type PaymentMethodChangeOutcome = FromSchema<typeof paymentMethodChangeOutcomeSchema>;
 
+/** How a flow ends when the user did not prove possession: the challenge's own endings. */
+export type UnprovenStatus = Extract<OutcomeStatus, 'CANCELLED' | 'EXPIRED' | 'ATTEMPTS_EXCEEDED'>;
+
 /**
  * Change the default payment method/token of a Wonder customer, optionally confirmed by the wallet user.
  * Started by backend code only (no HTTP route), so it is checked by the compiler and by the Wonder

@@ -4,19 +4,10 @@
  * → optionally carry the change to the Wonder customer record.
  * Every provider call is an activity; every requestId is made here once, so retries reuse it.
  */
-import {
-  CancellationScope,
-  condition,
-  isCancellation,
-  log,
-  patched,
-  setHandler,
-  uuid4,
-} from '@temporalio/workflow';
+import { CancellationScope, deprecatePatch, isCancellation, setHandler, uuid4 } from '@temporalio/workflow';
 import type { CustomerUser } from '../activities/dws/types.js';
 import type { WonderCustomerUpdate } from '../activities/wonder/types.js';
-import { ChallengeSession, type Possession } from './challenge-session.js';
-import { FlowJournal } from './flow-journal.js';
+import { VerificationJourney } from './journey.js';
 import { patches } from './patches.js';
 import {
   cancelSignal,
@@ -29,52 +20,35 @@ import {
 } from './messages.js';
 import { dws, wonder } from './provider-activities.js';
 import { providerFailure } from './provider-failure.js';
-import {
-  defaultPolicy,
-  type VerificationInput,
-  type VerificationOutcome,
-  type VerificationPolicy,
-  type VerificationState,
-} from './types.js';
+import type { VerificationInput, VerificationOutcome, WonderSyncTarget } from './types.js';
+
+type Modified = Extract<VerificationOutcome, { status: 'MODIFIED' }>;
 
 export async function verifyContactChange(input: VerificationInput): Promise<VerificationOutcome> {
-  const policy: VerificationPolicy = { ...defaultPolicy, ...input.policy };
-  const state: VerificationState = {
-    customerId: input.customerId,
-    step: 'CONSULTING',
-    round: 0,
-    attemptsLeft: policy.maxVerifyAttempts,
-    resendsLeft: policy.maxResends,
-    wonderSync: input.wonder ? 'PENDING' : 'NOT_REQUESTED',
-    timeline: [],
-  };
-  const journal = new FlowJournal(state);
-  const session = new ChallengeSession(journal, policy);
-  let outcome: VerificationOutcome | undefined;
-  setHandler(stateQuery, () => state);
-  // The start's own answer (update-with-start): held until the code is on its way or the flow has ended.
-  setHandler(
-    challengeSentUpdate,
-    async () => {
-      await condition(() => outcome !== undefined || session.challengeOpen);
-      return outcome ? { outcome } : session.challengeAnswer();
+  const journey = new VerificationJourney<{ customerId: string }, Modified>(
+    'verification',
+    { customerId: input.customerId },
+    {
+      policy: input.policy,
+      customerId: input.customerId,
+      wonderCustomerUuid: input.wonder?.customerUuid,
+      firstStep: 'CONSULTING',
+      wonderSync: input.wonder ? 'PENDING' : 'NOT_REQUESTED',
     },
-    { validator: session.checkOpen },
   );
+  const { state, journal, session } = journey;
+  setHandler(stateQuery, journey.readState);
+  setHandler(challengeSentUpdate, journey.challengeSent, { validator: session.checkOpen });
   setHandler(submitOtpSignal, session.submitCode);
   setHandler(verifyOtpUpdate, session.verifyCode, { validator: session.checkCode });
   setHandler(resendOtpSignal, session.queueResend);
   setHandler(requestResendUpdate, session.requestResend, { validator: session.checkOpen });
   setHandler(cancelSignal, session.cancel);
-  const base = () => ({ customerId: input.customerId, timeline: state.timeline });
 
   try {
     const possession = await session.confirmPossession(input);
-    if (!possession.proven) return finish(notProven(possession));
-    if (session.cancelled) {
-      journal.note('cancelled');
-      return finish(ended('CANCELLED'));
-    }
+    if (!possession.proven) return journey.finish(journey.unproven(possession));
+    if (session.cancelled) return journey.finish(journey.cancelled());
 
     journal.enter('MODIFYING');
     const modifyRequest = {
@@ -96,40 +70,34 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
         { authenticationId: modified.authenticationId, actionForm: modified.actionForm },
         possession.round + 1,
       );
-      if (!resumed.proven) return finish(notProven(resumed));
+      if (!resumed.proven) return journey.finish(journey.unproven(resumed));
     }
 
-    const wonderFailure = await carryToWonder();
-    return finish({
+    const wonderFailure = input.wonder ? await carryToWonder(input.wonder) : undefined;
+    return journey.finish({
       status: 'MODIFIED',
-      ...base(),
+      ...journey.base(),
       wonderSync: state.wonderSync,
       ...(wonderFailure ? { wonderFailure } : {}),
     });
   } catch (err) {
-    if (isCancellation(err)) {
-      session.markCancelled('workflow cancelled by an operator');
-      journal.note('cancelled');
-      return CancellationScope.nonCancellable(() => finish(ended('CANCELLED')));
-    }
-    const failure = providerFailure(err);
-    if (!failure) throw err;
-    return finish(rejected(failure.code, failure.message));
+    return journey.failed(err);
   }
 
   /**
    * The DWS change stands whatever happens here: a failure after retries is reported in the state and the
    * outcome, never undone and never silent.
    */
-  async function carryToWonder(): Promise<string | undefined> {
-    if (!input.wonder || !patched(patches.wonderSync)) return undefined;
+  async function carryToWonder(target: WonderSyncTarget): Promise<string | undefined> {
+    deprecatePatch(patches.wonderSync);
     journal.enter('SYNCING_WONDER');
+    const lang = target.lang ?? wonderLangOf(input.language);
     try {
       await wonder.putWonderCustomer({
         requestId: uuid4(),
-        customerUuid: input.wonder.customerUuid,
+        customerUuid: target.customerUuid,
         update: wonderUpdateFor(input.change),
-        ...(input.wonder.lang ? { lang: input.wonder.lang } : {}),
+        ...(lang ? { lang } : {}),
       });
       state.wonderSync = 'SYNCED';
       journal.note('carried to the Wonder customer record');
@@ -142,37 +110,15 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
       return failure.code;
     }
   }
+}
 
-  function ended(status: 'CANCELLED' | 'EXPIRED' | 'ATTEMPTS_EXCEEDED'): VerificationOutcome {
-    const reason = session.cancelReason;
-    return status === 'CANCELLED'
-      ? { status, ...base(), ...(reason ? { reason } : {}) }
-      : { status, ...base() };
-  }
-
-  function notProven(possession: Possession & { proven: false }): VerificationOutcome {
-    return possession.status === 'REJECTED'
-      ? rejected(possession.resultCode, possession.resultMessage)
-      : ended(possession.status);
-  }
-
-  function rejected(resultCode: string, resultMessage: string): VerificationOutcome {
-    const failedStep = state.step;
-    journal.note(`rejected: ${resultCode}`, resultCode);
-    return { status: 'REJECTED', ...base(), resultCode, resultMessage, failedStep };
-  }
-
-  async function finish(final: VerificationOutcome): Promise<VerificationOutcome> {
-    // Set before the handlers are awaited: a start still waiting for its answer gets this outcome.
-    outcome = final;
-    // Asked only for a REJECTED flow: the other outcomes' commands are unchanged and carry no marker.
-    const resultCode =
-      final.status === 'REJECTED' && patched(patches.outcomeResultCode) ? final.resultCode : undefined;
-    journal.close(final.status, resultCode);
-    await session.close(final.status);
-    log.info('verification finished', { outcome: final.status, customerId: input.customerId });
-    return final;
-  }
+/** The user's language (BCP 47) as Wonder's x-i18n-lang, when Wonder has that language. */
+export function wonderLangOf(language: string | undefined): WonderSyncTarget['lang'] {
+  const [primary, ...subtags] = (language ?? '').toLowerCase().split('-');
+  if (primary === 'en') return 'en';
+  if (primary !== 'zh') return undefined;
+  const traditional = subtags.some((tag) => ['hant', 'hk', 'mo', 'tw'].includes(tag));
+  return traditional ? 'zh-HK' : 'zh-CN';
 }
 
 function wonderUpdateFor(change: CustomerUser): WonderCustomerUpdate {

@@ -114,7 +114,8 @@ export const verificationInputSchema = {
     language: {
       type: 'string',
       pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$',
-      description: "the user's language, passed to providers that localise (Wonder's x-i18n-lang)",
+      description:
+        "the user's language (BCP 47): Wonder's x-i18n-lang when `wonder.lang` is not given (en* as en, zh-HK/-MO/-TW/-Hant as zh-HK, other zh as zh-CN; any other language leaves Wonder's default). DWS takes the language in `env.language`.",
     },
     policy: policySchema,
     wonder: wonderSyncTargetSchema,
@@ -282,9 +283,18 @@ export const submissionSchema = {
 export const stateSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['customerId', 'step', 'round', 'attemptsLeft', 'resendsLeft', 'wonderSync', 'timeline'],
+  required: ['step', 'round', 'attemptsLeft', 'resendsLeft', 'wonderSync', 'timeline'],
   properties: {
-    customerId: { type: 'string' },
+    customerId: {
+      type: 'string',
+      description:
+        'the DWS customer who proves possession; absent for a payment-method change without confirmation',
+    },
+    wonderCustomerUuid: {
+      type: 'string',
+      description:
+        'the Wonder customer record the flow changes (a payment-method change, or a contact change carried to Wonder)',
+    },
     step: stepSchema,
     round: {
       type: 'integer',
@@ -378,7 +388,7 @@ export const paymentMethodChangeOutcomeSchema = {
       { changed: fieldList, cleared: fieldList } as const,
       ['changed', 'cleared'] as const,
     ),
-    paymentMethodOutcome('CANCELLED', {} as const, [] as const),
+    paymentMethodOutcome('CANCELLED', { reason: { type: 'string' } } as const, [] as const),
     paymentMethodOutcome('EXPIRED', {} as const, [] as const),
     paymentMethodOutcome('ATTEMPTS_EXCEEDED', {} as const, [] as const),
     paymentMethodOutcome('REJECTED', rejectedFields, ['resultCode', 'resultMessage', 'failedStep'] as const),
