@@ -5,7 +5,7 @@
  *   /healthz, /readyz   unauthenticated probes
  *   /openapi.json       the OpenAPI 3 document generated from the route schemas
  *   /codec/...          the payload codec endpoint for the Temporal UI, when `codec` is given (its own
- *                       tokens, origin check and CORS, see ../encryption/codec-server.ts)
+ *                       tokens, origin check and CORS, see ../codec/codec-server.ts)
  */
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';

@@ -1,5 +1,5 @@
 /**
- * The README's "Deploying a new version", step by step, on a dev server of its own: `npm run build`, two
+ * docs/deploying.md's "Deploying a new version", step by step, on a dev server of its own: `npm run build`, two
  * worker processes started from dist/ as production starts them (build A with the build's own id, build B
  * with WORKER_BUILD_ID set), B made current beside A, A drained and stopped, then a roll back. Where each
  * flow ran is read from Temporal (the pinned version in describe, the build id on every workflow task in

@@ -1,6 +1,6 @@
 /**
  * The worker process: `npm run worker` (or `node dist/worker/main.js`). Configuration comes from the
- * environment; see the README's "Running workers against a real cluster".
+ * environment; see docs/deploying.md.
  */
 import { Runtime } from '@temporalio/worker';
 import { loadOrExit } from '../config/errors.js';
