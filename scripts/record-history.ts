@@ -80,7 +80,14 @@ try {
         {
           customerId,
           change: { email: 'recorded@example.com' },
-          ...(withWonder ? { wonder: { customerUuid: 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02' } } : {}),
+          ...(withWonder
+            ? {
+                wonder: {
+                  customerUuid: 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02',
+                  referenceNumber: 'MERCHANT-CUST-0002',
+                },
+              }
+            : {}),
         },
       ],
       taskQueue: 'record',

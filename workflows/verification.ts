@@ -128,6 +128,8 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
       await wonder.putWonderCustomer({
         requestId: uuid4(),
         customerUuid: input.wonder.customerUuid,
+        // Absent in a flow started before it was required: the activity refuses that write, unchecked.
+        referenceNumber: input.wonder.referenceNumber,
         update: wonderUpdateFor(input.change),
         ...(input.wonder.lang ? { lang: input.wonder.lang } : {}),
       });
