@@ -14,12 +14,7 @@ import { transportFailure } from '../shared/errors.js';
 import { providerHttp, type ProviderHttp } from '../shared/provider-http.js';
 import type { WonderConfig } from './config.js';
 import { generateNonce, signRequest } from './signing.js';
-import {
-  interpretWonderAnswer,
-  isNoSuchCustomer,
-  readCustomer,
-  type WonderHttpAnswer,
-} from './outcomes.js';
+import { interpretWonderAnswer, isNoSuchCustomer, readCustomer, type WonderHttpAnswer } from './outcomes.js';
 import { toPutCustomerBody } from './update.js';
 import {
   wonderPaths,
