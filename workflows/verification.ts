@@ -128,7 +128,7 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
       await wonder.putWonderCustomer({
         requestId: uuid4(),
         customerUuid: input.wonder.customerUuid,
-        // Absent in a flow started before it was required: the activity refuses that write, unchecked.
+        // Absent from flows started before it was required: the activity then refuses to write at all.
         referenceNumber: input.wonder.referenceNumber,
         update: wonderUpdateFor(input.change),
         ...(input.wonder.lang ? { lang: input.wonder.lang } : {}),
