@@ -45,6 +45,7 @@ const cancelled = process.argv.includes('--cancel');
 const wonderCustomer = {
   uuid: 'c2a4e0f1-7b3d-4c8e-9f10-2a3b4c5d6e01',
   token: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c22',
+  referenceNumber: 'MERCHANT-CUST-0001',
 };
 const env = await TestWorkflowEnvironment.createLocal({
   server: {
@@ -94,6 +95,7 @@ try {
           args: [
             {
               wonderCustomerUuid: wonderCustomer.uuid,
+              wonderReferenceNumber: wonderCustomer.referenceNumber,
               update: { default_payment_method: 'Alipay', default_payment_token: wonderCustomer.token },
               confirmWith: { customerId },
             },
@@ -105,7 +107,14 @@ try {
             {
               customerId,
               change: { email: 'recorded@example.com' },
-              ...(withWonder ? { wonder: { customerUuid: 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02' } } : {}),
+              ...(withWonder
+                ? {
+                    wonder: {
+                      customerUuid: 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02',
+                      referenceNumber: 'MERCHANT-CUST-0002',
+                    },
+                  }
+                : {}),
             },
           ],
         });

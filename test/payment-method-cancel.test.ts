@@ -8,6 +8,7 @@ import { waitForStep, withVerificationWorker, verificationStack } from './helper
 
 /** sandbox/wonder/README.md: a seeded customer and one of its tokens */
 const cardCustomer = 'c2a4e0f1-7b3d-4c8e-9f10-2a3b4c5d6e01';
+const cardCustomerReference = 'MERCHANT-CUST-0001';
 const alipayToken = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c22';
 
 const cancels = [
@@ -35,6 +36,7 @@ describe('cancelling a Wonder payment-method change', function () {
           args: [
             {
               wonderCustomerUuid: cardCustomer,
+              wonderReferenceNumber: cardCustomerReference,
               update: { default_payment_method: 'Alipay', default_payment_token: alipayToken },
               confirmWith: { customerId: walletUser.customerId },
             },

@@ -79,7 +79,10 @@ describe('the worker process: secrets out of history and logs, metrics, graceful
         {
           customerId: customer.customerId,
           change: { email: newEmail, mobileNoInfo: newPhone },
-          wonder: { customerUuid: 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02' },
+          wonder: {
+            customerUuid: 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02',
+            referenceNumber: 'MERCHANT-CUST-0002',
+          },
         },
       ],
       taskQueue,

@@ -214,6 +214,7 @@ describe('typed failures: every Temporal error a caller can meet is a documented
       const uuid = 'c2a4e0f1-7b3d-4c8e-9f10-2a3b4c5d6e09';
       await paymentMethods.start({
         wonderCustomerUuid: uuid,
+        wonderReferenceNumber: 'MERCHANT-CUST-0009',
         update: { default_payment_method: null },
         confirmWith: { customerId: walletUser.customerId },
       });

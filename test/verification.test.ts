@@ -357,6 +357,7 @@ describe('contact-change verification on the dev server', function () {
 describe('carrying a verified change to the Wonder customer record', function () {
   const stack = verificationStack();
   const wonderCustomer = 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02';
+  const wonderReference = 'MERCHANT-CUST-0002';
 
   it('updates the Wonder customer after the DWS modify', async function () {
     await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
@@ -364,7 +365,7 @@ describe('carrying a verified change to the Wonder customer record', function ()
       const handle = await start({
         customerId: customer.customerId,
         change: { email: 'synced@example.com', mobileNoInfo: { countryCode: '852', phoneNo: '61234567' } },
-        wonder: { customerUuid: wonderCustomer, lang: 'en' },
+        wonder: { customerUuid: wonderCustomer, referenceNumber: wonderReference, lang: 'en' },
       });
       await waitForStep(handle, 'AWAITING_INPUT');
       await handle.signal(submitOtpSignal, { code: await control.latestOtp(customer.customerId) });
@@ -378,21 +379,38 @@ describe('carrying a verified change to the Wonder customer record', function ()
     });
   });
 
-  it('stays MODIFIED with the sync marked failed when Wonder refuses, and never undoes DWS', async function () {
+  it('refuses to write a Wonder record that is not the verified customer: MODIFIED, sync FAILED, record untouched', async function () {
     await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
       const customer = await control.addCustomer();
+      // The backend's reference for this DWS customer is another Wonder record's (Chan's): the uuid named
+      // (Wong's) is not this customer's, so Wong's record must not receive this customer's new email.
+      const before = stack.sandbox.wonder.customer(wonderCustomer);
+      const ledgerBefore = stack.sandbox.wonder.ledger(wonderCustomer).length;
+      const puts = () =>
+        stack.sandbox.wonder
+          .requests()
+          .filter((r) => r.api === 'putCustomer' && r.path.includes(wonderCustomer)).length;
+      const putsBefore = puts();
       const handle = await start({
         customerId: customer.customerId,
         change: { email: 'dws-only@example.com' },
-        wonder: { customerUuid: '00000000-0000-4000-8000-000000000000' },
+        wonder: { customerUuid: wonderCustomer, referenceNumber: 'MERCHANT-CUST-0001' },
       });
       await waitForStep(handle, 'AWAITING_INPUT');
       await handle.signal(submitOtpSignal, { code: await control.latestOtp(customer.customerId) });
       const outcome = await handle.result();
       assert.equal(outcome.status, 'MODIFIED');
       assert.equal(outcome.status === 'MODIFIED' && outcome.wonderSync, 'FAILED');
-      assert.equal(outcome.status === 'MODIFIED' && outcome.wonderFailure, 'WONDER_NOT_FOUND');
+      assert.equal(outcome.status === 'MODIFIED' && outcome.wonderFailure, 'WONDER_CUSTOMER_MISMATCH');
       assert.equal((await handle.query(stateQuery)).wonderSync, 'FAILED');
+      assert.deepEqual(
+        stack.sandbox.wonder.customer(wonderCustomer),
+        before,
+        'the Wonder record is unchanged',
+      );
+      assert.equal(stack.sandbox.wonder.ledger(wonderCustomer).length, ledgerBefore);
+      assert.equal(puts(), putsBefore, 'no PUT was sent for the refused write');
+      // The DWS change stands: it was verified, and only the gateway write was refused.
       assert.equal((await control.customer(customer.customerId)).email, 'dws-only@example.com');
       assert.equal((await control.ledger(customer.customerId)).count, 1);
     });

@@ -96,6 +96,7 @@ describe('the wire contract', function () {
         const uuid = 'c2a4e0f1-7b3d-4c8e-9f10-2a3b4c5d6e01';
         await paymentMethods.start({
           wonderCustomerUuid: uuid,
+          wonderReferenceNumber: 'MERCHANT-CUST-0001',
           update: { default_payment_method: 'Alipay' },
         });
         conforms(

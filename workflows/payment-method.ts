@@ -53,6 +53,7 @@ export async function changeWonderPaymentMethod(
     const { customer } = await wonder.putWonderCustomer({
       requestId: uuid4(),
       customerUuid: input.wonderCustomerUuid,
+      referenceNumber: input.wonderReferenceNumber,
       update: input.update,
       ...(input.lang ? { lang: input.lang } : {}),
     });

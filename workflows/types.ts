@@ -57,6 +57,12 @@ export type UnprovenStatus = Extract<OutcomeStatus, 'CANCELLED' | 'EXPIRED' | 'A
  */
 export interface PaymentMethodChangeInput {
   wonderCustomerUuid: string;
+  /**
+   * Your reference_number for this customer's Wonder record (your mapping from the customer to it; with
+   * `confirmWith`, the one you keep for that DWS customer). Nothing is written unless the record at
+   * `wonderCustomerUuid` carries it: otherwise REJECTED with WONDER_CUSTOMER_MISMATCH.
+   */
+  wonderReferenceNumber: string;
   /** null clears the field at Wonder; an absent field is left as it is */
   update: Pick<WonderCustomerUpdate, 'default_payment_method' | 'default_payment_token'>;
   /** ask the wallet user to prove possession (the DWS challenge: SMS code or PIN) before the change */

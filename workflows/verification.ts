@@ -96,6 +96,8 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
       await wonder.putWonderCustomer({
         requestId: uuid4(),
         customerUuid: target.customerUuid,
+        // Absent from flows started before it was required: the activity then refuses to write at all.
+        referenceNumber: target.referenceNumber,
         update: wonderUpdateFor(input.change),
         ...(lang ? { lang } : {}),
       });

@@ -81,16 +81,32 @@ export const policySchema = {
 
 export const wonderLangSchema = { type: 'string', enum: ['zh-HK', 'zh-CN', 'en'] } as const;
 
+/**
+ * The merchant's own key for the customer at Wonder (Wonder's `reference_number`, at most 255 characters).
+ * Required beside the uuid so the gateway can confirm the record is this customer's before it is written.
+ */
+export const wonderReferenceNumberSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 255,
+  pattern: '^\\S(.*\\S)?$',
+  description:
+    "the reference_number your backend keeps for this DWS customer's Wonder record; nothing is written at Wonder unless the record at customerUuid carries it",
+} as const;
+
 export const wonderSyncTargetSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['customerUuid'],
+  // referenceNumber is required of every new start; flows started before it was (recorded in history
+  // without it) reach the Wonder activity without it, which refuses them: see activities/wonder/validate.ts.
+  required: ['customerUuid', 'referenceNumber'],
   properties: {
     customerUuid: {
       type: 'string',
       pattern: '^[0-9A-Za-z-]{1,64}$',
       description: "the customer's uuid at the Wonder gateway",
     },
+    referenceNumber: wonderReferenceNumberSchema,
     lang: wonderLangSchema,
   },
   description: 'carry the verified change to this Wonder customer record afterwards',

@@ -14,7 +14,7 @@ import { transportFailure } from '../shared/errors.js';
 import { providerHttp, type ProviderHttp } from '../shared/provider-http.js';
 import type { WonderConfig } from './config.js';
 import { generateNonce, signRequest } from './signing.js';
-import { interpretWonderAnswer, readCustomer, type WonderHttpAnswer } from './outcomes.js';
+import { interpretWonderAnswer, isNoSuchCustomer, readCustomer, type WonderHttpAnswer } from './outcomes.js';
 import { toPutCustomerBody } from './update.js';
 import {
   wonderPaths,
@@ -88,10 +88,22 @@ export class WonderClient {
     referenceNumber: string,
     options: Partial<WonderRequestOptions> = {},
   ): Promise<WonderCustomer> {
-    const full = { ...options, requestId: options.requestId ?? randomUUID() };
-    const path = wonderPaths.customerByRef(referenceNumber);
-    const answer = await this.send('GET', path, undefined, full, 'getCustomer');
-    return readCustomer(interpretWonderAnswer(answer, 'getCustomer'), 'getCustomer');
+    const answer = await this.readByReference(referenceNumber, options);
+    return readCustomer(interpretWonderAnswer(answer, 'getCustomerByRef'), 'getCustomerByRef');
+  }
+
+  /**
+   * GET /customers/ref/:id, answering undefined when the gateway says no customer carries the reference:
+   * for the ownership check before a PUT, where that is an answer (the uuid is not this customer's record),
+   * not a failure of the call.
+   */
+  async findCustomerByReference(
+    referenceNumber: string,
+    options: Partial<WonderRequestOptions> = {},
+  ): Promise<WonderCustomer | undefined> {
+    const answer = await this.readByReference(referenceNumber, options);
+    if (isNoSuchCustomer(answer)) return undefined;
+    return readCustomer(interpretWonderAnswer(answer, 'getCustomerByRef'), 'getCustomerByRef');
   }
 
   /** Signed POST /echo: checks the credential and signature without side effects; answers the data. */
@@ -100,6 +112,17 @@ export class WonderClient {
     const full = { ...options, requestId: options.requestId ?? randomUUID() };
     const answer = await this.send('POST', wonderPaths.echo, JSON.stringify(body), full, 'echo');
     return interpretWonderAnswer(answer, 'echo');
+  }
+
+  private readByReference(
+    referenceNumber: string,
+    options: Partial<WonderRequestOptions>,
+  ): Promise<WonderHttpAnswer> {
+    // A read of its own X-Request-ID, never the PUT's: the gateway's idempotency on that header is not
+    // documented, and a PUT answered from a remembered GET would be a write silently not made.
+    const full = { ...options, requestId: options.requestId ?? randomUUID() };
+    const path = wonderPaths.customerByRef(referenceNumber);
+    return this.send('GET', path, undefined, full, 'getCustomerByRef');
   }
 
   /** Closes the keep-alive sockets. */

@@ -22,6 +22,10 @@
  *   no answer (timeouts, connection errors) -> activities/shared/errors.ts, shared with DWS: retryable
  *                                              TIMEOUT / NETWORK_ERROR, non-retryable TLS_ERROR
  *
+ * The ownership read before a PUT (GET /customers/ref/:id) adds one refusal of ours: the record found
+ * under the merchant's reference_number is not the uuid about to be written, or no record carries that
+ * reference (a 404 in Wonder's envelope) -> non-retryable WONDER_CUSTOMER_MISMATCH, and no PUT is sent.
+ *
  * Messages carry the provider's message with anything that looks like an email address or a phone
  * number masked (activities/shared/mask.ts): they end up in workflow history and logs.
  */
@@ -41,6 +45,8 @@ export const wonderFailureTypes = {
   rateLimited: 'WONDER_RATE_LIMITED',
   serverError: 'WONDER_SERVER_ERROR',
   malformedAnswer: 'WONDER_MALFORMED_ANSWER',
+  /** ours: the record at the uuid does not carry the customer's reference_number; nothing was written */
+  customerMismatch: 'WONDER_CUSTOMER_MISMATCH',
 } as const;
 
 /** The non-retryable types a workflow's retry policy can list; `WONDER_<code>` and `WONDER_HTTP_<n>` add to it. */
@@ -50,6 +56,7 @@ export const nonRetryableWonderFailureTypes: readonly string[] = [
   wonderFailureTypes.unauthorized,
   wonderFailureTypes.notFound,
   wonderFailureTypes.requestIdConflict,
+  wonderFailureTypes.customerMismatch,
 ];
 
 const SUCCESS_CODES: ReadonlySet<unknown> = new Set([0, '0', 200, '200']);
@@ -265,6 +272,43 @@ export function readCustomer(data: unknown, operation: string): WonderCustomer {
     retryable: true,
     message: 'success answer without data.customer.uuid and reference_number',
   });
+}
+
+/**
+ * A 404 in Wonder's own envelope: the gateway looked and no customer carries the reference. A bare 404 (a
+ * wrong base URL or a proxy) is not that, and stays WONDER_NOT_FOUND, so a misconfiguration never reads
+ * as a wrong customer.
+ */
+export function isNoSuchCustomer(answer: WonderHttpAnswer): boolean {
+  return answer.statusCode === 404 && parseEnvelope(answer.body) !== undefined;
+}
+
+/**
+ * The ownership read as a verdict on the write it guards: the request itself when the record Wonder keeps
+ * under the reference_number is the uuid to be written, WONDER_CUSTOMER_MISMATCH otherwise. The message
+ * names the uuid the caller gave and never the uuid that does carry the reference: a caller must not learn
+ * another customer's record by guessing references.
+ */
+export function ownershipOutcome<Request extends { uuid: string; referenceNumber: string }>(
+  holder: WonderCustomer | undefined,
+  request: Request,
+): Outcome<Request> {
+  if (holder?.uuid === request.uuid && holder.reference_number === request.referenceNumber) {
+    return { ok: true, value: request };
+  }
+  const why = holder
+    ? `the Wonder customer ${request.uuid} does not carry the reference_number named for this customer`
+    : 'no Wonder customer carries the reference_number named for this customer';
+  return {
+    ok: false,
+    failure: failure({
+      operation: 'getCustomerByRef',
+      type: wonderFailureTypes.customerMismatch,
+      retryable: false,
+      message: `${why}; nothing was written`,
+      httpStatus: holder ? 200 : 404,
+    }),
+  };
 }
 
 /** The activity's value: identifiers and field names only, since it enters workflow history. */

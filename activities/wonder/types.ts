@@ -130,10 +130,17 @@ export interface WonderRequestOptions {
 }
 
 export interface PutWonderCustomerInput {
-  /** X-Request-ID; the same value on every retry of this logical call */
+  /** X-Request-ID of the PUT; the same value on every retry of this logical call */
   requestId: string;
   /** Wonder's customer uuid (data.customer.uuid) */
   customerUuid: string;
+  /**
+   * The merchant's reference_number for the customer whose change this is, from the backend's own mapping.
+   * Nothing is written unless the gateway's record under that reference is `customerUuid` (one read first):
+   * the uuid alone says nothing about whose record it is. Required; a flow started before it existed
+   * arrives without it and is refused as invalid input, since its ownership cannot be checked.
+   */
+  referenceNumber: string;
   update: WonderCustomerUpdate;
   lang?: WonderLang;
 }

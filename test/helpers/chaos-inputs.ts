@@ -105,7 +105,11 @@ export const routes: readonly RouteSpec[] = [
         resendCooldownSeconds: 30,
         maxChallengeRounds: 3,
       },
-      wonder: { customerUuid: 'c0ffee00-0000-4000-8000-000000000000', lang: 'en' },
+      wonder: {
+        customerUuid: 'c0ffee00-0000-4000-8000-000000000000',
+        referenceNumber: `ref-${id}`,
+        lang: 'en',
+      },
       requestKey: `key-${id}`,
       ifRunning: 'fail',
       // Nothing here reaches a worker: answer once the run exists instead of waiting for the code.
@@ -130,6 +134,12 @@ export const routes: readonly RouteSpec[] = [
       { path: 'policy.maxChallengeRounds', type: 'integer' },
       { path: 'wonder', type: 'object' },
       { path: 'wonder.customerUuid', type: 'string', required: true, accepts: /^[0-9A-Za-z-]{1,64}$/ },
+      {
+        path: 'wonder.referenceNumber',
+        type: 'string',
+        required: true,
+        accepts: /^(?=.{1,255}$)\S(.*\S)?$/u,
+      },
       { path: 'wonder.lang', type: 'string', accepts: /^(zh-HK|zh-CN|en)$/ },
       { path: 'requestKey', type: 'string', accepts: /^[\x21-\x7e]{1,64}$/ },
       { path: 'ifRunning', type: 'string', accepts: /^(fail|attach)$/ },

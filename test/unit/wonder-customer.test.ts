@@ -9,6 +9,7 @@ import { createWonderClient, type WonderClient } from '../../activities/wonder/c
 import { sandboxWonderConfig, type WonderConfig } from '../../activities/wonder/config.js';
 import {
   interpretWonderAnswer,
+  isNoSuchCustomer,
   nonRetryableWonderFailureTypes,
   wonderFailureTypes,
 } from '../../activities/wonder/outcomes.js';
@@ -26,6 +27,8 @@ import { WonderSimulator, type WonderApi } from '../../sandbox/wonder/simulator.
 
 const CHAN = 'c2a4e0f1-7b3d-4c8e-9f10-2a3b4c5d6e01';
 const WONG = 'e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a02';
+const CHAN_REF = 'MERCHANT-CUST-0001';
+const WONG_REF = 'MERCHANT-CUST-0002';
 const CHAN_ALIPAY_TOKEN = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c22';
 
 const merchantKey = createPrivateKey(
@@ -113,7 +116,12 @@ describe('Wonder Put Customer', function () {
 
     it('the client never sends "" for name: it refuses it, naming the field, before any request', async function () {
       const failure = await failureOf(
-        activities.putWonderCustomer({ requestId: randomUUID(), customerUuid: CHAN, update: { name: '' } }),
+        activities.putWonderCustomer({
+          requestId: randomUUID(),
+          customerUuid: CHAN,
+          referenceNumber: CHAN_REF,
+          update: { name: '' },
+        }),
       );
       assert.equal(failure.type, wonderFailureTypes.invalidInput);
       assert.equal(failure.nonRetryable, true);
@@ -125,6 +133,7 @@ describe('Wonder Put Customer', function () {
       const result = await activities.putWonderCustomer({
         requestId: randomUUID(),
         customerUuid: CHAN,
+        referenceNumber: CHAN_REF,
         update: { email: 'tm.chan@example.org' },
       });
       assert.deepEqual(result, {
@@ -147,6 +156,7 @@ describe('Wonder Put Customer', function () {
       const result = await activities.putWonderCustomer({
         requestId: randomUUID(),
         customerUuid: CHAN,
+        referenceNumber: CHAN_REF,
         update: { default_payment_method: null },
       });
       assert.deepEqual(result.customer.cleared, ['default_payment_method']);
@@ -206,6 +216,7 @@ describe('Wonder Put Customer', function () {
           activities.putWonderCustomer({
             requestId: randomUUID(),
             customerUuid: CHAN,
+            referenceNumber: CHAN_REF,
             update: update as WonderCustomerUpdate,
           }),
         );
@@ -218,14 +229,21 @@ describe('Wonder Put Customer', function () {
 
     it('a missing request id or customer uuid is refused too, naming it', async function () {
       const noId = await failureOf(
-        activities.putWonderCustomer({ customerUuid: CHAN, update: { name: 'X' } } as unknown as Parameters<
-          typeof activities.putWonderCustomer
-        >[0]),
+        activities.putWonderCustomer({
+          customerUuid: CHAN,
+          referenceNumber: CHAN_REF,
+          update: { name: 'X' },
+        } as unknown as Parameters<typeof activities.putWonderCustomer>[0]),
       );
       assert.equal(noId.type, wonderFailureTypes.invalidInput);
       assert.match(noId.message, /requestId must be given/);
       const noUuid = await failureOf(
-        activities.putWonderCustomer({ requestId: randomUUID(), customerUuid: ' ', update: { name: 'X' } }),
+        activities.putWonderCustomer({
+          requestId: randomUUID(),
+          customerUuid: ' ',
+          referenceNumber: CHAN_REF,
+          update: { name: 'X' },
+        }),
       );
       assert.match(noUuid.message, /customerUuid must be a non-empty string/);
       assert.deepEqual(noUuid.details, [{ field: 'customerUuid' }]);
@@ -237,6 +255,7 @@ describe('Wonder Put Customer', function () {
         activities.putWonderCustomer({
           requestId: randomUUID(),
           customerUuid: CHAN,
+          referenceNumber: CHAN_REF,
           update: { email: 'secret.person@@example.com' },
         }),
       );
@@ -246,7 +265,12 @@ describe('Wonder Put Customer', function () {
 
   describe('X-Request-ID idempotency', function () {
     it('a retry with the same X-Request-ID gets the same answer and the update is applied once', async function () {
-      const input = { requestId: randomUUID(), customerUuid: WONG, update: { name: 'Wong Siu-ming' } };
+      const input = {
+        requestId: randomUUID(),
+        customerUuid: WONG,
+        referenceNumber: WONG_REF,
+        update: { name: 'Wong Siu-ming' },
+      };
       const first = await activities.putWonderCustomer(input);
       const retry = await activities.putWonderCustomer(input);
       assert.deepEqual(retry, first);
@@ -268,6 +292,7 @@ describe('Wonder Put Customer', function () {
       const input = {
         requestId: randomUUID(),
         customerUuid: WONG,
+        referenceNumber: WONG_REF,
         update: { default_payment_method: 'FPS' as const },
       };
       const lost = await failureOf(activities.putWonderCustomer(input));
@@ -282,9 +307,19 @@ describe('Wonder Put Customer', function () {
 
     it('the same X-Request-ID with a different body: 409, non-retryable WONDER_REQUEST_ID_CONFLICT, nothing applied', async function () {
       const requestId = randomUUID();
-      await activities.putWonderCustomer({ requestId, customerUuid: WONG, update: { name: 'First' } });
+      await activities.putWonderCustomer({
+        requestId,
+        customerUuid: WONG,
+        referenceNumber: WONG_REF,
+        update: { name: 'First' },
+      });
       const failure = await failureOf(
-        activities.putWonderCustomer({ requestId, customerUuid: WONG, update: { name: 'Second' } }),
+        activities.putWonderCustomer({
+          requestId,
+          customerUuid: WONG,
+          referenceNumber: WONG_REF,
+          update: { name: 'Second' },
+        }),
       );
       assert.equal(failure.type, wonderFailureTypes.requestIdConflict);
       assert.equal(failure.nonRetryable, true);
@@ -299,6 +334,7 @@ describe('Wonder Put Customer', function () {
         activities.putWonderCustomer({
           requestId: randomUUID(),
           customerUuid: WONG,
+          referenceNumber: WONG_REF,
           update: { default_payment_token: 'not-one-of-theirs' },
         }),
       );
@@ -319,6 +355,7 @@ describe('Wonder Put Customer', function () {
           createWonderActivities(wrongClient, logger).putWonderCustomer({
             requestId: randomUUID(),
             customerUuid: WONG,
+            referenceNumber: WONG_REF,
             update: { name: 'Nobody' },
           }),
         );
@@ -337,6 +374,7 @@ describe('Wonder Put Customer', function () {
         activities.putWonderCustomer({
           requestId: randomUUID(),
           customerUuid: WONG,
+          referenceNumber: WONG_REF,
           update: { name: 'Later' },
         }),
       );
@@ -469,29 +507,218 @@ describe('Wonder Put Customer', function () {
     });
   });
 
+  describe('the record must belong to the customer (reference_number)', function () {
+    async function getByRef(reference: string, sign = true) {
+      const uri = wonderPaths.customerByRef(reference);
+      const auth = sign
+        ? signRequest({ method: 'GET', uri, appId: 'sandbox-app-id', privateKey: merchantKey })
+        : {};
+      return app.inject({ method: 'GET', url: uri, headers: { ...auth, 'x-request-id': randomUUID() } });
+    }
+
+    it('the sandbox read: GET /customers/ref/:id answers the record under that reference, signed only', async function () {
+      const found = await getByRef(WONG_REF);
+      assert.equal(found.statusCode, 200);
+      assert.equal(found.json().code, 0);
+      assert.equal(found.json().data.customer.uuid, WONG);
+      assert.equal(found.json().data.customer.reference_number, WONG_REF);
+
+      const unknown = await getByRef('MERCHANT-CUST-9999');
+      assert.equal(unknown.statusCode, 404);
+      assert.deepEqual(unknown.json(), { code: 'E000404', message: 'Customer not found.', data: null });
+
+      const unsigned = await getByRef(WONG_REF, false);
+      assert.equal(unsigned.statusCode, 401);
+
+      assert.deepEqual(simulator.ledgers(), {}, 'a read changes nothing');
+      assert.deepEqual(
+        simulator.requests().map((r) => [r.api, r.method, r.statusCode]),
+        [
+          ['getCustomerByRef', 'GET', 200],
+          ['getCustomerByRef', 'GET', 404],
+          ['getCustomerByRef', 'GET', 401],
+        ],
+      );
+    });
+
+    it('the sandbox read finds a reference that needs escaping in the path', async function () {
+      const reference = 'shop/42 #7';
+      const body = JSON.stringify({
+        customer: { name: 'Lee', phone: '51234567', reference_number: reference },
+      });
+      const uri = wonderPaths.customers;
+      const auth = signRequest({
+        method: 'POST',
+        uri,
+        body,
+        appId: 'sandbox-app-id',
+        privateKey: merchantKey,
+      });
+      const created = await app.inject({
+        method: 'POST',
+        url: uri,
+        headers: { ...auth, 'content-type': 'application/json', 'x-request-id': randomUUID() },
+        payload: body,
+      });
+      const uuid = created.json().data.customer.uuid;
+      assert.equal((await client.getCustomerByReference(reference)).uuid, uuid);
+      const result = await activities.putWonderCustomer({
+        requestId: randomUUID(),
+        customerUuid: uuid,
+        referenceNumber: reference,
+        update: { name: 'Lee Ka Yan' },
+      });
+      assert.equal(result.customer.reference_number, reference);
+    });
+
+    it('a match: reads, then writes (signed, each with its own X-Request-ID)', async function () {
+      const requestId = randomUUID();
+      const result = await activities.putWonderCustomer({
+        requestId,
+        customerUuid: WONG,
+        referenceNumber: WONG_REF,
+        update: { email: 'siuming@example.org' },
+        lang: 'en',
+      });
+      assert.deepEqual(result.customer.changed, ['email']);
+      assert.equal(customer(WONG)?.email, 'siuming@example.org');
+      const calls = simulator.requests();
+      assert.deepEqual(
+        calls.map((r) => [r.api, r.statusCode, r.lang]),
+        [
+          ['getCustomerByRef', 200, 'en'],
+          ['putCustomer', 200, 'en'],
+        ],
+      );
+      assert.equal(calls[1]?.requestId, requestId);
+      assert.notEqual(calls[0]?.requestId, requestId, "the read never spends the PUT's X-Request-ID");
+    });
+
+    it("a mismatch: non-retryable WONDER_CUSTOMER_MISMATCH, no PUT, and the other record's uuid is not named", async function () {
+      const failure = await failureOf(
+        activities.putWonderCustomer({
+          requestId: randomUUID(),
+          customerUuid: WONG,
+          referenceNumber: CHAN_REF,
+          update: { email: 'intruder@example.org' },
+        }),
+      );
+      assert.equal(failure.type, wonderFailureTypes.customerMismatch);
+      assert.equal(failure.nonRetryable, true);
+      assert.ok(nonRetryableWonderFailureTypes.includes(wonderFailureTypes.customerMismatch));
+      assert.match(failure.message, /does not carry the reference_number/);
+      assert.doesNotMatch(failure.message, new RegExp(CHAN));
+      assert.equal(customer(WONG)?.email, 'siuming.wong@example.com');
+      assert.equal(customer(CHAN)?.email, 'taiman.chan@example.com');
+      assert.deepEqual(simulator.ledgers(), {});
+      assert.deepEqual(
+        simulator.requests().map((r) => r.api),
+        ['getCustomerByRef'],
+      );
+      assert.deepEqual(
+        logLines.map((l) => [l.level, l.meta?.api, l.meta?.ownerMatches, l.meta?.failureType]),
+        [['warn', 'getCustomerByRef', false, wonderFailureTypes.customerMismatch]],
+      );
+    });
+
+    it('a reference no Wonder customer carries is a mismatch too; a bare 404 (no envelope) is not', async function () {
+      const failure = await failureOf(
+        activities.putWonderCustomer({
+          requestId: randomUUID(),
+          customerUuid: WONG,
+          referenceNumber: 'MERCHANT-CUST-9999',
+          update: { name: 'Nobody' },
+        }),
+      );
+      assert.equal(failure.type, wonderFailureTypes.customerMismatch);
+      assert.equal(failure.nonRetryable, true);
+      assert.match(failure.message, /no Wonder customer carries/);
+      assert.deepEqual(
+        simulator.requests().map((r) => r.api),
+        ['getCustomerByRef'],
+      );
+      assert.equal(isNoSuchCustomer({ statusCode: 404, headers: {}, body: '<html>Not Found</html>' }), false);
+      assert.equal(
+        isNoSuchCustomer({
+          statusCode: 404,
+          headers: {},
+          body: JSON.stringify({ code: 'E000404', message: 'Customer not found.', data: null }),
+        }),
+        true,
+      );
+    });
+
+    it('a flow started before the reference was required is refused unchecked: nothing is sent', async function () {
+      const failure = await failureOf(
+        activities.putWonderCustomer({
+          requestId: randomUUID(),
+          customerUuid: WONG,
+          update: { name: 'Unchecked' },
+        } as unknown as Parameters<typeof activities.putWonderCustomer>[0]),
+      );
+      assert.equal(failure.type, wonderFailureTypes.invalidInput);
+      assert.equal(failure.nonRetryable, true);
+      assert.match(failure.message, /referenceNumber must be given/);
+      assert.deepEqual(failure.details, [{ field: 'referenceNumber' }]);
+      const blank = await failureOf(
+        activities.putWonderCustomer({
+          requestId: randomUUID(),
+          customerUuid: WONG,
+          referenceNumber: ' ',
+          update: { name: 'Unchecked' },
+        }),
+      );
+      assert.match(blank.message, /referenceNumber must be a non-empty string/);
+      assert.equal(simulator.requests().length, 0);
+    });
+
+    it('a read that fails is retryable and sends no PUT; the retry reads again and writes once', async function () {
+      faults.update({ failNext: [{ api: 'getCustomerByRef', kind: 'serverError', count: 1, status: 503 }] });
+      const input = {
+        requestId: randomUUID(),
+        customerUuid: WONG,
+        referenceNumber: WONG_REF,
+        update: { name: 'Wong Siu-ming' },
+      };
+      const failure = await failureOf(activities.putWonderCustomer(input));
+      assert.equal(failure.type, wonderFailureTypes.serverError);
+      assert.equal(failure.nonRetryable, false);
+      assert.equal(simulator.requests().filter((r) => r.api === 'putCustomer').length, 0);
+
+      await activities.putWonderCustomer(input);
+      assert.equal(customer(WONG)?.name, 'Wong Siu-ming');
+      assert.equal(simulator.ledger(WONG).length, 1);
+    });
+  });
+
   describe('logging and history', function () {
-    it('one log line per call, and neither the log nor the result holds personal data', async function () {
+    it('one log line per provider call, and neither the log nor the result holds personal data', async function () {
       const update = { name: 'Chan Siu Man', email: 'siuman.chan@example.net', phone: '+85298765432' };
       const result = await activities.putWonderCustomer({
         requestId: 'req-log-1',
         customerUuid: CHAN,
+        referenceNumber: CHAN_REF,
         update,
       });
       await failureOf(
         activities.putWonderCustomer({
           requestId: 'req-log-2',
           customerUuid: CHAN,
+          referenceNumber: CHAN_REF,
           update: { email: 'bad' },
         }),
       );
-      assert.equal(logLines.length, 2);
+      // The ownership read and the PUT for the first; the second is refused before either is sent.
       assert.deepEqual(
-        logLines.map((l) => [l.level, l.meta?.requestId]),
+        logLines.map((l) => [l.level, l.meta?.api, l.meta?.requestId]),
         [
-          ['info', 'req-log-1'],
-          ['warn', 'req-log-2'],
+          ['info', 'getCustomerByRef', 'req-log-1'],
+          ['info', 'putCustomer', 'req-log-1'],
+          ['warn', 'getCustomerByRef', 'req-log-2'],
         ],
       );
+      assert.equal(logLines[0]?.meta?.ownerMatches, true);
+      assert.equal(logLines[2]?.meta?.failureType, wonderFailureTypes.invalidInput);
       const visible = JSON.stringify({ result, logLines });
       for (const value of [
         ...Object.values(update),
