@@ -3,82 +3,29 @@
  * written to disk, stopped and started again on the same port when a test needs an outage.
  * `npm run redis:install` installs it; the tests do the same when it is missing.
  *
- * Order: `REDIS_SERVER_PATH`, then `redis-server` on PATH, then `/usr/bin/redis-server`; when none exists
- * and we run as root, `apt-get install redis-server` (after one `apt-get update`); otherwise one sentence
- * saying what to install.
+ * Found, or installed, by scripts/debian-tool.ts (`REDIS_SERVER_PATH` names another binary).
  */
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { debianToolPath, ToolMissingError, type DebianTool } from '../../scripts/debian-tool.js';
 import { freePort, pollUntil, readyOrExit, spawnLogged, stopProcess } from '../../scripts/processes.js';
 
 export const debianRedisServer = '/usr/bin/redis-server';
 
-export class RedisMissingError extends Error {
-  override name = 'RedisMissingError';
-}
+export const redisTool: DebianTool = {
+  label: 'redis-server',
+  pathVariable: 'REDIS_SERVER_PATH',
+  command: 'redis-server',
+  debianPath: debianRedisServer,
+  aptPackage: 'redis-server',
+};
 
-function executable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(command: string, env: NodeJS.ProcessEnv): string | undefined {
-  return (env.PATH ?? '')
-    .split(delimiter)
-    .filter((folder) => folder !== '')
-    .map((folder) => join(folder, command))
-    .find(executable);
-}
-
-export function redisServerPath(
-  env: NodeJS.ProcessEnv = process.env,
-  log: (line: string) => void = (line) => console.error(line),
-): string {
-  const configured = env.REDIS_SERVER_PATH;
-  if (configured) {
-    if (!executable(configured)) {
-      throw new RedisMissingError(`REDIS_SERVER_PATH is set to ${configured}, which is not executable.`);
-    }
-    return configured;
-  }
-  const found =
-    onPath('redis-server', env) ?? (executable(debianRedisServer) ? debianRedisServer : undefined);
-  if (found) return found;
-  if (process.getuid?.() !== 0) {
-    throw new RedisMissingError(
-      'redis-server is not installed: run `sudo apt-get install -y redis-server` (Debian/Ubuntu) or set REDIS_SERVER_PATH to a redis-server binary.',
-    );
-  }
-  log('Installing redis-server with apt-get (once) ...');
-  const apt = (args: string[]) =>
-    execFileSync('apt-get', args, {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  try {
-    apt(['update']);
-    apt(['install', '-y', '--no-install-recommends', 'redis-server']);
-  } catch (err) {
-    const reason = String((err as { stderr?: Buffer }).stderr ?? '')
-      .trim()
-      .split('\n')
-      .pop();
-    throw new RedisMissingError(
-      `apt-get could not install redis-server (${reason || 'apt-get failed'}); install it yourself or set REDIS_SERVER_PATH.`,
-    );
-  }
-  if (!executable(debianRedisServer)) {
-    throw new RedisMissingError(`apt-get installed redis-server but ${debianRedisServer} is missing.`);
-  }
-  return debianRedisServer;
+export function redisServerPath(env: NodeJS.ProcessEnv = process.env): string {
+  return debianToolPath(redisTool, env);
 }
 
 /** One PING over a plain socket: readiness without a client library, so a client's retries hide nothing. */
@@ -178,7 +125,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   try {
     console.log(`redis-server: ${redisServerPath()}`);
   } catch (err) {
-    console.error(err instanceof RedisMissingError ? err.message : String(err));
+    console.error(err instanceof ToolMissingError ? err.message : String(err));
     process.exit(1);
   }
 }
