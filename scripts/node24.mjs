@@ -77,12 +77,14 @@ export function node24Binary(env = process.env) {
     if (version !== `v${node24Version}`) {
       throw new Error(`${staged} answers ${version ?? 'nothing'} to --version, not v${node24Version}`);
     }
-    rmSync(folder, { recursive: true, force: true });
-    try {
-      renameSync(staging, folder);
-    } catch (err) {
-      // Another run installed the same version first: use its copy.
-      if (versionOf(binary) !== `v${node24Version}`) throw err;
+    // Another run may have finished first, and its copy may be running: keep it.
+    if (versionOf(binary) !== `v${node24Version}`) {
+      rmSync(folder, { recursive: true, force: true });
+      try {
+        renameSync(staging, folder);
+      } catch (err) {
+        if (versionOf(binary) !== `v${node24Version}`) throw err;
+      }
     }
   } finally {
     rmSync(staging, { recursive: true, force: true });
