@@ -1,8 +1,9 @@
 /**
  * The HTTP service started and stopped as one unit: the app, its port and (unless one is handed in)
  * its own Temporal connection. `npm run http` (./main.ts) and `npm start` run it.
- * Configuration: ./config.ts (HTTP_*), the standard TEMPORAL_* connection settings and, for the /codec
- * endpoint, CODEC_AUTH_TOKEN[_FILE] and CODEC_UI_ORIGIN.
+ * Configuration: ./config.ts (HTTP_*), the standard TEMPORAL_* connection settings, the limits' store
+ * (LIMITS_REDIS_*, ../limits/config.ts) and, for the /codec endpoint, CODEC_AUTH_TOKEN[_FILE] and
+ * CODEC_UI_ORIGIN.
  */
 import type { DataConverter } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
@@ -17,6 +18,8 @@ import { decideLocalUiAccess, type LocalUiAccessDecision } from '../codec/local-
 import type { Env } from '../config/settings.js';
 import { temporalTargetFromEnv } from '../config/temporal.js';
 import { VerificationClient } from '../client/index.js';
+import { createLimitsStore, describeLimitsStore } from '../limits/config.js';
+import type { LimitsStore } from '../limits/store.js';
 import { buildHttpApp } from './app.js';
 import { loadHttpConfig, type HttpConfig } from './config.js';
 import type { HttpLoggerOption } from './logging.js';
@@ -44,6 +47,8 @@ export interface HttpServiceOptions {
   allowLocalUiAccess?: boolean;
   /** default true: JSON request logs on stdout, redacted */
   logger?: HttpLoggerOption;
+  /** where the limits count; default the store `config.limits` names (opened here, closed on close()) */
+  limitsStore?: LimitsStore;
 }
 
 export interface RunningHttpService {
@@ -82,7 +87,9 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
     );
   }
   const client = verifications;
+  const limitsStore = options.limitsStore ?? createLimitsStore(config.limits);
   const closeConnection = async () => {
+    if (!options.limitsStore) await limitsStore.close();
     if (ownsConnection) await client.client.connection.close();
   };
 
@@ -90,13 +97,16 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
   try {
     app = await buildHttpApp({
       verifications: client,
-      authTokens: config.authTokens,
+      callers: config.callers,
       rateLimits: config.rateLimits,
+      limitsStore,
       bodyLimitBytes: config.bodyLimitBytes,
-      trustProxy: config.trustProxy,
+      trustedProxies: config.trustedProxies,
       ...(codec ? { codec } : {}),
       logger: options.logger ?? true,
     });
+    // Said at every start, so an operator running replicas on the in-memory default sees each counts alone.
+    if (!options.limitsStore) app.log.info(describeLimitsStore(config.limits));
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     await closeConnection();
@@ -135,6 +145,6 @@ function localUiAccess(
     keyRing,
     listenHost: config.host,
     uiOrigin: codec.uiOrigin ?? DEFAULT_UI_ORIGIN,
-    trustProxy: config.trustProxy,
+    trustProxy: config.trustedProxies.length > 0,
   });
 }
