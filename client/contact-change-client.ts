@@ -108,15 +108,21 @@ export class VerificationClient {
    * `expiresAt` without polling. Idempotent on `input.requestKey`: a retried start with the same key
    * answers for the run it started, running or finished, instead of starting a second one.
    * `answer: 'started'` returns as soon as the run exists, without the challenge (the app then polls state).
+   * With a caller, another caller's run is never joined: a finished one leaves the id free (a new run
+   * starts), a running one refuses the start, as VerificationNotFoundError when the start asked to join
+   * it (`ifRunning: 'attach'`, or its request key) and VerificationAlreadyRunningError otherwise.
    */
   async start(input: VerificationInput, options: StartOptions = {}): Promise<StartedVerification> {
     const valid = validateVerificationInput(input);
     const verificationId = this.verificationId(valid.customerId);
-    const sameRequest = (run: LatestRun) => !!valid.requestKey && run.requestKey === valid.requestKey;
+    const sameKey = (run: LatestRun) => !!valid.requestKey && run.requestKey === valid.requestKey;
     const onExisting = (run: LatestRun) => {
-      if (sameRequest(run)) return this.attachTo(verificationId, run, options);
+      const mine = this.calls.mayAct(run.owner, 'answer');
+      if (mine && sameKey(run)) return this.attachTo(verificationId, run, options);
       if (!run.running) return undefined;
-      if (options.ifRunning !== 'attach') throw new VerificationAlreadyRunningError(verificationId);
+      if (!mine && (options.ifRunning === 'attach' || sameKey(run)))
+        throw new VerificationNotFoundError(verificationId);
+      if (!mine || options.ifRunning !== 'attach') throw new VerificationAlreadyRunningError(verificationId);
       return this.attachTo(verificationId, run, options);
     };
     return this.calls.start(
