@@ -19,7 +19,7 @@ import type { Env } from '../config/settings.js';
 import { temporalTargetFromEnv } from '../config/temporal.js';
 import { VerificationClient } from '../client/index.js';
 import { createLimitsStore, describeLimitsStore } from '../limits/config.js';
-import type { LimitsStore } from '../limits/store.js';
+import { LimitsStoreUnavailableError, type LimitsStore } from '../limits/store.js';
 import { buildHttpApp } from './app.js';
 import { loadHttpConfig, type HttpConfig } from './config.js';
 import type { HttpLoggerOption } from './logging.js';
@@ -107,6 +107,11 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
     });
     // Said at every start, so an operator running replicas on the in-memory default sees each counts alone.
     if (!options.limitsStore) app.log.info(describeLimitsStore(config.limits));
+    if (!(await storeAnswers(limitsStore))) {
+      app.log.warn(
+        'the limits store does not answer: codes, resends and starts are refused (503) until it does',
+      );
+    }
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     await closeConnection();
@@ -127,6 +132,26 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
       return closing;
     },
   };
+}
+
+const storeWaitAtStartMs = 5000;
+
+/**
+ * Whether the store answers, tried for a few seconds: a replica whose first connection attempt is slow
+ * (a busy host at start) would otherwise refuse its first requests. A store that stays away does not stop
+ * the service from starting: the routes then answer as documented for an outage.
+ */
+async function storeAnswers(store: LimitsStore): Promise<boolean> {
+  const deadline = Date.now() + storeWaitAtStartMs;
+  for (;;) {
+    try {
+      await store.peek('http:start-up', [{ limit: 1, windowSeconds: 1 }]);
+      return true;
+    } catch (err) {
+      if (!(err instanceof LimitsStoreUnavailableError) || Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 function codecOptions(env: Env, keyRing: KeyRing, allowDevToken: boolean): CodecServerOptions {
