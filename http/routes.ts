@@ -218,7 +218,7 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         security,
         summary: 'The outcome, once the verification has finished',
         description:
-          'Waits up to waitSeconds for a running verification to finish: 200 with the outcome, or 202 (Retry-After) if it is still running. Read from the history, not by query: no billable action on Temporal Cloud. 409 VERIFICATION_FINISHED (with its status) for one that ended without an outcome: terminated or timed out by an operator.',
+          "404 when the verification does not exist or is another caller's (an operator caller reads every one). Waits up to waitSeconds for a running verification to finish: 200 with the outcome, or 202 (Retry-After) if it is still running. Read from the history, not by query: no billable action on Temporal Cloud. 409 VERIFICATION_FINISHED (with its status) for one that ended without an outcome: terminated or timed out by an operator.",
         params: verificationParamsSchema,
         querystring: outcomeQuerySchema,
         response: {
