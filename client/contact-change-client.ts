@@ -19,8 +19,15 @@ import type {
   VerificationState,
 } from '../workflows/types.js';
 import type { verifyContactChange } from '../workflows/verification.js';
-import { VerificationAlreadyRunningError } from './errors.js';
-import { FlowCalls, type LatestRun, type SubmissionOptions } from './flow-calls.js';
+import { VerificationAlreadyRunningError, VerificationNotFoundError } from './errors.js';
+import {
+  checkCaller,
+  FlowCalls,
+  ownerMemo,
+  type Caller,
+  type LatestRun,
+  type SubmissionOptions,
+} from './flow-calls.js';
 import { defaultAnswerWithinMs } from './outages.js';
 import { meaningOf } from './temporal-errors.js';
 import { validateVerificationInput } from './validate.js';
@@ -44,10 +51,17 @@ export type StartedVerification = {
 export interface VerificationClientOptions {
   /** every call but `result` answers within this, or throws VerificationUnavailableError; default 10 s */
   answerWithinMs?: number;
+  /**
+   * The caller this client acts for (a name, or a name with the operator role): recorded on what it
+   * starts, and its calls see only its own verifications (VerificationNotFoundError for any other).
+   * Without one, every verification is visible and what it starts records no owner. See `Caller`.
+   */
+  caller?: string | Caller;
 }
 
 export class VerificationClient {
   readonly answerWithinMs: number;
+  readonly caller: Caller | undefined;
   private readonly calls: FlowCalls;
 
   constructor(
@@ -56,7 +70,16 @@ export class VerificationClient {
     options: VerificationClientOptions = {},
   ) {
     this.answerWithinMs = options.answerWithinMs ?? defaultAnswerWithinMs;
-    this.calls = new FlowCalls(client, this.answerWithinMs);
+    this.caller = checkCaller(options.caller);
+    this.calls = new FlowCalls(client, this.answerWithinMs, this.caller);
+  }
+
+  /** This client (its connection, task queue and bound) acting for `caller`: cheap, one per request. */
+  forCaller(caller: string | Caller): VerificationClient {
+    return new VerificationClient(this.client, this.taskQueue, {
+      answerWithinMs: this.answerWithinMs,
+      caller,
+    });
   }
 
   static async connect(
@@ -85,15 +108,21 @@ export class VerificationClient {
    * `expiresAt` without polling. Idempotent on `input.requestKey`: a retried start with the same key
    * answers for the run it started, running or finished, instead of starting a second one.
    * `answer: 'started'` returns as soon as the run exists, without the challenge (the app then polls state).
+   * With a caller, another caller's run is never joined: a finished one leaves the id free (a new run
+   * starts), a running one refuses the start, as VerificationNotFoundError when the start asked to join
+   * it (`ifRunning: 'attach'`, or its request key) and VerificationAlreadyRunningError otherwise.
    */
   async start(input: VerificationInput, options: StartOptions = {}): Promise<StartedVerification> {
     const valid = validateVerificationInput(input);
     const verificationId = this.verificationId(valid.customerId);
-    const sameRequest = (run: LatestRun) => !!valid.requestKey && run.requestKey === valid.requestKey;
+    const sameKey = (run: LatestRun) => !!valid.requestKey && run.requestKey === valid.requestKey;
     const onExisting = (run: LatestRun) => {
-      if (sameRequest(run)) return this.attachTo(verificationId, run, options);
+      const mine = this.calls.mayAct(run.owner, 'answer');
+      if (mine && sameKey(run)) return this.attachTo(verificationId, run, options);
       if (!run.running) return undefined;
-      if (options.ifRunning !== 'attach') throw new VerificationAlreadyRunningError(verificationId);
+      if (!mine && (options.ifRunning === 'attach' || sameKey(run)))
+        throw new VerificationNotFoundError(verificationId);
+      if (!mine || options.ifRunning !== 'attach') throw new VerificationAlreadyRunningError(verificationId);
       return this.attachTo(verificationId, run, options);
     };
     return this.calls.start(
@@ -119,8 +148,8 @@ export class VerificationClient {
       workflowId: verificationId,
       workflowIdConflictPolicy: 'FAIL' as const,
       workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const,
-      // Kept where a retried start can compare it; memo payloads pass through the codec too.
-      memo: valid.requestKey ? { requestKey: valid.requestKey } : {},
+      // Kept where a retried start and the ownership check read them; memo payloads pass through the codec.
+      memo: { ...(valid.requestKey ? { requestKey: valid.requestKey } : {}), ...ownerMemo(this.caller) },
       typedSearchAttributes: [{ key: verificationStepKey, value: 'CONSULTING' }],
       staticSummary: `Contact change (${changeKind(valid)}) for DWS customer ${valid.customerId}`,
     };

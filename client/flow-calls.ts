@@ -1,7 +1,8 @@
 /**
  * The calls both clients make on one workflow by id: the messages both workflows answer (code, resend,
  * cancel, state, outcome), each within the bound of ./outages.ts, and every SDK error turned into the
- * library's typed errors here, from the meaning ./temporal-errors.ts reads in it.
+ * library's typed errors here, from the meaning ./temporal-errors.ts reads in it. With a caller, every
+ * call first checks that the run is the caller's (see `Caller`).
  */
 import { randomUUID } from 'node:crypto';
 import { isGrpcDeadlineError, type Client, type WorkflowHandle } from '@temporalio/client';
@@ -25,6 +26,49 @@ import {
 import { unavailable, unavailableFrom, withinBound, type Operation } from './outages.js';
 import { meaningOf } from './temporal-errors.js';
 
+/**
+ * Who the client acts for. A verification belongs to the caller that started it (its name is in the
+ * run's memo, which the codec encrypts); a client with a caller sees only its own, and every other
+ * verification answers exactly as one that does not exist (VerificationNotFoundError). Without a caller
+ * the client sees every verification, as the SDK itself would with the same namespace access: the
+ * caller scopes a backend's calls, it does not replace Temporal's own access control.
+ */
+export interface Caller {
+  /** 1 to 64 of A-Z a-z 0-9 . _ - */
+  name: string;
+  /** may also read and cancel other callers' verifications, never answer a code or resend for them */
+  operator?: boolean;
+}
+
+/**
+ * The owner of a verification that records none: started before callers had names, or by a client
+ * without a caller. The HTTP service's HTTP_AUTH_TOKENS caller has this name, so what it started before
+ * the upgrade stays its own.
+ */
+export const defaultCallerName = 'default';
+
+export const callerNamePattern = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** What a call does to a verification: an operator may read and cancel; answering is the owner's alone. */
+export type Access = 'read' | 'cancel' | 'answer';
+
+/** Where the owner's name is kept in a run's memo. */
+const ownerMemoKey = 'caller';
+
+/** The memo a run is started with, so a later call can tell whose it is. */
+export function ownerMemo(caller: Caller | undefined): Record<string, string> {
+  return caller ? { [ownerMemoKey]: caller.name } : {};
+}
+
+export function checkCaller(caller: Caller | string | undefined): Caller | undefined {
+  if (caller === undefined) return undefined;
+  const named = typeof caller === 'string' ? { name: caller } : caller;
+  if (!callerNamePattern.test(named.name)) {
+    throw new InvalidVerificationInputError('caller', 'caller must be 1 to 64 of A-Z a-z 0-9 . _ -');
+  }
+  return { name: named.name, operator: named.operator === true };
+}
+
 export interface SubmissionOptions {
   /**
    * The caller's key for this one submission (1 to 64 printable ASCII characters): sent again with the
@@ -40,6 +84,15 @@ export interface LatestRun {
   running: boolean;
   /** the start's request key, kept in the memo */
   requestKey?: string;
+  /** the caller that started it, kept in the memo; absent for runs from before callers had names */
+  owner?: string;
+}
+
+/** The run a call acts on: pinned to the run whose owner was checked, so a newer run is never reached. */
+interface Target {
+  handle: WorkflowHandle;
+  /** Temporal's status name, when the ownership check has read it already */
+  status?: string;
 }
 
 /**
@@ -55,18 +108,43 @@ export class FlowCalls {
   constructor(
     readonly client: Client,
     readonly answerWithinMs: number,
+    readonly caller?: Caller,
   ) {}
 
-  /** `act` on the workflow within the bound, its SDK errors typed. */
+  /** `act` on the workflow within the bound, its SDK errors typed, once the caller may. */
   run<T>(
     workflowId: string,
     operation: Operation,
-    act: (handle: WorkflowHandle) => Promise<T>,
+    access: Access,
+    act: (target: Target) => Promise<T>,
     boundMs = this.answerWithinMs,
   ): Promise<T> {
     return withinBound(this.client, boundMs, operation, () =>
-      this.typed(workflowId, operation, boundMs, () => act(this.client.workflow.getHandle(workflowId))),
+      this.typed(workflowId, operation, boundMs, async () => act(await this.target(workflowId, access))),
     );
+  }
+
+  /** Whether this client's caller may act on a run `owner` started. */
+  mayAct(owner: string | undefined, access: Access): boolean {
+    if (!this.caller) return true;
+    if ((owner ?? defaultCallerName) === this.caller.name) return true;
+    return this.caller.operator === true && access !== 'answer';
+  }
+
+  /**
+   * The run to act on. With a caller, the latest run is described first: a describe is no billable
+   * action on Temporal Cloud and takes one frontend round trip, where letting another caller's update
+   * or query through would cost an action, and an attempt of the owner's. The call then goes to the
+   * run described, so a run started meanwhile by someone else is never reached.
+   */
+  private async target(workflowId: string, access: Access): Promise<Target> {
+    if (!this.caller) return { handle: this.client.workflow.getHandle(workflowId) };
+    const description = await this.client.workflow.getHandle(workflowId).describe();
+    if (!this.mayAct(ownerOf(description.memo), access)) throw new VerificationNotFoundError(workflowId);
+    return {
+      handle: this.client.workflow.getHandle(workflowId, description.runId),
+      status: description.status.name,
+    };
   }
 
   /**
@@ -104,10 +182,12 @@ export class FlowCalls {
     try {
       const description = await this.client.workflow.getHandle(workflowId).describe();
       const requestKey = description.memo?.requestKey;
+      const owner = ownerOf(description.memo);
       return {
         runId: description.runId,
         running: description.status.name === 'RUNNING',
         ...(typeof requestKey === 'string' ? { requestKey } : {}),
+        ...(owner !== undefined ? { owner } : {}),
       };
     } catch (err) {
       if (meaningOf(err).kind === 'no-run') return undefined;
@@ -117,16 +197,16 @@ export class FlowCalls {
 
   /** The user's code, fire-and-forget: for OTP-entry endpoints that then poll state. */
   async submitOtp(workflowId: string, code: string): Promise<void> {
-    await this.run(workflowId, 'submitOtp', (handle) =>
-      this.whileRunning(handle, () => handle.signal(submitOtpSignal, { code })),
+    await this.run(workflowId, 'submitOtp', 'answer', (target) =>
+      this.whileRunning(target, () => target.handle.signal(submitOtpSignal, { code })),
     );
   }
 
   /** The user's code, answered with the verdict; idempotent on the key (the Temporal update id). */
   async verifyOtp(workflowId: string, code: string, options: SubmissionOptions = {}): Promise<OtpVerdict> {
     const updateId = submissionUpdateId('otp', submissionKey(options));
-    // No describe first: a finished flow still answers a known update id with its verdict.
-    return this.run(workflowId, 'verifyOtp', (handle) =>
+    // No "still running?" check: a finished flow still answers a known update id with its verdict.
+    return this.run(workflowId, 'verifyOtp', 'answer', ({ handle }) =>
       handle.executeUpdate(verifyOtpUpdate, { args: [{ code }], updateId }),
     );
   }
@@ -134,26 +214,26 @@ export class FlowCalls {
   /** Asks for a new code; answered with whether it was sent (cooldown and cap apply). Idempotent on the key. */
   async resend(workflowId: string, options: SubmissionOptions = {}): Promise<ResendAnswer> {
     const updateId = submissionUpdateId('resend', submissionKey(options));
-    return this.run(workflowId, 'resend', (handle) =>
+    return this.run(workflowId, 'resend', 'answer', ({ handle }) =>
       handle.executeUpdate(requestResendUpdate, { updateId }),
     );
   }
 
   async cancel(workflowId: string, reason?: string): Promise<void> {
-    await this.run(workflowId, 'cancel', (handle) =>
-      this.whileRunning(handle, () => handle.signal(cancelSignal, reason ? { reason } : {})),
+    await this.run(workflowId, 'cancel', 'cancel', (target) =>
+      this.whileRunning(target, () => target.handle.signal(cancelSignal, reason ? { reason } : {})),
     );
   }
 
   /** A query needs a worker: without one this is the call that would otherwise wait longest. */
   state(workflowId: string, timeoutMs = this.answerWithinMs): Promise<VerificationState> {
-    return this.run(workflowId, 'state', (handle) => handle.query(stateQuery), timeoutMs);
+    return this.run(workflowId, 'state', 'read', ({ handle }) => handle.query(stateQuery), timeoutMs);
   }
 
   /** The outcome, however long the flow takes: not bounded. */
   result<T>(workflowId: string): Promise<T> {
-    return this.typed(workflowId, 'result', this.answerWithinMs, () =>
-      this.client.workflow.getHandle(workflowId).result(),
+    return this.typed(workflowId, 'result', this.answerWithinMs, async () =>
+      (await this.target(workflowId, 'read')).handle.result(),
     );
   }
 
@@ -162,22 +242,21 @@ export class FlowCalls {
    * has not. Read from the history, not by query: it costs no billable action.
    */
   outcome<T>(workflowId: string, waitMs: number): Promise<T | undefined> {
-    const handle = this.client.workflow.getHandle(workflowId);
-    return this.typed(workflowId, 'result', this.answerWithinMs, () =>
-      this.client
+    return this.typed(workflowId, 'result', this.answerWithinMs, async () => {
+      const { handle } = await this.target(workflowId, 'read');
+      return this.client
         .withDeadline(Date.now() + Math.max(waitMs, 1000), () => handle.result() as Promise<T>)
         .catch((err: unknown) => {
           if (isGrpcDeadlineError(err)) return undefined;
           throw err;
-        }),
-    );
+        });
+    });
   }
 
   /** Messages go only to a running flow; a finished one answers with its status. */
-  private async whileRunning<T>(handle: WorkflowHandle, act: () => Promise<T>): Promise<T> {
-    const description = await handle.describe();
-    if (description.status.name !== 'RUNNING')
-      throw new VerificationFinishedError(handle.workflowId, description.status.name);
+  private async whileRunning<T>({ handle, status }: Target, act: () => Promise<T>): Promise<T> {
+    const current = status ?? (await handle.describe()).status.name;
+    if (current !== 'RUNNING') throw new VerificationFinishedError(handle.workflowId, current);
     return act();
   }
 
@@ -244,6 +323,11 @@ export class FlowCalls {
       throw err;
     }
   }
+}
+
+function ownerOf(memo: Record<string, unknown> | undefined): string | undefined {
+  const owner = memo?.[ownerMemoKey];
+  return typeof owner === 'string' ? owner : undefined;
 }
 
 function submissionKey({ idempotencyKey }: SubmissionOptions): string {

@@ -13,7 +13,7 @@ export {
   type PaymentMethodClientOptions,
   type StartedPaymentMethodChange,
 } from './payment-method-client.js';
-export type { SubmissionOptions } from './flow-calls.js';
+export { defaultCallerName, type Caller, type SubmissionOptions } from './flow-calls.js';
 export {
   InvalidVerificationInputError,
   VerificationAlreadyRunningError,

@@ -14,7 +14,7 @@ import type {
   VerificationState,
 } from '../workflows/types.js';
 import type { changeWonderPaymentMethod } from '../workflows/payment-method.js';
-import { FlowCalls, type SubmissionOptions } from './flow-calls.js';
+import { checkCaller, FlowCalls, ownerMemo, type Caller, type SubmissionOptions } from './flow-calls.js';
 import { defaultAnswerWithinMs } from './outages.js';
 
 export interface StartedPaymentMethodChange {
@@ -26,10 +26,13 @@ export interface StartedPaymentMethodChange {
 export interface PaymentMethodClientOptions {
   /** every call but `result` answers within this, or throws VerificationUnavailableError; default 10 s */
   answerWithinMs?: number;
+  /** as for VerificationClient: recorded on what it starts; its calls see only its own changes */
+  caller?: string | Caller;
 }
 
 export class PaymentMethodClient {
   readonly answerWithinMs: number;
+  readonly caller: Caller | undefined;
   private readonly calls: FlowCalls;
 
   constructor(
@@ -38,7 +41,8 @@ export class PaymentMethodClient {
     options: PaymentMethodClientOptions = {},
   ) {
     this.answerWithinMs = options.answerWithinMs ?? defaultAnswerWithinMs;
-    this.calls = new FlowCalls(client, this.answerWithinMs);
+    this.caller = checkCaller(options.caller);
+    this.calls = new FlowCalls(client, this.answerWithinMs, this.caller);
   }
 
   verificationId(wonderCustomerUuid: string): string {
@@ -61,6 +65,7 @@ export class PaymentMethodClient {
           workflowId: verificationId,
           workflowIdConflictPolicy: 'FAIL',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          memo: ownerMemo(this.caller),
           staticSummary: `Default payment method change for Wonder customer ${input.wonderCustomerUuid}`,
         },
       );

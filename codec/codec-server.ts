@@ -13,7 +13,6 @@
  * for when it may be on).
  */
 import cors from '@fastify/cors';
-import rateLimit, { normalizeIP } from '@fastify/rate-limit';
 import Fastify, {
   type FastifyInstance,
   type FastifyPluginAsync,
@@ -28,6 +27,9 @@ import { ConfigError } from '../config/errors.js';
 import { parseUrl, readString, type Env } from '../config/settings.js';
 import { isLoopbackHost } from '../config/loopback.js';
 import { isLocalUiRequest } from './local-ui-access.js';
+import { addressBucket } from '../limits/client-address.js';
+import { MemoryLimitsStore } from '../limits/memory-store.js';
+import { LimitsStoreUnavailableError, type LimitsStore, type LimitWindow } from '../limits/store.js';
 
 export const DEFAULT_UI_ORIGIN = 'http://localhost:8233';
 const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
@@ -51,6 +53,11 @@ export interface CodecServerOptions {
   bodyLimit?: number;
   /** failed sign-ins allowed per client address; default DEFAULT_AUTH_FAILURE_LIMIT */
   authFailureLimit?: AuthFailureLimit;
+  /**
+   * where failed sign-ins count: the HTTP service hands in its own (limits/, Redis when configured); a
+   * standalone codec server counts in its memory
+   */
+  limitsStore?: LimitsStore;
   /**
    * The embedded default only: the UI origin, calling from and to loopback, decodes without a token
    * (see local-ui-access.ts, whose decideLocalUiAccess says when). Off unless set.
@@ -196,21 +203,34 @@ export const codecServerPlugin: FastifyPluginAsync<CodecServerOptions> = async (
     maxAge: 600,
   });
 
-  // Registered here unless the host app did, so the codec endpoint counts failures mounted or standalone;
-  // a host's store (e.g. a shared one) is then used for these counts too.
-  if (!app.hasDecorator('createRateLimit')) await app.register(rateLimit, { global: false });
+  const store = options.limitsStore ?? new MemoryLimitsStore();
+  if (!options.limitsStore) app.addHook('onClose', () => store.close());
   const failureLimit = options.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT;
-  const failures = app.createRateLimit({
-    max: failureLimit.max,
-    timeWindow: failureLimit.windowSeconds * 1000,
-    keyGenerator: (request) => `codec-sign-in|${normalizeIP(request.ip)}`,
-  });
+  const failureWindows: LimitWindow[] = [
+    { limit: failureLimit.max, windowSeconds: failureLimit.windowSeconds },
+  ];
+  const failureKey = (request: FastifyRequest) => `codec-sign-in:${addressBucket(request.ip)}`;
+
+  /**
+   * Counts one failed sign-in. The limit fails open: when the store cannot answer, a failure goes
+   * uncounted rather than locking every operator out of the UI with it; the tokens are long enough that
+   * guessing is hopeless without the limit, which is there so guesses cost the service nothing.
+   */
+  async function countFailure(request: FastifyRequest) {
+    await store.hit(failureKey(request), failureWindows).catch((err: unknown) => {
+      if (!(err instanceof LimitsStoreUnavailableError)) throw err;
+      request.log.warn('limits store unavailable; a failed codec sign-in went uncounted');
+    });
+  }
 
   /** An onRequest hook: refuses an address past its failed sign-ins before anything else is done. */
   async function notLockedOut(request: FastifyRequest, reply: FastifyReply) {
-    const verdict = await failures(request, { increment: false });
-    if (verdict.isAllowed || verdict.remaining > 0) return;
-    const retryAfterSeconds = Math.max(1, verdict.ttlInSeconds);
+    const verdict = await store.peek(failureKey(request), failureWindows).catch((err: unknown) => {
+      if (err instanceof LimitsStoreUnavailableError) return { allowed: true as const };
+      throw err;
+    });
+    if (verdict.allowed) return;
+    const { retryAfterSeconds } = verdict;
     request.log.warn('codec sign-in failures reached their limit for this address');
     return refuse(request, reply.header('retry-after', String(retryAfterSeconds)), 429, {
       error: 'Too Many Requests',
@@ -245,7 +265,7 @@ export const codecServerPlugin: FastifyPluginAsync<CodecServerOptions> = async (
   async function guard(request: FastifyRequest, reply: FastifyReply) {
     const credential = credentialOf(request);
     if (!(await authorised(request, credential))) {
-      if (credential) await failures(request);
+      if (credential) await countFailure(request);
       return refuse(request, reply.header('www-authenticate', 'Bearer'), 401, {
         error: 'Unauthorized',
         message: 'A valid codec auth token is required.',
@@ -312,7 +332,7 @@ export const codecServerPlugin: FastifyPluginAsync<CodecServerOptions> = async (
     async (request, reply) => {
       const token = request.body?.token ?? '';
       if (!verifier.matchesToken(token)) {
-        await failures(request);
+        await countFailure(request);
         return reply.code(401).headers(HTML_HEADERS).send(sessionPage('That token is not valid. Try again.'));
       }
       return reply

@@ -24,7 +24,7 @@ export interface LocalUiAccessInput {
   listenHost: string;
   /** the UI origin the codec endpoint answers (CODEC_UI_ORIGIN) */
   uiOrigin: string;
-  /** HTTP_TRUST_PROXY: a proxy in front makes every caller look local */
+  /** HTTP_TRUSTED_PROXIES names any: a proxy in front makes every caller look local */
   trustProxy: boolean;
   devKeysPath?: string;
 }
@@ -41,7 +41,7 @@ export function decideLocalUiAccess(input: LocalUiAccessInput): LocalUiAccessDec
   if (!isLoopbackHost(new URL(input.uiOrigin).hostname)) {
     return { allowed: false, reason: `the UI origin ${input.uiOrigin} is not on loopback` };
   }
-  if (input.trustProxy) return { allowed: false, reason: 'HTTP_TRUST_PROXY is set' };
+  if (input.trustProxy) return { allowed: false, reason: 'HTTP_TRUSTED_PROXIES is set' };
   return { allowed: true };
 }
 

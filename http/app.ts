@@ -7,12 +7,19 @@
  *   /codec/...          the payload codec endpoint for the Temporal UI, when `codec` is given (its own
  *                       tokens, origin check and CORS, see ../codec/codec-server.ts)
  */
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { codecServerPlugin, type CodecServerOptions } from '../codec/codec-server.js';
 import type { VerificationClient } from '../client/index.js';
-import { defaultBodyLimitBytes, defaultRateLimits, type HttpRateLimits } from './config.js';
+import { MemoryLimitsStore } from '../limits/memory-store.js';
+import type { LimitsStore } from '../limits/store.js';
+import {
+  defaultBodyLimitBytes,
+  defaultCallerName,
+  defaultRateLimits,
+  type CallerConfig,
+  type HttpRateLimits,
+} from './config.js';
 import { handleError, handleNotFound } from './error-answers.js';
 import { loggerOptions, logRequest, type HttpLoggerOption } from './logging.js';
 import { verificationRoutes } from './routes.js';
@@ -20,13 +27,20 @@ import { healthSchema } from './schemas.js';
 
 export interface HttpAppOptions {
   verifications: VerificationClient;
-  /** bearer tokens accepted on /verifications (compared in constant time) */
-  authTokens: readonly string[];
+  /** the named callers and their tokens (compared in constant time) */
+  callers?: readonly CallerConfig[];
+  /** shorthand for one caller named "default" with these tokens, as HTTP_AUTH_TOKENS configures */
+  authTokens?: readonly string[];
   /** any limit left out keeps its default (see defaultRateLimits) */
   rateLimits?: Partial<HttpRateLimits>;
+  /**
+   * where the limits count; default a store in this process's memory, closed with the app (a store
+   * handed in is the caller's to close)
+   */
+  limitsStore?: LimitsStore;
   bodyLimitBytes?: number;
-  /** trust X-Forwarded-For from a reverse proxy, so per-caller limits see the client's address */
-  trustProxy?: boolean;
+  /** the reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs); default none */
+  trustedProxies?: readonly string[];
   /** mounts the codec endpoint under /codec */
   codec?: CodecServerOptions;
   /** false (default) for none; true or pino options for JSON logs, always with redaction */
@@ -36,12 +50,20 @@ export interface HttpAppOptions {
 const readinessTimeoutMs = 2000;
 
 export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInstance> {
+  const callers = [
+    ...(options.callers ?? []),
+    ...(options.authTokens
+      ? [{ name: defaultCallerName, tokens: [...options.authTokens], operator: false }]
+      : []),
+  ];
+  const trustedProxies = [...(options.trustedProxies ?? [])];
   const app = Fastify({
     logger: loggerOptions(options.logger),
     // One line per request comes from logRequest, with fields chosen not to include personal data.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? defaultBodyLimitBytes,
-    trustProxy: options.trustProxy ?? false,
+    // A list, never `true`: the client address is the right-most one that is not a named proxy.
+    trustProxy: trustedProxies.length > 0 ? trustedProxies : false,
     // Undecodable or overlong URLs get our error body too, not Fastify's default that echoes the path.
     frameworkErrors: handleError,
     ajv: {
@@ -49,12 +71,13 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false },
     },
   });
-  app.decorateRequest('callerId', '');
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
   app.addHook('onResponse', logRequest);
 
-  await app.register(rateLimit, { global: false });
+  const limits = options.limitsStore ?? new MemoryLimitsStore();
+  if (!options.limitsStore) app.addHook('onClose', () => limits.close());
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -71,9 +94,9 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
 
   await app.register(verificationRoutes, {
     verifications: options.verifications,
-    authTokens: options.authTokens,
+    callers,
     rateLimits: { ...defaultRateLimits, ...options.rateLimits },
-    trustProxy: options.trustProxy ?? false,
+    limits,
   });
 
   app.get(
@@ -111,7 +134,9 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  if (options.codec) await app.register(codecServerPlugin, { ...options.codec, prefix: '/codec' });
+  if (options.codec) {
+    await app.register(codecServerPlugin, { limitsStore: limits, ...options.codec, prefix: '/codec' });
+  }
 
   return app;
 }

@@ -1,15 +1,17 @@
 /**
- * Who is calling: the holder of one of the configured bearer tokens. Tokens are compared as fixed-length
- * digests with `timingSafeEqual`, against every configured token, so neither the length nor a matching
- * prefix of a guess changes how long the answer takes.
+ * Who is calling: the named caller one of whose tokens the request carries. Tokens are compared as
+ * fixed-length digests with `timingSafeEqual`, against every configured token of every caller, so neither
+ * the length, a matching prefix, nor which caller a guess resembles changes how long the answer takes.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Caller } from '../client/index.js';
+import type { CallerConfig } from './config.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** a stable, non-reversible label of the caller's token (for limits and logs), set by the auth hook */
-    callerId: string;
+    /** the caller the token belongs to (its name keys its limits and owns what it starts), set by the auth hook */
+    caller: Caller;
   }
 }
 
@@ -18,22 +20,21 @@ function digest(value: string): Buffer {
 }
 
 export class CallerTokens {
-  readonly #known: Array<{ digest: Buffer; callerId: string }>;
+  readonly #known: Array<{ digest: Buffer; caller: Caller }>;
 
-  constructor(tokens: readonly string[]) {
-    if (tokens.length === 0) throw new Error('The HTTP service needs at least one auth token.');
-    this.#known = tokens.map((token) => {
-      const tokenDigest = digest(token);
-      return { digest: tokenDigest, callerId: `token-${tokenDigest.subarray(0, 6).toString('hex')}` };
-    });
+  constructor(callers: readonly CallerConfig[]) {
+    this.#known = callers.flatMap(({ name, tokens, operator }) =>
+      tokens.map((token) => ({ digest: digest(token), caller: { name, operator } })),
+    );
+    if (this.#known.length === 0) throw new Error('The HTTP service needs at least one caller token.');
   }
 
-  /** The caller's label when the token is one of ours, else undefined. */
-  identify(candidate: string): string | undefined {
+  /** The caller whose token this is, else undefined. */
+  identify(candidate: string): Caller | undefined {
     const candidateDigest = digest(candidate);
-    let found: string | undefined;
-    for (const { digest: known, callerId } of this.#known) {
-      if (timingSafeEqual(known, candidateDigest)) found = callerId;
+    let found: Caller | undefined;
+    for (const { digest: known, caller } of this.#known) {
+      if (timingSafeEqual(known, candidateDigest)) found = caller;
     }
     return found;
   }
@@ -48,14 +49,14 @@ function bearerToken(header: string | undefined): string | undefined {
 export function requireBearerToken(tokens: CallerTokens) {
   return async function bearerAuth(request: FastifyRequest, reply: FastifyReply) {
     const token = bearerToken(request.headers.authorization);
-    const callerId = token === undefined ? undefined : tokens.identify(token);
-    if (!callerId) {
+    const caller = token === undefined ? undefined : tokens.identify(token);
+    if (!caller) {
       const error = token === undefined ? '' : ', error="invalid_token"';
       return reply
         .code(401)
         .header('www-authenticate', `Bearer realm="verifications"${error}`)
         .send({ error: 'UNAUTHORIZED', message: 'A valid bearer token is required.' });
     }
-    request.callerId = callerId;
+    request.caller = caller;
   };
 }

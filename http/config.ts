@@ -2,10 +2,13 @@
  * The HTTP service's settings, read once at start. A wrong value stops the service with one sentence
  * naming the variable; token values are never echoed.
  */
+import { isIP } from 'node:net';
+import { callerNamePattern, defaultCallerName } from '../client/flow-calls.js';
 import { ConfigError } from '../config/errors.js';
 import { isLoopbackHost } from '../config/loopback.js';
-import { readBool, readInt, readString, secretNotSet, type Env } from '../config/settings.js';
-import { readTokens } from '../config/tokens.js';
+import { listEntries, readBool, readInt, readSecret, readString, type Env } from '../config/settings.js';
+import { checkTokens, readTokens } from '../config/tokens.js';
+import { readLimitsSettings, type LimitsSettings } from '../limits/config.js';
 
 /** `max` requests per `windowSeconds`, counted per key. */
 export interface RateLimit {
@@ -15,10 +18,12 @@ export interface RateLimit {
 
 /**
  * The outer wall against hammering. The workflow itself caps wrong codes (5 by default) and resends
- * (3, with a cooldown); these limits stop a caller from flooding Temporal with updates regardless.
- * Guessing is stopped per verification. A caller (a bearer token) is usually a backend relaying many
- * users, so its own limit is sized for a service; the per-user limits apply to the end user it names
- * (`X-End-User-Id`), or to the client address a trusted proxy forwards.
+ * (3, with a cooldown), and the worker's send budget caps codes per customer; these limits stop a caller
+ * from flooding Temporal regardless. Every count belongs to one named caller (all its tokens together),
+ * so one caller can never spend another's. Guessing is stopped per verification, start/cancel loops per
+ * customer. A caller is usually a backend relaying many users, so its own limit is sized for a service;
+ * the per-user limits apply to the end user it names (`X-End-User-Id`), or to the client address a
+ * trusted proxy forwards. docs/http-api.md has the table.
  */
 export interface HttpRateLimits {
   otpPerVerification: RateLimit;
@@ -27,6 +32,12 @@ export interface HttpRateLimits {
   resendPerVerification: RateLimit;
   resendPerUser: RateLimit;
   resendPerCaller: RateLimit;
+  startPerCustomer: RateLimit;
+  startPerUser: RateLimit;
+  startPerCaller: RateLimit;
+  cancelPerCustomer: RateLimit;
+  cancelPerUser: RateLimit;
+  cancelPerCaller: RateLimit;
 }
 
 export const defaultRateLimits: HttpRateLimits = {
@@ -36,7 +47,29 @@ export const defaultRateLimits: HttpRateLimits = {
   resendPerVerification: { max: 5, windowSeconds: 600 },
   resendPerUser: { max: 10, windowSeconds: 60 },
   resendPerCaller: { max: 2000, windowSeconds: 60 },
+  // A user who abandons and retries a change a few times is normal; ten runs in ten minutes is a loop.
+  startPerCustomer: { max: 10, windowSeconds: 600 },
+  startPerUser: { max: 20, windowSeconds: 60 },
+  startPerCaller: { max: 3000, windowSeconds: 60 },
+  cancelPerCustomer: { max: 10, windowSeconds: 600 },
+  cancelPerUser: { max: 20, windowSeconds: 60 },
+  cancelPerCaller: { max: 3000, windowSeconds: 60 },
 };
+
+/**
+ * A backend (or a tool) that calls the service, known by its name, with one or more tokens: two tokens
+ * for one caller are a rotation, not two callers. What a caller starts belongs to it (docs/http-api.md).
+ */
+export interface CallerConfig {
+  /** 1 to 64 of [A-Za-z0-9._-]: recorded on each verification it starts, and the key of its limits */
+  name: string;
+  tokens: string[];
+  /** may read and cancel every caller's verifications (support tools); never answer codes for them */
+  operator: boolean;
+}
+
+/** The caller HTTP_AUTH_TOKENS configures, and the owner of verifications started before callers had names. */
+export { defaultCallerName };
 
 /** How long any route may take to answer when Temporal is slow or away, unless HTTP_ANSWER_WITHIN_SECONDS says. */
 export const defaultAnswerWithinSeconds = 10;
@@ -47,14 +80,22 @@ export const defaultBodyLimitBytes = 16 * 1024;
 export interface HttpConfig {
   port: number;
   host: string;
-  /** bearer tokens accepted on the /verifications routes (any one of them) */
+  /** who may call /verifications, by name (HTTP_CALLERS, HTTP_AUTH_TOKENS as the caller "default") */
+  callers: CallerConfig[];
+  /** every token of every caller: what the dev-token checks and the start-up banner look at */
   authTokens: string[];
   rateLimits: HttpRateLimits;
   bodyLimitBytes: number;
   /** every route answers within this (503 with Retry-After when Temporal or every worker is away) */
   answerWithinSeconds: number;
-  /** true behind a reverse proxy, so per-caller limits key on the client address it forwards */
-  trustProxy: boolean;
+  /**
+   * The reverse proxies whose X-Forwarded-For is believed (addresses, CIDRs, or proxy-addr's names
+   * `loopback`, `linklocal`, `uniquelocal`): the client address is the right-most one not among them,
+   * so a forged left-most entry changes nothing. Empty: X-Forwarded-For is ignored.
+   */
+  trustedProxies: string[];
+  /** where the request limits count (LIMITS_REDIS_URL) */
+  limits: LimitsSettings;
 }
 
 /**
@@ -76,14 +117,22 @@ const rateLimitVariables: Record<keyof HttpRateLimits, string> = {
   resendPerVerification: 'HTTP_LIMIT_RESEND_PER_VERIFICATION',
   resendPerUser: 'HTTP_LIMIT_RESEND_PER_USER',
   resendPerCaller: 'HTTP_LIMIT_RESEND_PER_CALLER',
+  startPerCustomer: 'HTTP_LIMIT_START_PER_CUSTOMER',
+  startPerUser: 'HTTP_LIMIT_START_PER_USER',
+  startPerCaller: 'HTTP_LIMIT_START_PER_CALLER',
+  cancelPerCustomer: 'HTTP_LIMIT_CANCEL_PER_CUSTOMER',
+  cancelPerUser: 'HTTP_LIMIT_CANCEL_PER_USER',
+  cancelPerCaller: 'HTTP_LIMIT_CANCEL_PER_CALLER',
 };
 
 export function loadHttpConfig(env: Env = process.env, options: LoadHttpConfigOptions = {}): HttpConfig {
   const host = readString(env, 'HTTP_HOST', '127.0.0.1');
+  const callers = readCallers(env, host, options.allowDevToken ?? false);
   return {
     port: readInt(env, 'HTTP_PORT', 8080, { min: 0, max: 65535 }),
     host,
-    authTokens: readAuthTokens(env, host, options.allowDevToken ?? false),
+    callers,
+    authTokens: callers.flatMap((caller) => caller.tokens),
     rateLimits: Object.fromEntries(
       Object.entries(rateLimitVariables).map(([key, name]) => [
         key,
@@ -98,18 +147,85 @@ export function loadHttpConfig(env: Env = process.env, options: LoadHttpConfigOp
       min: 1,
       max: 120,
     }),
-    trustProxy: readBool(env, 'HTTP_TRUST_PROXY', false),
+    trustedProxies: readTrustedProxies(env),
+    limits: readLimitsSettings(env),
   };
 }
 
-function readAuthTokens(env: Env, host: string, allowDevToken: boolean): string[] {
-  const configured = readTokens(env, 'HTTP_AUTH_TOKENS');
-  if (!configured && !allowDevToken) throw secretNotSet('HTTP_AUTH_TOKENS');
-  const tokens = configured ?? [devHttpToken];
-  if (!tokens.includes(devHttpToken)) return tokens;
+/**
+ * HTTP_CALLERS (or _FILE): `name:token|token` entries separated by commas or newlines; HTTP_AUTH_TOKENS
+ * (or _FILE), kept for deployments from before named callers, is the caller "default". Both may be set
+ * while moving from one to the other. HTTP_OPERATOR_CALLERS names the callers with the operator role.
+ */
+function readCallers(env: Env, host: string, allowDevToken: boolean): CallerConfig[] {
+  const named = readSecret(env, 'HTTP_CALLERS');
+  const unnamed = readTokens(env, 'HTTP_AUTH_TOKENS');
+  const entries: Array<{ name: string; tokens: string[]; variable: string }> = [];
+  if (named) {
+    for (const entry of listEntries(named.value)) {
+      const match = /^([^:\s]+):(.*)$/.exec(entry);
+      const name = match?.[1] ?? '';
+      if (!match || !callerNamePattern.test(name)) {
+        throw new ConfigError(
+          named.variable,
+          'must hold <name>:<token>|<token> entries separated by commas or newlines, each name 1 to 64 of A-Z a-z 0-9 . _ -',
+        );
+      }
+      entries.push({
+        name,
+        tokens: checkTokens(match[2]!.split('|'), named.variable),
+        variable: named.variable,
+      });
+    }
+    if (entries.length === 0) throw new ConfigError(named.variable, 'names no caller');
+  }
+  if (unnamed) entries.push({ name: defaultCallerName, tokens: unnamed, variable: 'HTTP_AUTH_TOKENS' });
+  if (entries.length === 0) {
+    if (!allowDevToken) {
+      throw new ConfigError(
+        'HTTP_AUTH_TOKENS',
+        'or HTTP_AUTH_TOKENS_FILE (one unnamed caller), or HTTP_CALLERS or HTTP_CALLERS_FILE (named callers), must be set',
+      );
+    }
+    entries.push({ name: defaultCallerName, tokens: [devHttpToken], variable: 'HTTP_AUTH_TOKENS' });
+  }
+
+  const owners = new Map<string, string>();
+  for (const { name, tokens, variable } of entries) {
+    if ([...owners.values()].includes(name)) {
+      throw new ConfigError(
+        variable,
+        `names the caller "${name}" twice${name === defaultCallerName ? ' (HTTP_AUTH_TOKENS is the caller "default")' : ''}`,
+      );
+    }
+    for (const token of tokens) {
+      const owner = owners.get(token);
+      // One token for two callers would make whose verification it is a matter of configuration order.
+      if (owner !== undefined && owner !== name) {
+        throw new ConfigError(variable, `gives one token to both "${owner}" and "${name}"`);
+      }
+      owners.set(token, name);
+    }
+    if (tokens.includes(devHttpToken)) checkDevToken(variable, host, allowDevToken);
+  }
+
+  const operators = listEntries(readString(env, 'HTTP_OPERATOR_CALLERS', ''));
+  for (const name of operators) {
+    if (!entries.some((entry) => entry.name === name)) {
+      throw new ConfigError('HTTP_OPERATOR_CALLERS', `names "${name}", which is not a configured caller`);
+    }
+  }
+  return entries.map(({ name, tokens }) => ({
+    name,
+    tokens: [...new Set(tokens)],
+    operator: operators.includes(name),
+  }));
+}
+
+function checkDevToken(variable: string, host: string, allowDevToken: boolean): void {
   if (!allowDevToken) {
     throw new ConfigError(
-      'HTTP_AUTH_TOKENS',
+      variable,
       `holds the published dev token ${devHttpToken}, accepted only against a local Temporal dev server; set tokens of your own`,
     );
   }
@@ -119,7 +235,35 @@ function readAuthTokens(env: Env, host: string, allowDevToken: boolean): string[
       `is ${host}, not loopback, so the published dev token ${devHttpToken} may not be used; set HTTP_AUTH_TOKENS to tokens of your own, or listen on 127.0.0.1`,
     );
   }
-  return tokens;
+}
+
+const proxyNames = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * HTTP_TRUSTED_PROXIES names the proxies; the boolean HTTP_TRUST_PROXY it replaces trusted every hop (a
+ * forged X-Forwarded-For then chose the bucket), so `true` is refused rather than quietly reinterpreted.
+ */
+function readTrustedProxies(env: Env): string[] {
+  if (readBool(env, 'HTTP_TRUST_PROXY', false)) {
+    throw new ConfigError(
+      'HTTP_TRUST_PROXY',
+      "is replaced by HTTP_TRUSTED_PROXIES: name your proxies' addresses or CIDRs, such as HTTP_TRUSTED_PROXIES=10.0.0.0/8 (true trusted every hop, so anyone could choose their own client address)",
+    );
+  }
+  const entries = listEntries(readString(env, 'HTTP_TRUSTED_PROXIES', ''));
+  for (const entry of entries) {
+    const [address = '', bits, extra] = entry.split('/');
+    const family = isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits);
+    if (!proxyNames.includes(entry) && (family === 0 || !validBits || extra !== undefined)) {
+      throw new ConfigError(
+        'HTTP_TRUSTED_PROXIES',
+        `must list addresses or CIDRs (or loopback, linklocal, uniquelocal) separated by commas, got "${entry}"`,
+      );
+    }
+  }
+  return entries;
 }
 
 /** `<max>/<window seconds>`, e.g. `10/600`. */

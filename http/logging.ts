@@ -47,7 +47,7 @@ export async function logRequest(request: FastifyRequest, reply: FastifyReply): 
       route: request.routeOptions.url ?? '(no route)',
       status: reply.statusCode,
       verificationId: (request.params as { id?: string } | undefined)?.id,
-      caller: request.callerId || undefined,
+      caller: request.caller?.name,
       responseTimeMs: Math.round(reply.elapsedTime),
     },
     'request',

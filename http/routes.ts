@@ -1,19 +1,22 @@
 /**
  * The /verifications routes: what the app's OTP-entry screen and the backend call. Each route declares
  * its schemas (validated by Fastify, published at /openapi.json); failures are thrown as the client
- * library's typed errors and answered by the one error handler.
+ * library's typed errors and answered by the one error handler. Every route acts as the caller the token
+ * names, through the client library's caller scope: another caller's verification is a 404.
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { verificationWorkflowId, verificationWorkflowPrefix } from '../workflows/ids.js';
 import type { VerificationInput } from '../workflows/types.js';
 import type { VerificationClient } from '../client/index.js';
-import { abuseLimitHook } from './abuse-limits.js';
+import type { LimitsStore } from '../limits/store.js';
+import { abuseLimitHook, type AbuseLimit } from './abuse-limits.js';
 import { CallerTokens, requireBearerToken } from './bearer-auth.js';
-import type { HttpRateLimits } from './config.js';
+import type { CallerConfig, HttpRateLimits, RateLimit } from './config.js';
 import {
   cancelAcceptedSchema,
   cancelBodySchema,
+  cancelHeadersSchema,
   errorResponses,
   otpBodySchema,
   outcomePendingSchema,
@@ -31,11 +34,11 @@ import {
 } from './schemas.js';
 
 export interface VerificationRoutesOptions {
+  /** unscoped: each request acts through `forCaller(request.caller)` */
   verifications: VerificationClient;
-  authTokens: readonly string[];
+  callers: readonly CallerConfig[];
   rateLimits: HttpRateLimits;
-  /** the app trusts X-Forwarded-For: the forwarded address then counts as the end user's */
-  trustProxy?: boolean;
+  limits: LimitsStore;
 }
 
 interface ById {
@@ -87,33 +90,73 @@ async function sameCustomer(
   }
 }
 
+const pathVerification = (request: FastifyRequest) => (request.params as { id: string }).id;
+const pathCustomer = (request: FastifyRequest) => customerOf(pathVerification(request));
+const submissionId = (request: FastifyRequest) =>
+  (request.headers as Submission['Headers'])['idempotency-key'];
+
 export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> = async (
   app: FastifyInstance,
-  { verifications, authTokens, rateLimits, trustProxy = false },
+  { verifications: unscoped, callers, rateLimits, limits },
 ) => {
-  app.addHook('onRequest', requireBearerToken(new CallerTokens(authTokens)));
+  app.decorateRequest('caller', null as unknown as FastifyRequest['caller']);
+  app.addHook('onRequest', requireBearerToken(new CallerTokens(callers)));
   // JSON only: a text body is refused as 415 instead of reaching validation as a string.
   app.removeContentTypeParser('text/plain');
 
-  const otpLimit = abuseLimitHook(
-    app,
+  const as = (request: FastifyRequest) => unscoped.forCaller(request.caller);
+  const limit = (
+    options: Omit<AbuseLimit, 'target'> & { target: Omit<AbuseLimit['target'], 'limit'> },
+    targetLimit: RateLimit,
+  ) => abuseLimitHook(limits, { ...options, target: { ...options.target, limit: targetLimit } });
+
+  // Fail closed where the request can cost an attempt or a send; a cancel only ever stops sends.
+  const otpLimit = limit(
     {
+      action: 'otp',
       what: 'OTP submissions',
-      perVerification: rateLimits.otpPerVerification,
+      target: { name: 'verification', of: pathVerification },
       perUser: rateLimits.otpPerUser,
       perCaller: rateLimits.otpPerCaller,
+      whenStoreDown: 'closed',
+      idOf: submissionId,
     },
-    { trustProxy },
+    rateLimits.otpPerVerification,
   );
-  const resendLimit = abuseLimitHook(
-    app,
+  const resendLimit = limit(
     {
+      action: 'resend',
       what: 'resend requests',
-      perVerification: rateLimits.resendPerVerification,
+      target: { name: 'verification', of: pathVerification },
       perUser: rateLimits.resendPerUser,
       perCaller: rateLimits.resendPerCaller,
+      whenStoreDown: 'closed',
+      idOf: submissionId,
     },
-    { trustProxy },
+    rateLimits.resendPerVerification,
+  );
+  const startLimit = limit(
+    {
+      action: 'start',
+      what: 'starts',
+      target: { name: 'customer', of: (request) => (request.body as StartBody).customerId },
+      perUser: rateLimits.startPerUser,
+      perCaller: rateLimits.startPerCaller,
+      whenStoreDown: 'closed',
+      idOf: (request) => (request.body as StartBody).requestKey ?? submissionId(request),
+    },
+    rateLimits.startPerCustomer,
+  );
+  const cancelLimit = limit(
+    {
+      action: 'cancel',
+      what: 'cancels',
+      target: { name: 'customer', of: pathCustomer },
+      perUser: rateLimits.cancelPerUser,
+      perCaller: rateLimits.cancelPerCaller,
+      whenStoreDown: 'open',
+    },
+    rateLimits.cancelPerCustomer,
   );
 
   app.post<{ Body: StartBody; Headers: { 'idempotency-key'?: string } }>(
@@ -124,11 +167,12 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         security,
         summary: "Start the customer's contact-change verification; answered once the code is on its way",
         description:
-          'Answers when the first code has been sent, with challengeType, maskedDestination, expiresAt and attemptsLeft, or with the outcome if the flow ended before (e.g. REJECTED at the consult). 201 with a new run; 200 when an existing run is returned (ifRunning "attach", or a retried start with the same Idempotency-Key / requestKey); 409 ALREADY_RUNNING otherwise.',
+          'Answers when the first code has been sent, with challengeType, maskedDestination, expiresAt and attemptsLeft, or with the outcome if the flow ended before (e.g. REJECTED at the consult). 201 with a new run; 200 when an existing run of this caller is returned (ifRunning "attach", or a retried start with the same Idempotency-Key / requestKey); 409 ALREADY_RUNNING otherwise. Another caller\'s running verification is never joined: 404 NOT_FOUND when the start asked to join it (attach or the same key), 409 otherwise. Limited per customer, per end user and per caller (429 with Retry-After); 503 LIMITS_UNAVAILABLE when the limits cannot be counted.',
         headers: startHeadersSchema,
         body: startBodySchema,
-        response: { 200: startedSchema, 201: startedSchema, ...errorResponses(409, 413, 415) },
+        response: { 200: startedSchema, 201: startedSchema, ...errorResponses(404, 409, 413, 415, 429) },
       },
+      preHandler: startLimit,
     },
     async (request, reply) => {
       const { ifRunning, answer, ...input } = request.body;
@@ -141,7 +185,7 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         });
       }
       const requestKey = input.requestKey ?? headerKey;
-      const started = await verifications.start(
+      const started = await as(request).start(
         { ...input, ...(requestKey ? { requestKey } : {}) },
         { ifRunning: ifRunning ?? 'fail', ...(answer ? { answer } : {}) },
       );
@@ -158,12 +202,12 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         security,
         summary: 'Where the verification is: step, attempts and resends left, expiry, outcome',
         description:
-          '409 VERIFICATION_FINISHED for a verification that ended before any worker ran it (e.g. terminated by an operator): it has no state to show.',
+          "404 for a verification that does not exist or is another caller's (an operator caller reads every one). 409 VERIFICATION_FINISHED for a verification that ended before any worker ran it (e.g. terminated by an operator): it has no state to show.",
         params: verificationParamsSchema,
         response: { 200: stateSchema, ...errorResponses(404, 409) },
       },
     },
-    async (request) => verifications.state(customerOf(request.params.id)),
+    async (request) => as(request).state(customerOf(request.params.id)),
   );
 
   app.get<ById & { Querystring: { waitSeconds?: string } }>(
@@ -174,7 +218,7 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         security,
         summary: 'The outcome, once the verification has finished',
         description:
-          'Waits up to waitSeconds for a running verification to finish: 200 with the outcome, or 202 (Retry-After) if it is still running. Read from the history, not by query: no billable action on Temporal Cloud. 409 VERIFICATION_FINISHED (with its status) for one that ended without an outcome: terminated or timed out by an operator.',
+          "404 when the verification does not exist or is another caller's (an operator caller reads every one). Waits up to waitSeconds for a running verification to finish: 200 with the outcome, or 202 (Retry-After) if it is still running. Read from the history, not by query: no billable action on Temporal Cloud. 409 VERIFICATION_FINISHED (with its status) for one that ended without an outcome: terminated or timed out by an operator.",
         params: verificationParamsSchema,
         querystring: outcomeQuerySchema,
         response: {
@@ -185,7 +229,7 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
       },
     },
     async (request, reply) => {
-      const outcome = await verifications.outcome(
+      const outcome = await as(request).outcome(
         customerOf(request.params.id),
         Number(request.query.waitSeconds ?? defaultOutcomeWaitSeconds) * 1000,
       );
@@ -203,18 +247,17 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         security,
         summary: 'Submit the code the user typed; answered with the verdict',
         description:
-          'Every verdict is a 200: ACCEPTED, INCORRECT (with attemptsLeft), EXPIRED, ATTEMPTS_EXCEEDED, CLOSED. 409 once the verification has finished; 403 when customerId does not own the verification.' +
+          "Every verdict is a 200: ACCEPTED, INCORRECT (with attemptsLeft), EXPIRED, ATTEMPTS_EXCEEDED, CLOSED. 409 once the verification has finished; 403 when customerId does not own the verification; 404 when it does not exist or is another caller's. Limited per verification, per end user and per caller (429 with Retry-After); 503 LIMITS_UNAVAILABLE when the limits cannot be counted." +
           submissionDescription,
         params: verificationParamsSchema,
         headers: submissionHeadersSchema,
         body: otpBodySchema,
         response: { 200: verdictSchema, ...errorResponses(403, 404, 409, 413, 415, 429) },
       },
-      preValidation: otpLimit,
-      preHandler: sameCustomer,
+      preHandler: [otpLimit, sameCustomer],
     },
     async (request, reply) =>
-      verifications.verifyOtp(request.body.customerId, request.body.code, {
+      as(request).verifyOtp(request.body.customerId, request.body.code, {
         idempotencyKey: submissionKey(request, reply),
       }),
   );
@@ -227,18 +270,17 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         security,
         summary: 'Ask for a new code',
         description:
-          "The workflow's answer is always a 200: honoured, or refused with a reason (COOLDOWN also sets Retry-After)." +
+          "The workflow's answer is always a 200: honoured, or refused with a reason (COOLDOWN also sets Retry-After). 404 when the verification does not exist or is another caller's. Limited per verification, per end user and per caller (429 with Retry-After); 503 LIMITS_UNAVAILABLE when the limits cannot be counted." +
           submissionDescription,
         params: verificationParamsSchema,
         headers: submissionHeadersSchema,
         body: resendBodySchema,
         response: { 200: resendAnswerSchema, ...errorResponses(403, 404, 409, 413, 415, 429) },
       },
-      preValidation: resendLimit,
-      preHandler: sameCustomer,
+      preHandler: [resendLimit, sameCustomer],
     },
     async (request, reply) => {
-      const answer = await verifications.resend(request.body.customerId, {
+      const answer = await as(request).resend(request.body.customerId, {
         idempotencyKey: submissionKey(request, reply),
       });
       if (!answer.honoured && answer.retryAfterSeconds)
@@ -254,14 +296,17 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         tags,
         security,
         summary: 'Cancel the verification; the workflow ends CANCELLED once it can',
+        description:
+          "404 when the verification does not exist or is another caller's (an operator caller may cancel every one). Limited per customer, per end user and per caller (429 with Retry-After); when the limits cannot be counted the cancel goes ahead uncounted.",
         params: verificationParamsSchema,
+        headers: cancelHeadersSchema,
         body: cancelBodySchema,
-        response: { 202: cancelAcceptedSchema, ...errorResponses(403, 404, 409, 413, 415) },
+        response: { 202: cancelAcceptedSchema, ...errorResponses(403, 404, 409, 413, 415, 429) },
       },
-      preHandler: sameCustomer,
+      preHandler: [cancelLimit, sameCustomer],
     },
     async (request, reply) => {
-      await verifications.cancel(request.body.customerId, request.body.reason);
+      await as(request).cancel(request.body.customerId, request.body.reason);
       return reply.code(202).send({ verificationId: request.params.id, cancelRequested: true });
     },
   );

@@ -55,14 +55,29 @@ export const startBodySchema = {
   },
 } as const;
 
+/** Validated before any limit counts it, so a per-user key is never longer than this. */
+const endUserHeaderSchema = {
+  type: 'string',
+  pattern: '^[\\x21-\\x7e]{1,128}$',
+  description:
+    "the caller's own opaque id of the end user, so per-user limits count that user and not the whole calling backend",
+} as const;
+
 export const startHeadersSchema = {
   type: 'object',
   properties: {
     'idempotency-key': {
       ...requestKeySchema,
-      description: 'used as requestKey when the body has none: a retried start returns the run it started',
+      description:
+        'used as requestKey when the body has none: a retried start returns the run it started, and is counted once by the limits',
     },
+    'x-end-user-id': endUserHeaderSchema,
   },
+} as const;
+
+export const cancelHeadersSchema = {
+  type: 'object',
+  properties: { 'x-end-user-id': endUserHeaderSchema },
 } as const;
 
 export const submissionHeadersSchema = {
@@ -73,12 +88,7 @@ export const submissionHeadersSchema = {
       description:
         'one per submission: the same key again returns the first answer and never verifies a code or sends one twice; made by the service (and sent back in this header) when absent',
     },
-    'x-end-user-id': {
-      type: 'string',
-      pattern: '^[\\x21-\\x7e]{1,128}$',
-      description:
-        "the caller's own opaque id of the end user, so per-user limits count that user and not the whole calling backend",
-    },
+    'x-end-user-id': endUserHeaderSchema,
   },
 } as const;
 
@@ -157,7 +167,7 @@ export const errorSchema = {
     error: {
       type: 'string',
       description:
-        'BAD_REQUEST, UNAUTHORIZED, CUSTOMER_MISMATCH, NOT_FOUND, ALREADY_RUNNING, VERIFICATION_FINISHED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, TOO_MANY_REQUESTS, TEMPORAL_UNAVAILABLE, INTERNAL',
+        'BAD_REQUEST, UNAUTHORIZED, CUSTOMER_MISMATCH, NOT_FOUND, ALREADY_RUNNING, VERIFICATION_FINISHED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, TOO_MANY_REQUESTS, LIMITS_UNAVAILABLE, TEMPORAL_UNAVAILABLE, INTERNAL',
     },
     message: { type: 'string' },
     field: { type: 'string', description: 'with BAD_REQUEST: the offending field as a dotted path' },

@@ -1,8 +1,9 @@
 /**
  * The HTTP service started and stopped as one unit: the app, its port and (unless one is handed in)
  * its own Temporal connection. `npm run http` (./main.ts) and `npm start` run it.
- * Configuration: ./config.ts (HTTP_*), the standard TEMPORAL_* connection settings and, for the /codec
- * endpoint, CODEC_AUTH_TOKEN[_FILE] and CODEC_UI_ORIGIN.
+ * Configuration: ./config.ts (HTTP_*), the standard TEMPORAL_* connection settings, the limits' store
+ * (LIMITS_REDIS_*, ../limits/config.ts) and, for the /codec endpoint, CODEC_AUTH_TOKEN[_FILE] and
+ * CODEC_UI_ORIGIN.
  */
 import type { DataConverter } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
@@ -17,6 +18,8 @@ import { decideLocalUiAccess, type LocalUiAccessDecision } from '../codec/local-
 import type { Env } from '../config/settings.js';
 import { temporalTargetFromEnv } from '../config/temporal.js';
 import { VerificationClient } from '../client/index.js';
+import { createLimitsStore, describeLimitsStore } from '../limits/config.js';
+import { LimitsStoreUnavailableError, type LimitsStore } from '../limits/store.js';
 import { buildHttpApp } from './app.js';
 import { loadHttpConfig, type HttpConfig } from './config.js';
 import type { HttpLoggerOption } from './logging.js';
@@ -44,6 +47,8 @@ export interface HttpServiceOptions {
   allowLocalUiAccess?: boolean;
   /** default true: JSON request logs on stdout, redacted */
   logger?: HttpLoggerOption;
+  /** where the limits count; default the store `config.limits` names (opened here, closed on close()) */
+  limitsStore?: LimitsStore;
 }
 
 export interface RunningHttpService {
@@ -82,7 +87,9 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
     );
   }
   const client = verifications;
+  const limitsStore = options.limitsStore ?? createLimitsStore(config.limits);
   const closeConnection = async () => {
+    if (!options.limitsStore) await limitsStore.close();
     if (ownsConnection) await client.client.connection.close();
   };
 
@@ -90,13 +97,21 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
   try {
     app = await buildHttpApp({
       verifications: client,
-      authTokens: config.authTokens,
+      callers: config.callers,
       rateLimits: config.rateLimits,
+      limitsStore,
       bodyLimitBytes: config.bodyLimitBytes,
-      trustProxy: config.trustProxy,
+      trustedProxies: config.trustedProxies,
       ...(codec ? { codec } : {}),
       logger: options.logger ?? true,
     });
+    // Said at every start, so an operator running replicas on the in-memory default sees each counts alone.
+    if (!options.limitsStore) app.log.info(describeLimitsStore(config.limits));
+    if (!(await storeAnswers(limitsStore))) {
+      app.log.warn(
+        'the limits store does not answer: codes, resends and starts are refused (503) until it does',
+      );
+    }
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     await closeConnection();
@@ -119,6 +134,26 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
   };
 }
 
+const storeWaitAtStartMs = 5000;
+
+/**
+ * Whether the store answers, tried for a few seconds: a replica whose first connection attempt is slow
+ * (a busy host at start) would otherwise refuse its first requests. A store that stays away does not stop
+ * the service from starting: the routes then answer as documented for an outage.
+ */
+async function storeAnswers(store: LimitsStore): Promise<boolean> {
+  const deadline = Date.now() + storeWaitAtStartMs;
+  for (;;) {
+    try {
+      await store.peek('http:start-up', [{ limit: 1, windowSeconds: 1 }]);
+      return true;
+    } catch (err) {
+      if (!(err instanceof LimitsStoreUnavailableError) || Date.now() > deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 function codecOptions(env: Env, keyRing: KeyRing, allowDevToken: boolean): CodecServerOptions {
   const { uiOrigin, authTokens } = codecServerConfigFromEnv(env, { allowDevToken });
   return { codec: new AesGcmPayloadCodec(keyRing), uiOrigin, authTokens };
@@ -135,6 +170,6 @@ function localUiAccess(
     keyRing,
     listenHost: config.host,
     uiOrigin: codec.uiOrigin ?? DEFAULT_UI_ORIGIN,
-    trustProxy: config.trustProxy,
+    trustProxy: config.trustedProxies.length > 0,
   });
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
 import got, { RequestError, type Got } from 'got';
-import { defaultBodyLimitBytes, defaultRateLimits } from '../http/config.js';
+import { loadHttpConfig } from '../http/config.js';
 import { startHttpService } from '../http/server.js';
 import { encryptPin, VerificationClient } from '../client/index.js';
 import type { VerificationState } from '../workflows/types.js';
@@ -17,15 +17,7 @@ describe('HTTP service on a loopback port, end to end', function () {
   /** The HTTP service on a free loopback port, with the default limits, starting work on `taskQueue`. */
   function serviceOnLoopback(taskQueue: string) {
     return startHttpService({
-      config: {
-        port: 0,
-        host: '127.0.0.1',
-        authTokens: [token],
-        rateLimits: defaultRateLimits,
-        bodyLimitBytes: defaultBodyLimitBytes,
-        answerWithinSeconds: 10,
-        trustProxy: false,
-      },
+      config: loadHttpConfig({ HTTP_PORT: '0', HTTP_AUTH_TOKENS: token }),
       verifications: new VerificationClient(stack.env.client, taskQueue),
       logger: false,
     });

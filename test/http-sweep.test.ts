@@ -73,6 +73,11 @@ describe('HTTP service: malformed-input sweep through app.inject()', function ()
         otpPerCaller: plenty,
         resendPerVerification: plenty,
         resendPerCaller: plenty,
+        startPerCustomer: plenty,
+        startPerUser: plenty,
+        startPerCaller: plenty,
+        cancelPerCustomer: plenty,
+        cancelPerCaller: plenty,
       },
     });
   });
