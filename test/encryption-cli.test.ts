@@ -139,9 +139,11 @@ describe('the Temporal CLI through the codec endpoint (configured key)', functio
     return { customer, verificationId, handle };
   }
 
-  it('sends an update and a signal encoded through the codec, and the flow acts on them', async function () {
+  it('queries, and sends an update and signals encoded through the codec, and the flow acts on them', async function () {
     const email = `cli.${randomBytes(4).toString('hex')}@example.com`;
     const { customer, verificationId, handle } = await startVerification(email);
+    const state = await temporal(['workflow', 'query', '-w', verificationId, '--name', 'state'], operator);
+    assert.match(state.stdout, /"step":"AWAITING_INPUT"/);
     const first = await control.latestOtp(customer.customerId);
     const wrong = first === '000000' ? '111111' : '000000';
 
