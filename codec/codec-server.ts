@@ -268,9 +268,15 @@ export const codecServerPlugin: FastifyPluginAsync<CodecServerOptions> = async (
     }
   }
 
-  for (const direction of ['encode', 'decode'] as const) {
+  // The CLI appends `/decode` to its endpoint as typed, so `--codec-endpoint .../codec/` calls
+  // `/codec//decode` and retries the 404 silently until its deadline. The protocol tells servers to look at
+  // the last path segment only, so that spelling is served too.
+  const routes = (['encode', 'decode'] as const).flatMap((direction) =>
+    [`/${direction}`, `//${direction}`].map((path) => ({ path, direction })),
+  );
+  for (const { path, direction } of routes) {
     app.post<{ Body: CodecBody }>(
-      `/${direction}`,
+      path,
       {
         schema: { body: codecBodySchema },
         // A page of history can be megabytes, so this replaces the host app's small limit. That is safe

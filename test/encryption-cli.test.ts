@@ -111,10 +111,14 @@ describe('the Temporal CLI through the codec endpoint (configured key)', functio
    * Runs `temporal <args>` as an operator would, with the codec token in TEMPORAL_CODEC_AUTH (the CLI's
    * variable for --codec-auth, so the token stays out of the command line) when `auth` is given.
    */
-  async function temporal(args: string[], codec?: { auth: string }, timeout = '15s'): Promise<CliResult> {
+  async function temporal(
+    args: string[],
+    codec?: { auth: string; endpoint?: string },
+    timeout = '15s',
+  ): Promise<CliResult> {
     const { env } = stack;
     const connection = ['--address', env.address, '--namespace', env.namespace ?? 'default'];
-    const withCodec = codec ? ['--codec-endpoint', `${service.url}/codec`] : [];
+    const withCodec = codec ? ['--codec-endpoint', codec.endpoint ?? `${service.url}/codec`] : [];
     // The CLI retries a failed decode until this deadline: a refusal must not cost the test's whole budget.
     const deadline = ['--command-timeout', timeout];
     return promisify(execFile)(temporalCliPath(), [...args, ...connection, ...withCodec, ...deadline], {
@@ -223,6 +227,12 @@ describe('the Temporal CLI through the codec endpoint (configured key)', functio
       (await temporal(['workflow', 'show', ...id, '--output', 'json'], operator)).stdout,
     );
     assert.deepEqual(leakedFields(json, { email, reason }), ['email', 'reason']);
+    // An endpoint typed with a trailing slash works too (the CLI then calls /codec//decode).
+    const slash = await temporal(['workflow', 'result', ...id], {
+      ...operator,
+      endpoint: `${service.url}/codec/`,
+    });
+    assert.ok(slash.stdout.includes(reason));
     const listed = await temporal(
       ['workflow', 'list', '--query', `WorkflowId = "${verificationId}"`],
       operator,

@@ -579,6 +579,16 @@ describe('codec server: the remote codec contract as the Temporal CLI speaks it'
         assert.equal((await post('decode', body, asText)).statusCode, 400);
       });
 
+      it('serves an endpoint typed with a trailing slash (…//decode), guards included', async function () {
+        const url = `${host.prefix}//decode`;
+        const ok = await host.app!.inject({ method: 'POST', url, headers: cliHeaders, payload: '{}' });
+        assert.deepEqual(payloadsOf(ok), []);
+        const noToken: Record<string, string> = { ...cliHeaders };
+        delete noToken.authorization;
+        const refused = await host.app!.inject({ method: 'POST', url, headers: noToken, payload: '{}' });
+        assert.equal(refused.statusCode, 401);
+      });
+
       it('still needs the token for {}: the guards come before the body', async function () {
         const noToken: Record<string, string> = { ...cliHeaders };
         delete noToken.authorization;
