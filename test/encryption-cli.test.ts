@@ -172,19 +172,8 @@ describe('the Temporal CLI through the codec endpoint (configured key)', functio
     assert.ok(signalled?.includes('resendOtp'));
     const code = await control.latestOtp(customer.customerId);
 
-    const signal = await temporal(
-      [
-        'workflow',
-        'signal',
-        '-w',
-        verificationId,
-        '--name',
-        'submitOtp',
-        '--input',
-        JSON.stringify({ code }),
-      ],
-      operator,
-    );
+    const submitArgs = ['workflow', 'signal', '-w', verificationId, '--name', 'submitOtp'];
+    const signal = await temporal([...submitArgs, '--input', JSON.stringify({ code })], operator);
     assert.match(signal.stdout, /Signal workflow succeeded/);
     const outcome = (await handle.result()) as VerificationOutcome;
     assert.equal(outcome.status, 'MODIFIED');
