@@ -2,9 +2,12 @@
  * The codec endpoint the Temporal UI calls to show encrypted payloads in clear to an authorised operator
  * (and to encrypt what the operator types, e.g. a signal sent from the UI).
  *
- * Protocol (Temporal UI remote codec): `POST <endpoint>/decode` and `POST <endpoint>/encode`, JSON body
- * `{ payloads: [{ metadata: { <key>: <base64> }, data: <base64> }] }`, answered in the same shape; the
- * UI adds `X-Namespace`, and `Authorization: Bearer <access token>` when told to pass it.
+ * Protocol (Temporal's remote codec, as the UI, the CLI and the Go SDK speak it): `POST <endpoint>/decode`
+ * and `POST <endpoint>/encode`, body the proto3 JSON form of `temporal.api.common.v1.Payloads`,
+ * `{ payloads: [{ metadata: { <key>: <base64> }, data: <base64> }] }`, answered in the same shape with as
+ * many payloads as were sent. Proto3 JSON leaves empty and default fields out, so `{}` is an empty list
+ * and a payload may come without `metadata` or `data`. Clients add `X-Namespace`; the CLI adds its
+ * `--codec-auth` value as `Authorization`, the UI `Authorization: Bearer <access token>` when told to.
  *
  * Guards, in order, all decided from the headers before any body is read: a request carrying an Origin
  * other than the UI's is refused (403, no CORS headers); a client address past its failed sign-ins is
@@ -86,16 +89,20 @@ export interface JsonPayload {
   data?: string | null;
 }
 
+/**
+ * Proto3 JSON of `Payloads`: an empty list is omitted (the Go SDK, so the CLI, sends `{}` for the empty
+ * input of a signal without arguments or the empty `Payloads` of a history event) and `null` means the
+ * same, so neither `required` nor a non-null type here.
+ */
 interface CodecBody {
-  payloads: JsonPayload[];
+  payloads?: JsonPayload[] | null;
 }
 
 const codecBodySchema = {
   type: 'object',
-  required: ['payloads'],
   properties: {
     payloads: {
-      type: 'array',
+      type: ['array', 'null'],
       items: {
         type: 'object',
         properties: {
@@ -107,6 +114,7 @@ const codecBodySchema = {
   },
 } as const;
 
+// Proto3 JSON bytes: parsers accept standard or URL-safe base64, padded or not.
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 function fromBase64(value: string): Buffer {
@@ -280,9 +288,15 @@ export const codecServerPlugin: FastifyPluginAsync<CodecServerOptions> = async (
     }
   }
 
-  for (const direction of ['encode', 'decode'] as const) {
+  // The CLI appends `/decode` to its endpoint as typed, so `--codec-endpoint .../codec/` calls
+  // `/codec//decode` and retries the 404 silently until its deadline. The protocol tells servers to look at
+  // the last path segment only, so that spelling is served too.
+  const routes = (['encode', 'decode'] as const).flatMap((direction) =>
+    [`/${direction}`, `//${direction}`].map((path) => ({ path, direction })),
+  );
+  for (const { path, direction } of routes) {
     app.post<{ Body: CodecBody }>(
-      `/${direction}`,
+      path,
       {
         schema: { body: codecBodySchema },
         // A page of history can be megabytes, so this replaces the host app's small limit. That is safe
@@ -294,7 +308,7 @@ export const codecServerPlugin: FastifyPluginAsync<CodecServerOptions> = async (
       async (request, reply) => {
         let payloads;
         try {
-          payloads = request.body.payloads.map(payloadFromJson);
+          payloads = (request.body.payloads ?? []).map(payloadFromJson);
         } catch {
           return reply
             .code(400)

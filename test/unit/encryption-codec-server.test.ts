@@ -14,6 +14,9 @@ import {
   DEFAULT_UI_ORIGIN,
 } from '../../codec/codec-server.js';
 import { KeyRing } from '../../codec/keyring.js';
+import { Client } from '@temporalio/client';
+import { buildHttpApp } from '../../http/app.js';
+import { VerificationClient } from '../../client/index.js';
 
 const token = randomBytes(24).toString('base64url');
 const uiOrigin = DEFAULT_UI_ORIGIN;
@@ -223,18 +226,24 @@ describe('codec server', function () {
 
   it('answers 400 for a body that is not a list of payloads in base64', async function () {
     const bodies = [
-      {},
-      { payloads: [{ data: 'not base64!' }] },
-      { payloads: [{ metadata: { encoding: '%%%' } }] },
+      '[]',
+      'null',
+      '"payloads"',
+      '{"payloads":{}}',
+      '{"payloads":[null]}',
+      '{"payloads":[{"data":"not base64!"}]}',
+      '{"payloads":[{"metadata":{"encoding":"%%%"}}]}',
+      '{"payloads":[',
+      '',
     ];
     for (const payload of bodies) {
       const res = await app.inject({
         method: 'POST',
         url: '/decode',
-        headers: { origin: uiOrigin, authorization: `Bearer ${token}` },
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         payload,
       });
-      assert.equal(res.statusCode, 400, JSON.stringify(payload));
+      assert.equal(res.statusCode, 400, payload);
     }
   });
 
@@ -459,4 +468,132 @@ describe('codec server: failed sign-ins are limited per client address', functio
     assert.equal((await signIn(token, '2001:db8:1:2::ffff')).statusCode, 429);
     assert.equal((await signIn(token, '2001:db8:1:3::1')).statusCode, 200);
   });
+});
+
+/**
+ * What the Temporal CLI (1.9, through the Go SDK's remote codec) sends: proto3 JSON, which leaves out
+ * empty lists and empty fields, `Content-Type: application/json`, `X-Namespace`, its `--codec-auth` value
+ * as `Authorization`, and no `Origin`. Checked standalone and mounted in the HTTP service, whose stricter
+ * schema settings differ from Fastify's defaults.
+ */
+describe('codec server: the remote codec contract as the Temporal CLI speaks it', function () {
+  const cliHeaders = {
+    'content-type': 'application/json',
+    'x-namespace': 'default',
+    authorization: `Bearer ${token}`,
+    'user-agent': 'Go-http-client/1.1',
+    'accept-encoding': 'gzip',
+  };
+  const b64 = (text: string, encoding: BufferEncoding = 'base64') => Buffer.from(text).toString(encoding);
+  const hosts: Array<{ name: string; prefix: string; app?: FastifyInstance }> = [
+    { name: 'standalone', prefix: '' },
+    { name: 'mounted in the HTTP service', prefix: '/codec' },
+  ];
+
+  before(async function () {
+    hosts[0]!.app = await buildCodecServer({ codec, authTokens: [token], uiOrigin });
+    // No Temporal call is made: a client without a connection connects lazily, on first use.
+    hosts[1]!.app = await buildHttpApp({
+      verifications: new VerificationClient(new Client()),
+      authTokens: ['api-token-0123456789abcdef'],
+      codec: { codec, authTokens: [token], uiOrigin },
+    });
+  });
+
+  after(async function () {
+    for (const host of hosts) await host.app?.close();
+  });
+
+  for (const host of hosts) {
+    describe(host.name, function () {
+      const post = (
+        direction: 'encode' | 'decode',
+        payload: string,
+        headers: Record<string, string> = cliHeaders,
+      ) => host.app!.inject({ method: 'POST', url: `${host.prefix}/${direction}`, headers, payload });
+      const payloadsOf = (res: LightMyRequestResponse) => {
+        assert.equal(res.statusCode, 200, res.body);
+        assert.match(String(res.headers['content-type']), /^application\/json/);
+        return res.json<{ payloads: JsonPayload[] }>().payloads;
+      };
+
+      it('answers an empty list to {}, to an empty array and to null, on both directions', async function () {
+        for (const direction of ['encode', 'decode'] as const) {
+          for (const body of ['{}', '{"payloads":[]}', '{"payloads":null}']) {
+            assert.deepEqual(payloadsOf(await post(direction, body)), [], `${direction} ${body}`);
+          }
+        }
+      });
+
+      it('encodes what the CLI sends for a signal input and decodes it back to the same payload', async function () {
+        const sent = { metadata: { encoding: b64('json/plain') }, data: b64('{"reason":"x"}') };
+        const [encrypted] = payloadsOf(await post('encode', JSON.stringify({ payloads: [sent] })));
+        assert.equal(Buffer.from(encrypted!.metadata.encoding!, 'base64').toString(), ENCRYPTED_ENCODING);
+        assert.ok(!Buffer.from(encrypted!.data, 'base64').toString().includes('reason'));
+        const [back] = payloadsOf(await post('decode', JSON.stringify({ payloads: [encrypted] })));
+        assert.deepEqual(back, sent);
+      });
+
+      it('takes a payload without metadata, without data, or with neither', async function () {
+        const payloads = [
+          { data: b64('"no metadata"') },
+          { metadata: { encoding: b64('binary/null') } },
+          { metadata: null, data: null },
+          {},
+        ];
+        const encrypted = payloadsOf(await post('encode', JSON.stringify({ payloads })));
+        assert.equal(encrypted.length, payloads.length);
+        const back = payloadsOf(await post('decode', JSON.stringify({ payloads: encrypted })));
+        assert.deepEqual(back, [
+          { metadata: {}, data: b64('"no metadata"') },
+          { metadata: { encoding: b64('binary/null') }, data: '' },
+          { metadata: {}, data: '' },
+          { metadata: {}, data: '' },
+        ]);
+        // Not ours to decrypt (history written before encryption): passed through, absent fields empty.
+        assert.deepEqual(
+          payloadsOf(await post('decode', JSON.stringify({ payloads: payloads.slice(0, 2) }))),
+          [
+            { metadata: {}, data: b64('"no metadata"') },
+            { metadata: { encoding: b64('binary/null') }, data: '' },
+          ],
+        );
+      });
+
+      it('reads URL-safe and unpadded base64, as proto3 JSON parsers must', async function () {
+        const data = '{"k":"?>?>"}';
+        const sent = {
+          metadata: { encoding: b64('json/plain', 'base64url') },
+          data: b64(data, 'base64url'),
+        };
+        assert.ok(sent.data.includes('_') && !sent.data.endsWith('='));
+        const [back] = payloadsOf(await post('decode', JSON.stringify({ payloads: [sent] })));
+        assert.deepEqual(back, { metadata: { encoding: b64('json/plain') }, data: b64(data) });
+      });
+
+      it('takes application/json with a charset, and refuses a body sent as something else', async function () {
+        const body = '{}';
+        const withCharset = { ...cliHeaders, 'content-type': 'application/json; charset=utf-8' };
+        assert.deepEqual(payloadsOf(await post('decode', body, withCharset)), []);
+        const asText = { ...cliHeaders, 'content-type': 'text/plain' };
+        assert.equal((await post('decode', body, asText)).statusCode, 400);
+      });
+
+      it('serves an endpoint typed with a trailing slash (…//decode), guards included', async function () {
+        const url = `${host.prefix}//decode`;
+        const ok = await host.app!.inject({ method: 'POST', url, headers: cliHeaders, payload: '{}' });
+        assert.deepEqual(payloadsOf(ok), []);
+        const noToken: Record<string, string> = { ...cliHeaders };
+        delete noToken.authorization;
+        const refused = await host.app!.inject({ method: 'POST', url, headers: noToken, payload: '{}' });
+        assert.equal(refused.statusCode, 401);
+      });
+
+      it('still needs the token for {}: the guards come before the body', async function () {
+        const noToken: Record<string, string> = { ...cliHeaders };
+        delete noToken.authorization;
+        assert.equal((await post('decode', '{}', noToken)).statusCode, 401);
+      });
+    });
+  }
 });
