@@ -248,6 +248,7 @@ describe('named callers: each sees only its own verifications', function () {
       const wonderCustomerUuid = randomBytes(16).toString('hex');
       await payments('app-backend').start({
         wonderCustomerUuid,
+        wonderReferenceNumber: 'MERCHANT-CUST-0001',
         update: { default_payment_method: 'Credit Card' },
       });
       await assert.rejects(

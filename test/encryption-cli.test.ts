@@ -14,7 +14,7 @@ import { sandboxWonderConfig } from '../activities/wonder/config.js';
 import { VerificationClient } from '../client/index.js';
 import { createDataConverter } from '../codec/data-converter.js';
 import { formatKeyEntry, parseKeyRing } from '../codec/keyring.js';
-import { defaultBodyLimitBytes, defaultRateLimits } from '../http/config.js';
+import { loadHttpConfig } from '../http/config.js';
 import { startHttpService, type RunningHttpService } from '../http/server.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
 import { temporalCliPath } from '../scripts/temporal-binaries.js';
@@ -70,15 +70,7 @@ describe('the Temporal CLI through the codec endpoint (configured key)', functio
     client = new Client({ connection: env.connection, namespace: env.namespace ?? 'default', dataConverter });
     service = await startHttpService({
       env: { TEMPORAL_CODEC_KEYS: key, CODEC_AUTH_TOKEN: codecToken },
-      config: {
-        port: 0,
-        host: '127.0.0.1',
-        authTokens: [apiToken],
-        rateLimits: defaultRateLimits,
-        bodyLimitBytes: defaultBodyLimitBytes,
-        answerWithinSeconds: 10,
-        trustProxy: false,
-      },
+      config: loadHttpConfig({ HTTP_PORT: '0', HTTP_AUTH_TOKENS: apiToken }),
       verifications: new VerificationClient(client, taskQueue),
       codecKeyRing: keyRing,
       logger: false,
