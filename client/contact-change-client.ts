@@ -19,7 +19,7 @@ import type {
   VerificationState,
 } from '../workflows/types.js';
 import type { verifyContactChange } from '../workflows/verification.js';
-import { VerificationAlreadyRunningError } from './errors.js';
+import { SendBudgetExceededError, VerificationAlreadyRunningError } from './errors.js';
 import { FlowCalls, type LatestRun, type SubmissionOptions } from './flow-calls.js';
 import { defaultAnswerWithinMs } from './outages.js';
 import { meaningOf } from './temporal-errors.js';
@@ -85,6 +85,7 @@ export class VerificationClient {
    * `expiresAt` without polling. Idempotent on `input.requestKey`: a retried start with the same key
    * answers for the run it started, running or finished, instead of starting a second one.
    * `answer: 'started'` returns as soon as the run exists, without the challenge (the app then polls state).
+   * A customer whose send budget is spent gets no code: SendBudgetExceededError (the run has ended).
    */
   async start(input: VerificationInput, options: StartOptions = {}): Promise<StartedVerification> {
     const valid = validateVerificationInput(input);
@@ -96,7 +97,7 @@ export class VerificationClient {
       if (options.ifRunning !== 'attach') throw new VerificationAlreadyRunningError(verificationId);
       return this.attachTo(verificationId, run, options);
     };
-    return this.calls.start(
+    const started = await this.calls.start(
       verificationId,
       async () => {
         // Only a request key needs the latest run first: a finished run with the same key must not start again.
@@ -106,6 +107,10 @@ export class VerificationClient {
       },
       onExisting,
     );
+    const refused =
+      'outcome' in started && SendBudgetExceededError.fromOutcome(verificationId, started.outcome);
+    if (refused) throw refused;
+    return started;
   }
 
   private async startRun(

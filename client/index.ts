@@ -16,6 +16,7 @@ export {
 export type { SubmissionOptions } from './flow-calls.js';
 export {
   InvalidVerificationInputError,
+  SendBudgetExceededError,
   VerificationAlreadyRunningError,
   VerificationError,
   VerificationFinishedError,

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { verificationWorkflowId, verificationWorkflowPrefix } from '../workflows/ids.js';
 import type { VerificationInput } from '../workflows/types.js';
-import type { VerificationClient } from '../client/index.js';
+import { SendBudgetExceededError, type VerificationClient } from '../client/index.js';
 import { abuseLimitHook } from './abuse-limits.js';
 import { CallerTokens, requireBearerToken } from './bearer-auth.js';
 import type { HttpRateLimits } from './config.js';
@@ -124,10 +124,10 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         security,
         summary: "Start the customer's contact-change verification; answered once the code is on its way",
         description:
-          'Answers when the first code has been sent, with challengeType, maskedDestination, expiresAt and attemptsLeft, or with the outcome if the flow ended before (e.g. REJECTED at the consult). 201 with a new run; 200 when an existing run is returned (ifRunning "attach", or a retried start with the same Idempotency-Key / requestKey); 409 ALREADY_RUNNING otherwise.',
+          'Answers when the first code has been sent, with challengeType, maskedDestination, expiresAt and attemptsLeft, or with the outcome if the flow ended before (e.g. REJECTED at the consult). 201 with a new run; 200 when an existing run is returned (ifRunning "attach", or a retried start with the same Idempotency-Key / requestKey); 409 ALREADY_RUNNING otherwise. 429 SEND_BUDGET_EXCEEDED with Retry-After when the customer has been sent as many codes as the budget allows: no code was sent, the message says why.',
         headers: startHeadersSchema,
         body: startBodySchema,
-        response: { 200: startedSchema, 201: startedSchema, ...errorResponses(409, 413, 415) },
+        response: { 200: startedSchema, 201: startedSchema, ...errorResponses(409, 413, 415, 429) },
       },
     },
     async (request, reply) => {
@@ -227,7 +227,7 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         security,
         summary: 'Ask for a new code',
         description:
-          "The workflow's answer is always a 200: honoured, or refused with a reason (COOLDOWN also sets Retry-After)." +
+          "The workflow's answer is a 200: honoured, or refused with a reason (COOLDOWN also sets Retry-After); a resend the customer's send budget refuses is 429 SEND_BUDGET_EXCEEDED with Retry-After (the code already sent stays valid)." +
           submissionDescription,
         params: verificationParamsSchema,
         headers: submissionHeadersSchema,
@@ -241,6 +241,8 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
       const answer = await verifications.resend(request.body.customerId, {
         idempotencyKey: submissionKey(request, reply),
       });
+      const refused = SendBudgetExceededError.fromResendAnswer(request.params.id, answer);
+      if (refused) throw refused;
       if (!answer.honoured && answer.retryAfterSeconds)
         reply.header('retry-after', String(answer.retryAfterSeconds));
       return answer;

@@ -7,6 +7,8 @@ import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@tempo
 import { createDwsActivities } from '../activities/dws/activities.js';
 import { DwsClient } from '../activities/dws/client.js';
 import { sandboxDwsConfig } from '../activities/dws/config.js';
+import { MemoryLimitsStore } from '../limits/memory-store.js';
+import { SendBudget } from '../limits/send-budget.js';
 import type { DwsActivities } from '../activities/dws/types.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
 import type { RequestLogEntry } from '../sandbox/dws/request-log.js';
@@ -79,7 +81,7 @@ describe('DWS activities against the sandbox', function () {
       }),
     });
     const env: MockRun = { run: (activity, input) => mock.run(activity, input) };
-    return { env, lines, activities: createDwsActivities(client) };
+    return { env, lines, activities: createDwsActivities(client, new SendBudget(new MemoryLimitsStore())) };
   }
 
   /** consult → trigger → verify with the code from the outbox: an authenticationId a modify may use. */
@@ -92,6 +94,7 @@ describe('DWS activities against the sandbox', function () {
     await env.run(a.triggerChallenge, {
       challengeId: consult.authenticationId,
       triggerRequestId: randomUUID(),
+      customerId,
     });
     const verified = await env.run(a.verifyAndResume, {
       requestId: randomUUID(),
@@ -119,6 +122,7 @@ describe('DWS activities against the sandbox', function () {
       const triggered = await env.run(a.triggerChallenge, {
         challengeId: consult.authenticationId,
         triggerRequestId: randomUUID(),
+        customerId: SMS_CUSTOMER,
       });
       assert.deepEqual(triggered, {
         challengeType: 'sms',
@@ -190,6 +194,7 @@ describe('DWS activities against the sandbox', function () {
       const triggered = await env.run(a.triggerChallenge, {
         challengeId: consult.authenticationId,
         triggerRequestId: randomUUID(),
+        customerId: PIN_CUSTOMER,
       });
       assert.equal(triggered.challengeType, 'PAYMENT_PASSWORD');
       assert.ok(triggered.encryptionInfo?.publicKey, 'the key material reaches the workflow');
@@ -227,6 +232,7 @@ describe('DWS activities against the sandbox', function () {
       await env.run(a.triggerChallenge, {
         challengeId: modified.authenticationId,
         triggerRequestId: randomUUID(),
+        customerId: RISKY_CUSTOMER,
       });
       const verified = await env.run(a.verifyAndResume, {
         requestId: randomUUID(),
@@ -248,6 +254,7 @@ describe('DWS activities against the sandbox', function () {
       await env.run(a.triggerChallenge, {
         challengeId: consult.authenticationId,
         triggerRequestId: randomUUID(),
+        customerId: SMS_CUSTOMER,
       });
       const code = await latestCode(consult.authenticationId);
       const verify = (otpValue: string) =>
@@ -321,7 +328,7 @@ describe('DWS activities against the sandbox', function () {
         connection: env.nativeConnection,
         taskQueue,
         workflowBundle: await workflowBundle(workflowsPath),
-        activities: createDwsActivities(via),
+        activities: createDwsActivities(via, new SendBudget(new MemoryLimitsStore())),
       });
       return await worker.runUntil(fn(taskQueue));
     }
