@@ -9,7 +9,7 @@ import { CancellationScope, isCancellation, log, patched, condition } from '@tem
 import { ChallengeSession, type Possession } from './challenge-session.js';
 import { FlowJournal } from './flow-journal.js';
 import { patches } from './patches.js';
-import { providerFailure, sendBudgetRefusal } from './provider-failure.js';
+import { providerFailure, sendBudgetFailure } from './provider-failure.js';
 import {
   defaultPolicy,
   type ChallengeAnswer,
@@ -121,9 +121,9 @@ export class VerificationJourney<Id extends object, Success extends { status: Ou
 
   /**
    * The failures a journey answers with an outcome: an operator's cancel (Temporal cancellation) and a
-   * provider's final "no", a spent send budget among them (REJECTED SEND_BUDGET_EXCEEDED at CHALLENGING,
-   * with when the customer may have a code again). Anything else is a bug and fails the workflow task,
-   * to be fixed and replayed.
+   * provider's final "no", and the send budget's refusal (REJECTED SEND_BUDGET_EXCEEDED at CHALLENGING,
+   * with when the customer may have a code again) or its outage past the retries (SEND_BUDGET_UNAVAILABLE).
+   * Anything else is a bug and fails the workflow task, to be fixed and replayed.
    */
   async failed(err: unknown): Promise<JourneyEnd<Id>> {
     if (isCancellation(err)) {
@@ -131,12 +131,10 @@ export class VerificationJourney<Id extends object, Success extends { status: Ou
       // Finishing awaits the handlers, which a cancelled scope would interrupt.
       return CancellationScope.nonCancellable(() => this.finish(this.cancelled()));
     }
-    const failure = providerFailure(err);
+    const failure: ReturnType<typeof sendBudgetFailure> = sendBudgetFailure(err) ?? providerFailure(err);
     if (!failure) throw err;
     if (this.state.step === 'SYNCING_WONDER') this.state.wonderSync = 'FAILED';
-    const refusal = sendBudgetRefusal(err);
-    if (refusal) return this.finish(this.rejected(failure.code, refusal.reason, refusal.retryAfterSeconds));
-    return this.finish(this.rejected(failure.code, failure.message));
+    return this.finish(this.rejected(failure.code, failure.message, failure.retryAfterSeconds));
   }
 
   async finish<Final extends Success | JourneyEnd<Id>>(final: Final): Promise<Final> {

@@ -16,14 +16,30 @@ export function providerFailure(err: unknown): { code: string; message: string }
   return { code: 'PROVIDER_FAILURE', message: cause?.message ?? err.message };
 }
 
+/**
+ * The send budget's own failures of triggerChallenge (activities/dws/types.ts) as the journey ends with
+ * them: the budget spent (with when the customer may have a code again), or a budget that could not be
+ * checked within the retries. Recognised however the call ran: an activity task's failure arrives
+ * wrapped in ActivityFailure, a local activity's as the activity threw it. Both types are new, so no
+ * recorded history meets them and no recorded command changes.
+ */
+export function sendBudgetFailure(
+  err: unknown,
+): { code: string; message: string; retryAfterSeconds?: number } | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (!(cause instanceof ApplicationFailure)) return undefined;
+  if (cause.type === sendBudgetFailureTypes.unavailable) return { code: cause.type, message: cause.message };
+  const refusal = sendBudgetRefusal(err);
+  return refusal && { code: sendBudgetFailureTypes.exceeded, message: refusal.reason, ...refusal };
+}
+
 /** triggerChallenge's refusal for a customer whose send budget is spent: no code went out. */
 export function sendBudgetRefusal(err: unknown): SendBudgetRefusal | undefined {
-  if (!(err instanceof ActivityFailure)) return undefined;
-  const cause = err.cause;
+  const cause = err instanceof ActivityFailure ? err.cause : err;
   if (!(cause instanceof ApplicationFailure) || cause.type !== sendBudgetFailureTypes.exceeded)
     return undefined;
   const details = cause.details?.[0] as Partial<SendBudgetRefusal> | undefined;
-  // The details cross the data converter; a refusal without them still refuses, with a safe wait.
+  // Our own activity always sets them; should they be lost on the way, the refusal still stands.
   return {
     retryAfterSeconds:
       typeof details?.retryAfterSeconds === 'number' && details.retryAfterSeconds >= 1
