@@ -293,6 +293,61 @@ describe('DWS activities against the sandbox', function () {
       assert.equal(lines[0]?.meta?.resultCode, 'PROCESS_FAIL');
     });
 
+    it('triggerChallenge spends the send budget first: past it a typed final failure, no DWS call; a retried send counted once', async function () {
+      const { env, lines } = mockEnvironment();
+      const a = createDwsActivities(
+        client,
+        new SendBudget(new MemoryLimitsStore(), [{ limit: 1, windowSeconds: 600 }]),
+      );
+      const consult = await env.run(a.consultModification, {
+        requestId: randomUUID(),
+        customerId: SMS_CUSTOMER,
+        businessSceneCode: 'MOBILE_AVAILABLE',
+      });
+      const send = {
+        challengeId: consult.authenticationId,
+        triggerRequestId: randomUUID(),
+        customerId: SMS_CUSTOMER,
+      };
+      await env.run(a.triggerChallenge, send);
+      await env.run(a.triggerChallenge, send);
+      await assert.rejects(
+        env.run(a.triggerChallenge, { ...send, triggerRequestId: randomUUID() }),
+        (err: unknown) =>
+          err instanceof ApplicationFailure &&
+          err.type === 'SEND_BUDGET_EXCEEDED' &&
+          err.nonRetryable === true &&
+          (err.details?.[0] as { reason?: string }).reason ===
+            'at most 1 code per 10 minutes is sent to one customer' &&
+          (err.details?.[0] as { retryAfterSeconds?: number }).retryAfterSeconds! >= 1,
+      );
+      assert.equal(
+        (await control.requests({ api: 'triggerChallenge' })).length,
+        2,
+        'the refused send never reached DWS',
+      );
+      assert.equal(lines.at(-1)?.meta?.failureType, 'SEND_BUDGET_EXCEEDED', 'the refusal logs its line');
+    });
+
+    it('triggerChallenge fails retryably, sending nothing, when the budget cannot be checked, and needs the customer id', async function () {
+      const { env } = mockEnvironment();
+      const store = new MemoryLimitsStore();
+      await store.close();
+      const a = createDwsActivities(client, new SendBudget(store));
+      const send = { challengeId: 'any', triggerRequestId: randomUUID(), customerId: SMS_CUSTOMER };
+      await assert.rejects(
+        env.run(a.triggerChallenge, send),
+        (err: unknown) =>
+          err instanceof ApplicationFailure && err.type === 'SEND_BUDGET_UNAVAILABLE' && !err.nonRetryable,
+      );
+      await assert.rejects(
+        env.run(a.triggerChallenge, { ...send, customerId: '' }),
+        (err: unknown) =>
+          err instanceof ApplicationFailure && err.type === 'INVALID_INPUT' && /customerId/.test(err.message),
+      );
+      assert.deepEqual(await control.requests(), []);
+    });
+
     it('bad input fails without a call, naming the field', async function () {
       const { env, lines, activities: a } = mockEnvironment();
       await assert.rejects(
