@@ -6,13 +6,18 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
 import got, { type Got } from 'got';
+import { sandboxDwsEnv } from '../activities/dws/config.js';
+import { createDataConverter } from '../codec/data-converter.js';
+import { formatKeyEntry, parseKeyRing } from '../codec/keyring.js';
 import { SendBudgetExceededError, VerificationClient } from '../client/index.js';
 import { defaultBodyLimitBytes, defaultRateLimits } from '../http/config.js';
 import { startHttpService, type RunningHttpService } from '../http/server.js';
 import { readLimitsSettings } from '../limits/config.js';
 import type { LimitsStore } from '../limits/store.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
+import { spawnNode, stopProcess, waitForLine, workerStartedLine } from '../scripts/processes.js';
 import { createSendBudget } from '../worker/run.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
@@ -283,13 +288,57 @@ describe('the send budget per customer', function () {
     );
   });
 
-  describe('with one redis-server shared by two HTTP replicas and two workers', function () {
+  describe('counted in one redis-server (LIMITS_REDIS_URL)', function () {
     let redis: TestRedis;
 
     before(async function () {
       redis = await startRedis();
     });
     after(async () => redis?.close());
+
+    it('the worker process builds it from LIMITS_REDIS_URL and SEND_BUDGET_PER_CUSTOMER, says so at start, and stops cleanly', async function () {
+      const codecKeys = formatKeyEntry('budget-k1', randomBytes(32));
+      const taskQueue = uniqueName('budget-process');
+      const child = spawnNode('worker/main.ts', {
+        env: {
+          PATH: process.env.PATH,
+          TEMPORAL_ADDRESS: stack.env.address,
+          TEMPORAL_TASK_QUEUE: taskQueue,
+          TEMPORAL_CODEC_KEYS: codecKeys,
+          ...sandboxDwsEnv(stack.sandbox.url, stack.sandbox.clientId),
+          LIMITS_REDIS_URL: redis.url,
+          LIMITS_REDIS_PREFIX: `test-${randomUUID().slice(0, 8)}:limits`,
+          SEND_BUDGET_PER_CUSTOMER: '1/600',
+        },
+      });
+      let exitCode: number | null | undefined;
+      child.once('exit', (code) => (exitCode = code));
+      try {
+        const line = await waitForLine(child, workerStartedLine, { name: 'the worker', timeoutMs: 90_000 });
+        const { limits } = JSON.parse(line) as { limits: string };
+        assert.match(limits, new RegExp(`^limits count in Redis at redis://127\\.0\\.0\\.1:${redis.port} `));
+        assert.match(limits, /send budget per customer \(codes\): 1 per 10 minutes$/);
+
+        const verifications = new VerificationClient(
+          new Client({
+            connection: stack.env.connection,
+            namespace: stack.env.namespace ?? 'default',
+            dataConverter: createDataConverter(parseKeyRing(codecKeys, 'test')),
+          }),
+          taskQueue,
+        );
+        const control = new SandboxControlClient(stack.sandbox.url);
+        const customer = await control.addCustomer();
+        const input = { customerId: customer.customerId, change: { email: 'process@example.com' } };
+        await verifications.start(input);
+        await verifications.cancel(customer.customerId);
+        await verifications.outcome(customer.customerId, 10_000);
+        await assert.rejects(verifications.start(input), SendBudgetExceededError);
+      } finally {
+        await stopProcess(child, { graceMs: 20_000 });
+      }
+      assert.equal(exitCode, 0, 'the worker and its store closed without an error');
+    });
 
     it('holds as one budget: codes within it, every refusal 429 with Retry-After, whichever replica and worker', async function () {
       const settings = {
