@@ -1,5 +1,9 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
-import { sendBudgetFailureTypes, type SendBudgetRefusal } from '../activities/dws/types.js';
+import type { SendBudgetFailureType, SendBudgetRefusal } from '../activities/dws/types.js';
+
+// The activity's contract, checked by the compiler: workflow code imports activities as types only.
+const budgetExceeded: SendBudgetFailureType = 'SEND_BUDGET_EXCEEDED';
+const budgetUnavailable: SendBudgetFailureType = 'SEND_BUDGET_UNAVAILABLE';
 
 /** A provider's final "no" (or its silence past the retry budget) as a code and a message. */
 export function providerFailure(err: unknown): { code: string; message: string } | undefined {
@@ -28,16 +32,15 @@ export function sendBudgetFailure(
 ): { code: string; message: string; retryAfterSeconds?: number } | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : err;
   if (!(cause instanceof ApplicationFailure)) return undefined;
-  if (cause.type === sendBudgetFailureTypes.unavailable) return { code: cause.type, message: cause.message };
+  if (cause.type === budgetUnavailable) return { code: cause.type, message: cause.message };
   const refusal = sendBudgetRefusal(err);
-  return refusal && { code: sendBudgetFailureTypes.exceeded, message: refusal.reason, ...refusal };
+  return refusal && { code: budgetExceeded, message: refusal.reason, ...refusal };
 }
 
 /** triggerChallenge's refusal for a customer whose send budget is spent: no code went out. */
 export function sendBudgetRefusal(err: unknown): SendBudgetRefusal | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (!(cause instanceof ApplicationFailure) || cause.type !== sendBudgetFailureTypes.exceeded)
-    return undefined;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== budgetExceeded) return undefined;
   const details = cause.details?.[0] as Partial<SendBudgetRefusal> | undefined;
   // Our own activity always sets them; should they be lost on the way, the refusal still stands.
   return {

@@ -186,6 +186,8 @@ export const sendBudgetFailureTypes = {
   unavailable: 'SEND_BUDGET_UNAVAILABLE',
 } as const;
 
+export type SendBudgetFailureType = (typeof sendBudgetFailureTypes)[keyof typeof sendBudgetFailureTypes];
+
 export interface SendBudgetRefusal {
   /** whole seconds until the customer may be sent a code again */
   retryAfterSeconds: number;
