@@ -19,7 +19,11 @@ import type {
   VerificationState,
 } from '../workflows/types.js';
 import type { verifyContactChange } from '../workflows/verification.js';
-import { VerificationAlreadyRunningError, VerificationNotFoundError } from './errors.js';
+import {
+  SendBudgetExceededError,
+  VerificationAlreadyRunningError,
+  VerificationNotFoundError,
+} from './errors.js';
 import {
   checkCaller,
   FlowCalls,
@@ -111,6 +115,7 @@ export class VerificationClient {
    * With a caller, another caller's run is never joined: a finished one leaves the id free (a new run
    * starts), a running one refuses the start, as VerificationNotFoundError when the start asked to join
    * it (`ifRunning: 'attach'`, or its request key) and VerificationAlreadyRunningError otherwise.
+   * A customer whose send budget is spent gets no code: SendBudgetExceededError (the run has ended).
    */
   async start(input: VerificationInput, options: StartOptions = {}): Promise<StartedVerification> {
     const valid = validateVerificationInput(input);
@@ -125,7 +130,7 @@ export class VerificationClient {
       if (!mine || options.ifRunning !== 'attach') throw new VerificationAlreadyRunningError(verificationId);
       return this.attachTo(verificationId, run, options);
     };
-    return this.calls.start(
+    const started = await this.calls.start(
       verificationId,
       async () => {
         // Only a request key needs the latest run first: a finished run with the same key must not start again.
@@ -135,6 +140,10 @@ export class VerificationClient {
       },
       onExisting,
     );
+    const refused =
+      'outcome' in started && SendBudgetExceededError.fromOutcome(verificationId, started.outcome);
+    if (refused) throw refused;
+    return started;
   }
 
   private async startRun(

@@ -1,4 +1,6 @@
 /** Errors a backend service can branch on, whatever Temporal said underneath. */
+import { sendBudgetFailureTypes } from '../activities/dws/types.js';
+import type { ResendAnswer, VerificationOutcome } from '../workflows/types.js';
 
 export class VerificationError extends Error {
   override name = 'VerificationError';
@@ -64,5 +66,39 @@ export class VerificationUnavailableError extends VerificationError {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+  }
+}
+
+/**
+ * The customer has been sent as many codes as the send budget allows for now (SEND_BUDGET_PER_CUSTOMER,
+ * counted across verifications, callers and replicas), so no code went out. From `start`: the verification
+ * has ended REJECTED with resultCode SEND_BUDGET_EXCEEDED; start a new one (a new requestKey) after
+ * `retryAfterSeconds`. `reason` is a sentence the app can show. (A refused resend is an answer, not this
+ * error: `{ honoured: false, reason: 'SEND_BUDGET_EXCEEDED' }`, and the verification keeps waiting.)
+ */
+export class SendBudgetExceededError extends VerificationError {
+  override name = 'SendBudgetExceededError';
+  constructor(
+    readonly verificationId: string,
+    readonly retryAfterSeconds: number,
+    readonly reason: string,
+  ) {
+    super(`no code sent: ${reason}; retry in ${retryAfterSeconds} s`);
+  }
+
+  /** For a start whose flow ended for the budget: the error to throw instead of answering the outcome. */
+  static fromOutcome(
+    verificationId: string,
+    outcome: VerificationOutcome,
+  ): SendBudgetExceededError | undefined {
+    if (outcome.status !== 'REJECTED' || outcome.resultCode !== sendBudgetFailureTypes.exceeded)
+      return undefined;
+    return new SendBudgetExceededError(verificationId, outcome.retryAfterSeconds ?? 1, outcome.resultMessage);
+  }
+
+  /** For a resend the budget refused, where a caller answers errors rather than resend answers (HTTP 429). */
+  static fromResendAnswer(verificationId: string, answer: ResendAnswer): SendBudgetExceededError | undefined {
+    if (answer.honoured || answer.reason !== sendBudgetFailureTypes.exceeded) return undefined;
+    return new SendBudgetExceededError(verificationId, answer.retryAfterSeconds ?? 1, answer.message ?? '');
   }
 }

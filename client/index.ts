@@ -16,6 +16,7 @@ export {
 export { defaultCallerName, type Caller, type SubmissionOptions } from './flow-calls.js';
 export {
   InvalidVerificationInputError,
+  SendBudgetExceededError,
   VerificationAlreadyRunningError,
   VerificationError,
   VerificationFinishedError,

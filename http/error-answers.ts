@@ -7,6 +7,7 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import {
   InvalidVerificationInputError,
+  SendBudgetExceededError,
   VerificationAlreadyRunningError,
   VerificationFinishedError,
   VerificationNotFoundError,
@@ -89,6 +90,18 @@ export function answerFor(error: FastifyError | Error): Answer | undefined {
       },
     };
   }
+  if (error instanceof SendBudgetExceededError) {
+    // The message is the budget's own sentence, for the app to show; no code went out.
+    return {
+      statusCode: 429,
+      body: {
+        error: 'SEND_BUDGET_EXCEEDED',
+        verificationId: error.verificationId,
+        message: error.reason,
+        retryAfterSeconds: error.retryAfterSeconds,
+      },
+    };
+  }
   const framing = fastifyError.code ? framingErrors[fastifyError.code] : undefined;
   if (framing) return framing();
   // The client library maps every outage itself; a raw SDK error here is one that bypassed it.
@@ -128,6 +141,7 @@ export function handleError(error: FastifyError | Error, request: FastifyRequest
     request.log.warn({ errorName: error.name, reason: answer.body.reason }, 'Temporal did not answer');
     reply.header('retry-after', String(answer.body.retryAfterSeconds ?? 5));
   }
+  if (answer.statusCode === 429) reply.header('retry-after', String(answer.body.retryAfterSeconds ?? 1));
   return reply.code(answer.statusCode).send(answer.body);
 }
 

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { verificationWorkflowId, verificationWorkflowPrefix } from '../workflows/ids.js';
 import type { VerificationInput } from '../workflows/types.js';
-import type { VerificationClient } from '../client/index.js';
+import { SendBudgetExceededError, type VerificationClient } from '../client/index.js';
 import type { LimitsStore } from '../limits/store.js';
 import { abuseLimitHook, type AbuseLimit } from './abuse-limits.js';
 import { CallerTokens, requireBearerToken } from './bearer-auth.js';
@@ -167,7 +167,7 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         security,
         summary: "Start the customer's contact-change verification; answered once the code is on its way",
         description:
-          'Answers when the first code has been sent, with challengeType, maskedDestination, expiresAt and attemptsLeft, or with the outcome if the flow ended before (e.g. REJECTED at the consult). 201 with a new run; 200 when an existing run of this caller is returned (ifRunning "attach", or a retried start with the same Idempotency-Key / requestKey); 409 ALREADY_RUNNING otherwise. Another caller\'s running verification is never joined: 404 NOT_FOUND when the start asked to join it (attach or the same key), 409 otherwise. Limited per customer, per end user and per caller (429 with Retry-After); 503 LIMITS_UNAVAILABLE when the limits cannot be counted.',
+          'Answers when the first code has been sent, with challengeType, maskedDestination, expiresAt and attemptsLeft, or with the outcome if the flow ended before (e.g. REJECTED at the consult). 201 with a new run; 200 when an existing run of this caller is returned (ifRunning "attach", or a retried start with the same Idempotency-Key / requestKey); 409 ALREADY_RUNNING otherwise. Another caller\'s running verification is never joined: 404 NOT_FOUND when the start asked to join it (attach or the same key), 409 otherwise. Limited per customer, per end user and per caller (429 with Retry-After); 503 LIMITS_UNAVAILABLE when the limits cannot be counted. 429 SEND_BUDGET_EXCEEDED with Retry-After when the customer has been sent as many codes as the budget allows: no code was sent, the message says why.',
         headers: startHeadersSchema,
         body: startBodySchema,
         response: { 200: startedSchema, 201: startedSchema, ...errorResponses(404, 409, 413, 415, 429) },
@@ -270,7 +270,7 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         security,
         summary: 'Ask for a new code',
         description:
-          "The workflow's answer is always a 200: honoured, or refused with a reason (COOLDOWN also sets Retry-After). 404 when the verification does not exist or is another caller's. Limited per verification, per end user and per caller (429 with Retry-After); 503 LIMITS_UNAVAILABLE when the limits cannot be counted." +
+          "The workflow's answer is always a 200: honoured, or refused with a reason (COOLDOWN also sets Retry-After); a resend the customer's send budget refuses is 429 SEND_BUDGET_EXCEEDED with Retry-After (the code already sent stays valid). 404 when the verification does not exist or is another caller's. Limited per verification, per end user and per caller (429 with Retry-After); 503 LIMITS_UNAVAILABLE when the limits cannot be counted." +
           submissionDescription,
         params: verificationParamsSchema,
         headers: submissionHeadersSchema,
@@ -283,6 +283,8 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
       const answer = await as(request).resend(request.body.customerId, {
         idempotencyKey: submissionKey(request, reply),
       });
+      const refused = SendBudgetExceededError.fromResendAnswer(request.params.id, answer);
+      if (refused) throw refused;
       if (!answer.honoured && answer.retryAfterSeconds)
         reply.header('retry-after', String(answer.retryAfterSeconds));
       return answer;

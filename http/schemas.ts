@@ -167,13 +167,20 @@ export const errorSchema = {
     error: {
       type: 'string',
       description:
-        'BAD_REQUEST, UNAUTHORIZED, CUSTOMER_MISMATCH, NOT_FOUND, ALREADY_RUNNING, VERIFICATION_FINISHED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, TOO_MANY_REQUESTS, LIMITS_UNAVAILABLE, TEMPORAL_UNAVAILABLE, INTERNAL',
+        'BAD_REQUEST, UNAUTHORIZED, CUSTOMER_MISMATCH, NOT_FOUND, ALREADY_RUNNING, VERIFICATION_FINISHED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, TOO_MANY_REQUESTS, SEND_BUDGET_EXCEEDED, LIMITS_UNAVAILABLE, TEMPORAL_UNAVAILABLE, INTERNAL',
     },
-    message: { type: 'string' },
+    message: {
+      type: 'string',
+      description:
+        'with SEND_BUDGET_EXCEEDED: the limit reached, a sentence the app can show ("at most 5 codes per 10 minutes are sent to one customer")',
+    },
     field: { type: 'string', description: 'with BAD_REQUEST: the offending field as a dotted path' },
     verificationId: { type: 'string' },
     status: { type: 'string', description: 'with VERIFICATION_FINISHED: how the run closed' },
-    retryAfterSeconds: { type: 'integer' },
+    retryAfterSeconds: {
+      type: 'integer',
+      description: 'with 429 and 503: also sent as Retry-After',
+    },
     reason: {
       type: 'string',
       description:

@@ -53,7 +53,8 @@ export class SendBudget {
 }
 
 export function sendRefusalReason(window: LimitWindow): string {
-  return `at most ${describeWindow(window).replace(' per ', ' codes per ')} are sent to one customer`;
+  const codes = window.limit === 1 ? ' code per ' : ' codes per ';
+  return `at most ${describeWindow(window).replace(' per ', codes)} ${window.limit === 1 ? 'is' : 'are'} sent to one customer`;
 }
 
 function budgetKey(customerId: string): string {

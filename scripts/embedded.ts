@@ -14,7 +14,8 @@ import { readInt, type Env } from '../config/settings.js';
 import { isLocalDevelopment, temporalTargetFromEnv } from '../config/temporal.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { loadWorkerConfig } from '../worker/config.js';
-import { createWorker } from '../worker/run.js';
+import { createSendBudget, createWorker } from '../worker/run.js';
+import { describeLimitsStore } from '../limits/config.js';
 import { installRuntime } from '../worker/runtime.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
@@ -92,13 +93,15 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     const dataConverter = createDataConverter(keyRing);
     installRuntime({ logLevel: options.workerLogLevel, metricsAddress: config.metricsAddress });
     await ensureSearchAttributes(config.temporal);
-    const worker = await createWorker(config, { dataConverter });
+    const { sendBudget, store } = createSendBudget(config.limits);
+    stops.push(() => store.close());
+    const worker = await createWorker(config, { dataConverter, sendBudget });
     const running = worker.run();
     stops.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     });
-    log(`Worker               task queue ${config.taskQueue}`);
+    log(`Worker               task queue ${config.taskQueue}; ${describeLimitsStore(config.limits)}`);
 
     const httpEnv: Env = {
       // The codec endpoint answers the UI of the dev server started here, whatever port it got.

@@ -10,11 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { createDwsActivities } from '../activities/dws/activities.js';
-import { DwsClient } from '../activities/dws/client.js';
 import { sandboxDwsConfig } from '../activities/dws/config.js';
-import { createWonderActivities } from '../activities/wonder/activities.js';
-import { WonderClient } from '../activities/wonder/client.js';
 import { sandboxWonderConfig } from '../activities/wonder/config.js';
 import { encryptPin, VerificationClient } from '../client/index.js';
 import { startSandbox } from '../sandbox/server.js';
@@ -23,7 +19,7 @@ import { verificationSearchAttributes } from '../workflows/search-attributes.js'
 import { changeWonderPaymentMethod } from '../workflows/payment-method.js';
 import { verifyContactChange } from '../workflows/verification.js';
 import { temporalCliPath } from './temporal-binaries.js';
-import { workflowsPath } from '../worker/run.js';
+import { createActivities, workflowsPath } from '../worker/run.js';
 
 const name = process.argv[2] ?? 'verify-email';
 // `--wonder`: the flow also carries the change to a seeded Wonder customer.
@@ -59,10 +55,10 @@ try {
     connection: env.nativeConnection,
     taskQueue: 'record',
     workflowsPath,
-    activities: {
-      ...createDwsActivities(new DwsClient(sandboxDwsConfig(sandbox.url))),
-      ...createWonderActivities(new WonderClient(sandboxWonderConfig(sandbox.url))),
-    },
+    activities: createActivities({
+      dws: sandboxDwsConfig(sandbox.url),
+      wonder: sandboxWonderConfig(sandbox.url),
+    }),
   });
   const customerId = rejected
     ? '2188000000000000999'

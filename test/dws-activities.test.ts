@@ -7,6 +7,8 @@ import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@tempo
 import { createDwsActivities } from '../activities/dws/activities.js';
 import { DwsClient } from '../activities/dws/client.js';
 import { sandboxDwsConfig } from '../activities/dws/config.js';
+import { MemoryLimitsStore } from '../limits/memory-store.js';
+import { SendBudget } from '../limits/send-budget.js';
 import type { DwsActivities } from '../activities/dws/types.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
 import type { RequestLogEntry } from '../sandbox/dws/request-log.js';
@@ -79,7 +81,7 @@ describe('DWS activities against the sandbox', function () {
       }),
     });
     const env: MockRun = { run: (activity, input) => mock.run(activity, input) };
-    return { env, lines, activities: createDwsActivities(client) };
+    return { env, lines, activities: createDwsActivities(client, new SendBudget(new MemoryLimitsStore())) };
   }
 
   /** consult → trigger → verify with the code from the outbox: an authenticationId a modify may use. */
@@ -92,6 +94,7 @@ describe('DWS activities against the sandbox', function () {
     await env.run(a.triggerChallenge, {
       challengeId: consult.authenticationId,
       triggerRequestId: randomUUID(),
+      customerId,
     });
     const verified = await env.run(a.verifyAndResume, {
       requestId: randomUUID(),
@@ -119,6 +122,7 @@ describe('DWS activities against the sandbox', function () {
       const triggered = await env.run(a.triggerChallenge, {
         challengeId: consult.authenticationId,
         triggerRequestId: randomUUID(),
+        customerId: SMS_CUSTOMER,
       });
       assert.deepEqual(triggered, {
         challengeType: 'sms',
@@ -190,6 +194,7 @@ describe('DWS activities against the sandbox', function () {
       const triggered = await env.run(a.triggerChallenge, {
         challengeId: consult.authenticationId,
         triggerRequestId: randomUUID(),
+        customerId: PIN_CUSTOMER,
       });
       assert.equal(triggered.challengeType, 'PAYMENT_PASSWORD');
       assert.ok(triggered.encryptionInfo?.publicKey, 'the key material reaches the workflow');
@@ -227,6 +232,7 @@ describe('DWS activities against the sandbox', function () {
       await env.run(a.triggerChallenge, {
         challengeId: modified.authenticationId,
         triggerRequestId: randomUUID(),
+        customerId: RISKY_CUSTOMER,
       });
       const verified = await env.run(a.verifyAndResume, {
         requestId: randomUUID(),
@@ -248,6 +254,7 @@ describe('DWS activities against the sandbox', function () {
       await env.run(a.triggerChallenge, {
         challengeId: consult.authenticationId,
         triggerRequestId: randomUUID(),
+        customerId: SMS_CUSTOMER,
       });
       const code = await latestCode(consult.authenticationId);
       const verify = (otpValue: string) =>
@@ -286,6 +293,61 @@ describe('DWS activities against the sandbox', function () {
       assert.equal(lines[0]?.meta?.resultCode, 'PROCESS_FAIL');
     });
 
+    it('triggerChallenge spends the send budget first: past it a typed final failure, no DWS call; a retried send counted once', async function () {
+      const { env, lines } = mockEnvironment();
+      const a = createDwsActivities(
+        client,
+        new SendBudget(new MemoryLimitsStore(), [{ limit: 1, windowSeconds: 600 }]),
+      );
+      const consult = await env.run(a.consultModification, {
+        requestId: randomUUID(),
+        customerId: SMS_CUSTOMER,
+        businessSceneCode: 'MOBILE_AVAILABLE',
+      });
+      const send = {
+        challengeId: consult.authenticationId,
+        triggerRequestId: randomUUID(),
+        customerId: SMS_CUSTOMER,
+      };
+      await env.run(a.triggerChallenge, send);
+      await env.run(a.triggerChallenge, send);
+      await assert.rejects(
+        env.run(a.triggerChallenge, { ...send, triggerRequestId: randomUUID() }),
+        (err: unknown) =>
+          err instanceof ApplicationFailure &&
+          err.type === 'SEND_BUDGET_EXCEEDED' &&
+          err.nonRetryable === true &&
+          (err.details?.[0] as { reason?: string }).reason ===
+            'at most 1 code per 10 minutes is sent to one customer' &&
+          (err.details?.[0] as { retryAfterSeconds?: number }).retryAfterSeconds! >= 1,
+      );
+      assert.equal(
+        (await control.requests({ api: 'triggerChallenge' })).length,
+        2,
+        'the refused send never reached DWS',
+      );
+      assert.equal(lines.at(-1)?.meta?.failureType, 'SEND_BUDGET_EXCEEDED', 'the refusal logs its line');
+    });
+
+    it('triggerChallenge fails retryably, sending nothing, when the budget cannot be checked, and needs the customer id', async function () {
+      const { env } = mockEnvironment();
+      const store = new MemoryLimitsStore();
+      await store.close();
+      const a = createDwsActivities(client, new SendBudget(store));
+      const send = { challengeId: 'any', triggerRequestId: randomUUID(), customerId: SMS_CUSTOMER };
+      await assert.rejects(
+        env.run(a.triggerChallenge, send),
+        (err: unknown) =>
+          err instanceof ApplicationFailure && err.type === 'SEND_BUDGET_UNAVAILABLE' && !err.nonRetryable,
+      );
+      await assert.rejects(
+        env.run(a.triggerChallenge, { ...send, customerId: '' }),
+        (err: unknown) =>
+          err instanceof ApplicationFailure && err.type === 'INVALID_INPUT' && /customerId/.test(err.message),
+      );
+      assert.deepEqual(await control.requests(), []);
+    });
+
     it('bad input fails without a call, naming the field', async function () {
       const { env, lines, activities: a } = mockEnvironment();
       await assert.rejects(
@@ -321,7 +383,7 @@ describe('DWS activities against the sandbox', function () {
         connection: env.nativeConnection,
         taskQueue,
         workflowBundle: await workflowBundle(workflowsPath),
-        activities: createDwsActivities(via),
+        activities: createDwsActivities(via, new SendBudget(new MemoryLimitsStore())),
       });
       return await worker.runUntil(fn(taskQueue));
     }

@@ -10,6 +10,8 @@ import {
   VerificationNotFoundError,
 } from '../client/index.js';
 import { buildHttpApp, type HttpAppOptions } from '../http/app.js';
+import { MemoryLimitsStore } from '../limits/memory-store.js';
+import { SendBudget } from '../limits/send-budget.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
 import { uniqueName } from './helpers/temporal.js';
 import { waitForStep, withVerificationWorker, verificationStack } from './helpers/verification-env.js';
@@ -58,43 +60,51 @@ describe('typed failures: every Temporal error a caller can meet is a documented
 
   it('answers starts racing cancels on one customer 201 or 409 ALREADY_RUNNING, never 5xx', async function () {
     this.timeout(180_000);
-    await withVerificationWorker(stack.env, stack.sandbox, async ({ control, taskQueue }) => {
-      const customer = await control.addCustomer();
-      const verificationId = verificationWorkflowId(customer.customerId);
-      const answers: string[] = [];
-      await withApp(
-        new VerificationClient(stack.env.client, taskQueue),
-        async (app) => {
-          for (let loop = 0; loop < 30; loop++) {
-            const start = await post(app, '/verifications', {
-              customerId: customer.customerId,
-              change: { email: `race${loop}@example.com` },
-            });
-            const cancel = await post(app, `/verifications/${verificationId}/cancel`, {
-              customerId: customer.customerId,
-            });
-            answers.push(`start ${start.statusCode} ${start.json<{ error?: string }>().error ?? ''}`.trim());
-            answers.push(
-              `cancel ${cancel.statusCode} ${cancel.json<{ error?: string }>().error ?? ''}`.trim(),
-            );
-          }
-          // The races are the point here; the start and cancel limits (which stop such a loop) have their own tests.
-        },
-        { rateLimits: { startPerCustomer: plenty, cancelPerCustomer: plenty } },
-      );
-      const undocumented = answers.filter(
-        (answer) =>
-          ![
-            'start 201',
-            'start 409 ALREADY_RUNNING',
-            'cancel 202',
-            'cancel 409 VERIFICATION_FINISHED',
-          ].includes(answer),
-      );
-      assert.deepEqual(undocumented, [], answers.join('\n'));
-      // A start while the cancelled run is still closing is refused 409; once it has closed, starts again.
-      assert.ok(answers.filter((answer) => answer === 'start 201').length >= 5, answers.join('\n'));
-    });
+    await withVerificationWorker(
+      stack.env,
+      stack.sandbox,
+      async ({ control, taskQueue }) => {
+        const customer = await control.addCustomer();
+        const verificationId = verificationWorkflowId(customer.customerId);
+        const answers: string[] = [];
+        await withApp(
+          new VerificationClient(stack.env.client, taskQueue),
+          async (app) => {
+            for (let loop = 0; loop < 30; loop++) {
+              const start = await post(app, '/verifications', {
+                customerId: customer.customerId,
+                change: { email: `race${loop}@example.com` },
+              });
+              const cancel = await post(app, `/verifications/${verificationId}/cancel`, {
+                customerId: customer.customerId,
+              });
+              answers.push(
+                `start ${start.statusCode} ${start.json<{ error?: string }>().error ?? ''}`.trim(),
+              );
+              answers.push(
+                `cancel ${cancel.statusCode} ${cancel.json<{ error?: string }>().error ?? ''}`.trim(),
+              );
+            }
+            // The races are the point here; the start and cancel limits (which stop such a loop) have their own tests.
+          },
+          { rateLimits: { startPerCustomer: plenty, cancelPerCustomer: plenty } },
+        );
+        const undocumented = answers.filter(
+          (answer) =>
+            ![
+              'start 201',
+              'start 409 ALREADY_RUNNING',
+              'cancel 202',
+              'cancel 409 VERIFICATION_FINISHED',
+            ].includes(answer),
+        );
+        assert.deepEqual(undocumented, [], answers.join('\n'));
+        // A start while the cancelled run is still closing is refused 409; once it has closed, starts again.
+        assert.ok(answers.filter((answer) => answer === 'start 201').length >= 5, answers.join('\n'));
+      },
+      // The race needs many starts that send; the budget that stops this loop is test/send-budget.test.ts's.
+      { sendBudget: new SendBudget(new MemoryLimitsStore(), [{ limit: 100, windowSeconds: 600 }]) },
+    );
   });
 
   it('refuses a code the open challenge cannot take (CODE_FORMAT) naming the field, at no attempt, 400 over HTTP', async function () {

@@ -7,6 +7,7 @@ import { sandboxWonderConfig, wonderConfigFromEnv, type WonderConfig } from '../
 import { ConfigError } from '../config/errors.js';
 import { readInt, readString, readUrl, type Env } from '../config/settings.js';
 import { temporalTargetFromEnv, type TemporalTarget } from '../config/temporal.js';
+import { readLimitsSettings, type LimitsSettings } from '../limits/config.js';
 import { defaultTaskQueue } from '../workflows/ids.js';
 import { defaultBuildId } from './build-info.js';
 
@@ -35,6 +36,8 @@ export interface WorkerConfig {
   metricsAddress?: string;
   dws: DwsConfig;
   wonder?: WonderConfig;
+  /** where the send budget counts (LIMITS_REDIS_URL) and its windows (SEND_BUDGET_PER_CUSTOMER) */
+  limits: LimitsSettings;
 }
 
 export interface ProviderUrls {
@@ -67,6 +70,7 @@ export function loadWorkerConfig(env: Env = process.env, providers: ProviderUrls
         ? dwsConfigFromEnv(env)
         : sandboxDwsConfig(providers.sandboxUrl),
     ...wonderSection(env, providers),
+    limits: readLimitsSettings(env),
   };
 }
 

@@ -7,8 +7,9 @@ import { loadOrExit } from '../config/errors.js';
 import { createDataConverter } from '../codec/data-converter.js';
 import { loadKeyRing } from '../codec/keyring.js';
 import { isLocalDevelopment } from '../config/temporal.js';
+import { describeLimitsStore } from '../limits/config.js';
 import { loadWorkerConfig } from './config.js';
-import { createWorker } from './run.js';
+import { createSendBudget, createWorker } from './run.js';
 import { installRuntime } from './runtime.js';
 import { ensureSearchAttributes } from './search-attributes.js';
 
@@ -18,7 +19,16 @@ const keyRing = loadOrExit(() =>
 );
 installRuntime({ metricsAddress: config.metricsAddress });
 await ensureSearchAttributes(config.temporal);
-const worker = await createWorker(config, { dataConverter: createDataConverter(keyRing) });
+const { sendBudget, store } = createSendBudget(config.limits, {
+  // Sends wait (retried, never uncounted) while the store is away; the operator should know why.
+  onStateChange: (state, err) =>
+    state === 'unavailable'
+      ? Runtime.instance().logger.warn('limits store unavailable: no codes are sent until it answers', {
+          error: err?.message,
+        })
+      : Runtime.instance().logger.info('limits store ready'),
+});
+const worker = await createWorker(config, { dataConverter: createDataConverter(keyRing), sendBudget });
 Runtime.instance().logger.info('worker started', {
   taskQueue: config.taskQueue,
   namespace: config.temporal.namespace,
@@ -27,7 +37,13 @@ Runtime.instance().logger.info('worker started', {
     ? { deployment: config.versioning.deploymentName, buildId: config.versioning.buildId }
     : { versioning: 'off' }),
   metrics: config.metricsAddress ?? 'off',
+  limits: describeLimitsStore(config.limits),
 });
 // SIGINT/SIGTERM are handled by the Runtime: polling stops, in-flight tasks get shutdownGraceTime.
-await worker.run();
+try {
+  await worker.run();
+} finally {
+  // After the run: in-flight sends had the grace time to spend their budget.
+  await store.close();
+}
 Runtime.instance().logger.info('worker stopped');

@@ -20,6 +20,10 @@ import { createDwsActivities } from '../activities/dws/activities.js';
 import { DwsClient } from '../activities/dws/client.js';
 import { createWonderActivities } from '../activities/wonder/activities.js';
 import { WonderClient } from '../activities/wonder/client.js';
+import { createLimitsStore, type CreateLimitsStoreOptions, type LimitsSettings } from '../limits/config.js';
+import { MemoryLimitsStore } from '../limits/memory-store.js';
+import { SendBudget } from '../limits/send-budget.js';
+import type { LimitsStore } from '../limits/store.js';
 import { prebuiltBundlePath, runsCompiled } from './build-info.js';
 import type { WorkerConfig, WorkerVersioning } from './config.js';
 
@@ -28,11 +32,30 @@ export const workflowsPath = fileURLToPath(
   new URL(`../workflows/index${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
 );
 
-export function createActivities(config: Pick<WorkerConfig, 'dws' | 'wonder'>) {
+/**
+ * The provider activities. Without a `sendBudget` the codes count in this process's memory under the
+ * default windows: what tests and the benchmark get; the worker passes the one its settings name.
+ */
+export function createActivities(
+  config: Pick<WorkerConfig, 'dws' | 'wonder'>,
+  sendBudget: SendBudget = new SendBudget(new MemoryLimitsStore()),
+) {
   return {
-    ...createDwsActivities(new DwsClient(config.dws)),
+    ...createDwsActivities(new DwsClient(config.dws), sendBudget),
     ...(config.wonder ? createWonderActivities(new WonderClient(config.wonder)) : {}),
   };
+}
+
+/**
+ * The send budget the settings name, over the store they name (Redis, or this process's memory). The
+ * store stays open for the worker's life; close it once the worker has stopped.
+ */
+export function createSendBudget(
+  limits: LimitsSettings,
+  options: CreateLimitsStoreOptions = {},
+): { sendBudget: SendBudget; store: LimitsStore } {
+  const store = createLimitsStore(limits, options);
+  return { sendBudget: new SendBudget(store, limits.sendBudget), store };
 }
 
 export interface WorkerDependencies {
@@ -43,6 +66,8 @@ export interface WorkerDependencies {
   /** other workflows and activities on the same settings (the benchmark's ceiling); default: the project's */
   workflowsPath?: string;
   activities?: object;
+  /** every code the activities send is spent from it; default: counted in this process's memory */
+  sendBudget?: SendBudget;
 }
 
 export async function createWorker(config: WorkerConfig, deps: WorkerDependencies): Promise<Worker> {
@@ -56,7 +81,7 @@ export async function createWorker(config: WorkerConfig, deps: WorkerDependencie
     taskQueue: config.taskQueue,
     ...(config.versioning ? { workerDeploymentOptions: deploymentOptions(config.versioning) } : {}),
     workflowBundle,
-    activities: deps.activities ?? createActivities(config),
+    activities: deps.activities ?? createActivities(config, deps.sendBudget),
     dataConverter: deps.dataConverter,
     maxCachedWorkflows: tuning.maxCachedWorkflows,
     maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,

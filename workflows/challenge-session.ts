@@ -16,6 +16,7 @@ import type {
 import { ChallengeInbox } from './challenge-inbox.js';
 import { callerFailure } from './failures.js';
 import { patches } from './patches.js';
+import { sendBudgetRefusal } from './provider-failure.js';
 import type { FlowJournal } from './flow-journal.js';
 import { submissionKeyOf } from './ids.js';
 import { dws, dwsLocal } from './provider-activities.js';
@@ -272,6 +273,7 @@ export class ChallengeSession {
     const sent = await userFacing().triggerChallenge({
       challengeId: challenge.authenticationId,
       triggerRequestId: uuid4(),
+      customerId: state.customerId ?? '',
     });
     this.lastSentAt = now();
     this.expiresAtMs = this.lastSentAt + this.policy.otpValiditySeconds * 1000;
@@ -298,7 +300,21 @@ export class ChallengeSession {
       });
     }
     state.resendsLeft -= 1;
-    await this.sendCode(challenge, `code resent, ${state.resendsLeft} resends left`);
+    try {
+      await this.sendCode(challenge, `code resent, ${state.resendsLeft} resends left`);
+    } catch (err) {
+      // The customer has had enough codes for now: the one already sent stays valid, and the user may
+      // still type it, so the flow keeps waiting and the refused resend costs no resend.
+      const refusal = sendBudgetRefusal(err);
+      if (!refusal) throw err;
+      state.resendsLeft += 1;
+      return this.refuseResend({
+        honoured: false,
+        reason: 'SEND_BUDGET_EXCEEDED',
+        retryAfterSeconds: refusal.retryAfterSeconds,
+        message: refusal.reason,
+      });
+    }
     return { honoured: true, resendsLeft: state.resendsLeft, expiresAt: state.expiresAt ?? '' };
   }
 

@@ -9,7 +9,7 @@ import { CancellationScope, isCancellation, log, patched, condition } from '@tem
 import { ChallengeSession, type Possession } from './challenge-session.js';
 import { FlowJournal } from './flow-journal.js';
 import { patches } from './patches.js';
-import { providerFailure } from './provider-failure.js';
+import { providerFailure, sendBudgetFailure } from './provider-failure.js';
 import {
   defaultPolicy,
   type ChallengeAnswer,
@@ -28,7 +28,13 @@ export type JourneyEnd<Id> = Reported<Id> &
   (
     | { status: 'CANCELLED'; reason?: string }
     | { status: Exclude<UnprovenStatus, 'CANCELLED'> }
-    | { status: 'REJECTED'; resultCode: string; resultMessage: string; failedStep: VerificationStep }
+    | {
+        status: 'REJECTED';
+        resultCode: string;
+        resultMessage: string;
+        failedStep: VerificationStep;
+        retryAfterSeconds?: number;
+      }
   );
 
 export interface JourneyStart {
@@ -100,15 +106,24 @@ export class VerificationJourney<Id extends object, Success extends { status: Ou
     return this.ended('CANCELLED');
   }
 
-  rejected(resultCode: string, resultMessage: string): JourneyEnd<Id> {
+  rejected(resultCode: string, resultMessage: string, retryAfterSeconds?: number): JourneyEnd<Id> {
     const failedStep = this.state.step;
     this.journal.note(`rejected: ${resultCode}`, resultCode);
-    return { status: 'REJECTED', ...this.base(), resultCode, resultMessage, failedStep };
+    return {
+      status: 'REJECTED',
+      ...this.base(),
+      resultCode,
+      resultMessage,
+      failedStep,
+      ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+    };
   }
 
   /**
    * The failures a journey answers with an outcome: an operator's cancel (Temporal cancellation) and a
-   * provider's final "no". Anything else is a bug and fails the workflow task, to be fixed and replayed.
+   * provider's final "no", and the send budget's refusal (REJECTED SEND_BUDGET_EXCEEDED at CHALLENGING,
+   * with when the customer may have a code again) or its outage past the retries (SEND_BUDGET_UNAVAILABLE).
+   * Anything else is a bug and fails the workflow task, to be fixed and replayed.
    */
   async failed(err: unknown): Promise<JourneyEnd<Id>> {
     if (isCancellation(err)) {
@@ -116,10 +131,10 @@ export class VerificationJourney<Id extends object, Success extends { status: Ou
       // Finishing awaits the handlers, which a cancelled scope would interrupt.
       return CancellationScope.nonCancellable(() => this.finish(this.cancelled()));
     }
-    const failure = providerFailure(err);
+    const failure: ReturnType<typeof sendBudgetFailure> = sendBudgetFailure(err) ?? providerFailure(err);
     if (!failure) throw err;
     if (this.state.step === 'SYNCING_WONDER') this.state.wonderSync = 'FAILED';
-    return this.finish(this.rejected(failure.code, failure.message));
+    return this.finish(this.rejected(failure.code, failure.message, failure.retryAfterSeconds));
   }
 
   async finish<Final extends Success | JourneyEnd<Id>>(final: Final): Promise<Final> {

@@ -260,8 +260,21 @@ export const resendAnswerSchema = {
       ['honoured', 'reason'] as const,
       {
         honoured: { const: false },
-        reason: { type: 'string', enum: ['COOLDOWN', 'NO_RESENDS_LEFT', 'NOT_SMS', 'NOT_AWAITING_INPUT'] },
-        retryAfterSeconds: { type: 'integer', description: 'with COOLDOWN; also sent as Retry-After' },
+        reason: {
+          type: 'string',
+          enum: ['COOLDOWN', 'NO_RESENDS_LEFT', 'NOT_SMS', 'NOT_AWAITING_INPUT', 'SEND_BUDGET_EXCEEDED'],
+          description:
+            "SEND_BUDGET_EXCEEDED: the customer's codes per window are spent; the code already sent stays valid and no resend was used",
+        },
+        retryAfterSeconds: {
+          type: 'integer',
+          description: 'with COOLDOWN and SEND_BUDGET_EXCEEDED; also sent as Retry-After',
+        },
+        message: {
+          type: 'string',
+          description:
+            'with SEND_BUDGET_EXCEEDED: the limit reached, a sentence the app can show ("at most 5 codes per 10 minutes are sent to one customer")',
+        },
       } as const,
     ),
   ],
@@ -348,6 +361,11 @@ const rejectedFields = {
   resultCode: { type: 'string', description: "the provider's result code, or ours (see README)" },
   resultMessage: { type: 'string' },
   failedStep: stepSchema,
+  retryAfterSeconds: {
+    type: 'integer',
+    description:
+      'with SEND_BUDGET_EXCEEDED: seconds from the end of the flow until the customer may be sent a code again (resultMessage says which limit)',
+  },
 } as const;
 
 function outcomeBranches<const Base extends Record<string, unknown>, const BaseRequired extends string>(

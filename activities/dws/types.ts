@@ -164,7 +164,10 @@ export interface ConsultOutput {
 }
 export interface TriggerChallengeInput {
   challengeId: string;
+  /** also the send's id in the customer's send budget: a retried trigger is counted once */
   triggerRequestId: string;
+  /** whose send budget the code is spent from (the DWS customer the code goes to) */
+  customerId: string;
 }
 export interface TriggerChallengeOutput {
   challengeType: ChallengeType;
@@ -173,6 +176,25 @@ export interface TriggerChallengeOutput {
   /** PAYMENT_PASSWORD: what the app encrypts the PIN with */
   encryptionInfo?: EncryptionInfo;
 }
+/**
+ * triggerChallenge's own refusals, decided before DWS is called (limits/send-budget.ts): the customer's
+ * send budget is spent (final, with a SendBudgetRefusal as the failure's details), or it could not be
+ * checked (retried: no code goes out uncounted).
+ */
+export const sendBudgetFailureTypes = {
+  exceeded: 'SEND_BUDGET_EXCEEDED',
+  unavailable: 'SEND_BUDGET_UNAVAILABLE',
+} as const;
+
+export type SendBudgetFailureType = (typeof sendBudgetFailureTypes)[keyof typeof sendBudgetFailureTypes];
+
+export interface SendBudgetRefusal {
+  /** whole seconds until the customer may be sent a code again */
+  retryAfterSeconds: number;
+  /** the limit reached, as a sentence an app can show: "at most 5 codes per 10 minutes are sent to one customer" */
+  reason: string;
+}
+
 export interface VerifyInput {
   requestId: string;
   authenticationId: string;

@@ -37,6 +37,8 @@ export function triggerRequest(input: TriggerChallengeInput): TriggerChallengeRe
   const check = checker('triggerChallenge');
   check.text('challengeId', input?.challengeId);
   check.key('triggerRequestId', input.triggerRequestId);
+  // Not sent to DWS: the send budget's key. Refused when absent, so no code goes out uncounted.
+  check.key('customerId', input.customerId);
   return { challengeId: input.challengeId, triggerRequestId: input.triggerRequestId };
 }
 

@@ -8,6 +8,7 @@ import { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { sandboxDwsConfig } from '../../activities/dws/config.js';
 import { sandboxWonderConfig } from '../../activities/wonder/config.js';
+import type { SendBudget } from '../../limits/send-budget.js';
 import { createActivities } from '../../worker/run.js';
 import { SandboxControlClient } from '../../sandbox/control-client.js';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server.js';
@@ -31,19 +32,25 @@ export async function startVerificationSandbox(): Promise<RunningSandbox> {
   return startSandbox();
 }
 
+export interface VerificationWorkerOptions {
+  /** where the worker counts codes sent; default: its own memory, with the default windows */
+  sendBudget?: SendBudget;
+}
+
 export async function createVerificationWorker(
   env: TestWorkflowEnvironment,
   sandboxUrl: string,
   taskQueue: string,
+  options: VerificationWorkerOptions = {},
 ) {
   return Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await workflowBundle(verificationWorkflows),
-    activities: createActivities({
-      dws: sandboxDwsConfig(sandboxUrl),
-      wonder: sandboxWonderConfig(sandboxUrl),
-    }),
+    activities: createActivities(
+      { dws: sandboxDwsConfig(sandboxUrl), wonder: sandboxWonderConfig(sandboxUrl) },
+      options.sendBudget,
+    ),
   });
 }
 
@@ -52,9 +59,10 @@ export async function withVerificationWorker<T>(
   env: TestWorkflowEnvironment,
   sandbox: RunningSandbox,
   fn: (rig: VerificationRig) => Promise<T>,
+  options: VerificationWorkerOptions = {},
 ): Promise<T> {
   const taskQueue = uniqueName('verify');
-  const worker = await createVerificationWorker(env, sandbox.url, taskQueue);
+  const worker = await createVerificationWorker(env, sandbox.url, taskQueue, options);
   const rig: VerificationRig = {
     env,
     sandbox,
