@@ -16,8 +16,10 @@ import type {
   ResendAnswer,
   VerificationInput,
   VerificationOutcome,
+  VerificationPolicy,
   VerificationState,
 } from '../workflows/types.js';
+import { defaultPolicy } from '../workflows/types.js';
 import type { verifyContactChange } from '../workflows/verification.js';
 import { VerificationAlreadyRunningError } from './errors.js';
 import { FlowCalls, type LatestRun, type SubmissionOptions } from './flow-calls.js';
@@ -44,10 +46,16 @@ export type StartedVerification = {
 export interface VerificationClientOptions {
   /** every call but `result` answers within this, or throws VerificationUnavailableError; default 10 s */
   answerWithinMs?: number;
+  /**
+   * the operator's policy: what a start gets when it asks for none, and the loosest it may ask for
+   * (config/verification-policy.ts reads it from VERIFICATION_POLICY_*); default the workflow's defaults
+   */
+  policy?: VerificationPolicy;
 }
 
 export class VerificationClient {
   readonly answerWithinMs: number;
+  readonly policy: VerificationPolicy;
   private readonly calls: FlowCalls;
 
   constructor(
@@ -56,6 +64,7 @@ export class VerificationClient {
     options: VerificationClientOptions = {},
   ) {
     this.answerWithinMs = options.answerWithinMs ?? defaultAnswerWithinMs;
+    this.policy = options.policy ?? defaultPolicy;
     this.calls = new FlowCalls(client, this.answerWithinMs);
   }
 
@@ -87,7 +96,7 @@ export class VerificationClient {
    * `answer: 'started'` returns as soon as the run exists, without the challenge (the app then polls state).
    */
   async start(input: VerificationInput, options: StartOptions = {}): Promise<StartedVerification> {
-    const valid = validateVerificationInput(input);
+    const valid = validateVerificationInput(input, this.policy);
     const verificationId = this.verificationId(valid.customerId);
     const sameRequest = (run: LatestRun) => !!valid.requestKey && run.requestKey === valid.requestKey;
     const onExisting = (run: LatestRun) => {

@@ -11,11 +11,14 @@ import type {
   PaymentMethodChangeInput,
   PaymentMethodChangeOutcome,
   ResendAnswer,
+  VerificationPolicy,
   VerificationState,
 } from '../workflows/types.js';
+import { defaultPolicy } from '../workflows/types.js';
 import type { changeWonderPaymentMethod } from '../workflows/payment-method.js';
 import { FlowCalls, type SubmissionOptions } from './flow-calls.js';
 import { defaultAnswerWithinMs } from './outages.js';
+import { validatePaymentMethodChangeInput } from './validate.js';
 
 export interface StartedPaymentMethodChange {
   /** the workflow id, `payment-method-<wonderCustomerUuid>`, as the library's errors name it */
@@ -26,10 +29,13 @@ export interface StartedPaymentMethodChange {
 export interface PaymentMethodClientOptions {
   /** every call but `result` answers within this, or throws VerificationUnavailableError; default 10 s */
   answerWithinMs?: number;
+  /** the operator's policy, as for VerificationClient: the default and the loosest a start may ask for */
+  policy?: VerificationPolicy;
 }
 
 export class PaymentMethodClient {
   readonly answerWithinMs: number;
+  readonly policy: VerificationPolicy;
   private readonly calls: FlowCalls;
 
   constructor(
@@ -38,6 +44,7 @@ export class PaymentMethodClient {
     options: PaymentMethodClientOptions = {},
   ) {
     this.answerWithinMs = options.answerWithinMs ?? defaultAnswerWithinMs;
+    this.policy = options.policy ?? defaultPolicy;
     this.calls = new FlowCalls(client, this.answerWithinMs);
   }
 
@@ -48,20 +55,22 @@ export class PaymentMethodClient {
   /**
    * Starts the change and answers as soon as the run exists. With `confirmWith`, the wallet user then
    * proves possession first: send the code with `verifyOtp`, read `state` for the challenge. A change
-   * already running for this Wonder customer refuses the start (VerificationAlreadyRunningError).
+   * already running for this Wonder customer refuses the start (VerificationAlreadyRunningError); an input
+   * the contract refuses, or a policy looser than the operator's, throws InvalidVerificationInputError.
    */
   async start(input: PaymentMethodChangeInput): Promise<StartedPaymentMethodChange> {
-    const verificationId = this.verificationId(input.wonderCustomerUuid);
+    const valid = validatePaymentMethodChangeInput(input, this.policy);
+    const verificationId = this.verificationId(valid.wonderCustomerUuid);
     return this.calls.start(verificationId, async () => {
       const handle = await this.client.workflow.start<typeof changeWonderPaymentMethod>(
         'changeWonderPaymentMethod',
         {
-          args: [input],
+          args: [valid],
           taskQueue: this.taskQueue,
           workflowId: verificationId,
           workflowIdConflictPolicy: 'FAIL',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-          staticSummary: `Default payment method change for Wonder customer ${input.wonderCustomerUuid}`,
+          staticSummary: `Default payment method change for Wonder customer ${valid.wonderCustomerUuid}`,
         },
       );
       return { verificationId, runId: handle.firstExecutionRunId ?? '' };

@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { LogLevel } from '@temporalio/common';
-import { createDataConverter } from '../codec/data-converter.js';
+import { createDataConverter, workerDataConverter } from '../codec/data-converter.js';
 import { loadKeyRing } from '../codec/keyring.js';
 import { devHttpToken, loadHttpConfig } from '../http/config.js';
 import { startHttpService, type RunningHttpService } from '../http/server.js';
@@ -92,7 +92,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     const dataConverter = createDataConverter(keyRing);
     installRuntime({ logLevel: options.workerLogLevel, metricsAddress: config.metricsAddress });
     await ensureSearchAttributes(config.temporal);
-    const worker = await createWorker(config, { dataConverter });
+    const worker = await createWorker(config, { dataConverter: workerDataConverter(keyRing) });
     const running = worker.run();
     stops.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();

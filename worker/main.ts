@@ -4,7 +4,7 @@
  */
 import { Runtime } from '@temporalio/worker';
 import { loadOrExit } from '../config/errors.js';
-import { createDataConverter } from '../codec/data-converter.js';
+import { workerDataConverter } from '../codec/data-converter.js';
 import { loadKeyRing } from '../codec/keyring.js';
 import { isLocalDevelopment } from '../config/temporal.js';
 import { loadWorkerConfig } from './config.js';
@@ -18,7 +18,7 @@ const keyRing = loadOrExit(() =>
 );
 installRuntime({ metricsAddress: config.metricsAddress });
 await ensureSearchAttributes(config.temporal);
-const worker = await createWorker(config, { dataConverter: createDataConverter(keyRing) });
+const worker = await createWorker(config, { dataConverter: workerDataConverter(keyRing) });
 Runtime.instance().logger.info('worker started', {
   taskQueue: config.taskQueue,
   namespace: config.temporal.namespace,

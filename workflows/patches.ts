@@ -17,6 +17,8 @@ export const patches = {
   searchAttributesWhereFiltered: 'search-attributes-where-filtered',
   /** an operator's cancel of a payment-method change finishes it (DONE, CANCELLED) instead of abandoning it */
   paymentMethodCancelOutcome: 'payment-method-cancel-outcome',
+  /** the input checked against the wire contract (INVALID_INPUT) and the policy clamped to its bounds */
+  checkedInput: 'checked-input',
 } as const;
 
 export type PatchId = (typeof patches)[keyof typeof patches];
@@ -67,6 +69,11 @@ export const patchLives: Record<PatchId, PatchLife> = {
   },
   'payment-method-cancel-outcome': {
     since: { changeWonderPaymentMethod: '2026-12-02' },
+    phase: 'active',
+    deprecateFrom: '2026-12-09',
+  },
+  'checked-input': {
+    since: { verifyContactChange: '2026-12-02', changeWonderPaymentMethod: '2026-12-02' },
     phase: 'active',
     deprecateFrom: '2026-12-09',
   },
