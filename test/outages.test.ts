@@ -146,8 +146,11 @@ describe('outages: bounded answers and idempotent submissions through a killed w
     }
   }
 
-  /** Fresh sandbox customers, each with its flow started over HTTP and waiting for the code. */
-  async function waitingFlows(count: number, resendCooldownSeconds = 30): Promise<string[]> {
+  /**
+   * Fresh sandbox customers, each with its flow started over HTTP and waiting for the code; `resendable`
+   * waits out the resend cooldown too (at least 30 s, policySchema's hard bound).
+   */
+  async function waitingFlows(count: number, { resendable = false } = {}): Promise<string[]> {
     const customerIds: string[] = [];
     for (let i = 0; i < count; i++) {
       const { customerId } = await control.addCustomer();
@@ -155,7 +158,6 @@ describe('outages: bounded answers and idempotent submissions through a killed w
         json: {
           customerId,
           change: { email: `outage.${i}.${customerId}@example.com` },
-          policy: { resendCooldownSeconds },
         },
       });
       assert.equal(started.statusCode, 201, started.body);
@@ -170,6 +172,11 @@ describe('outages: bounded answers and idempotent submissions through a killed w
         assert.ok(polls < 300, `${customerId} never waited for its code`);
         await sleep(100);
       }
+    }
+    if (resendable) {
+      const states = await Promise.all(customerIds.map((customerId) => verifications.state(customerId)));
+      const resendFrom = Math.max(...states.map((s) => Date.parse(s.resendAvailableAt ?? '')));
+      await sleep(Math.max(resendFrom - Date.now(), 0) + 500);
     }
     return customerIds;
   }
@@ -192,7 +199,7 @@ describe('outages: bounded answers and idempotent submissions through a killed w
   }
 
   it('answers code, resend and state 503 within the bound while no worker polls; the same keys afterwards get the first answers', async function () {
-    const [a, b, c] = (await waitingFlows(3, 0)) as [string, string, string];
+    const [a, b, c] = (await waitingFlows(3, { resendable: true })) as [string, string, string];
     const codeA = await control.latestOtp(a);
     const codeB = await control.latestOtp(b);
     await worker.crash();
@@ -243,7 +250,7 @@ describe('outages: bounded answers and idempotent submissions through a killed w
   });
 
   it('answers 503 within the bound while the server is down, and the same keys afterwards get the first verdicts, also for a code the restart lost', async function () {
-    const [d, e, f] = (await waitingFlows(3, 0)) as [string, string, string];
+    const [d, e, f] = (await waitingFlows(3, { resendable: true })) as [string, string, string];
     const codes = { d: await control.latestOtp(d), f: await control.latestOtp(f) };
     // f's code reaches the server while no worker polls: the server holds it in memory only.
     await worker.crash();
