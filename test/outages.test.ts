@@ -21,6 +21,7 @@ import { startHttpService, type RunningHttpService } from '../http/server.js';
 import { VerificationClient } from '../client/index.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
+import { defaultPolicy } from '../workflows/types.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
 import { verificationStepKey } from '../workflows/search-attributes.js';
 import { RestartableDevServer, sandboxWorkerEnv, WorkerProcess } from './helpers/chaos-processes.js';
@@ -146,11 +147,8 @@ describe('outages: bounded answers and idempotent submissions through a killed w
     }
   }
 
-  /**
-   * Fresh sandbox customers, each with its flow started over HTTP and waiting for the code; `resendable`
-   * waits out the resend cooldown too (at least 30 s, policySchema's hard bound).
-   */
-  async function waitingFlows(count: number, { resendable = false } = {}): Promise<string[]> {
+  /** Fresh sandbox customers, each with its flow started over HTTP and waiting for the code. */
+  async function waitingFlows(count: number): Promise<string[]> {
     const customerIds: string[] = [];
     for (let i = 0; i < count; i++) {
       const { customerId } = await control.addCustomer();
@@ -173,12 +171,18 @@ describe('outages: bounded answers and idempotent submissions through a killed w
         await sleep(100);
       }
     }
-    if (resendable) {
-      const states = await Promise.all(customerIds.map((customerId) => verifications.state(customerId)));
-      const resendFrom = Math.max(...states.map((s) => Date.parse(s.resendAvailableAt ?? '')));
-      await sleep(Math.max(resendFrom - Date.now(), 0) + 500);
-    }
     return customerIds;
+  }
+
+  /**
+   * Waits out a flow's resend cooldown (the operator's default, at least 30 s: policySchema's hard bound),
+   * so the resend it meets when a worker returns is honoured. Timed from the sandbox's outbox, not by a
+   * query: nothing here may touch the flow before the outage the test stages.
+   */
+  async function untilResendable(customerId: string): Promise<void> {
+    const [sent] = await control.outbox({ customerId });
+    const resendFrom = (sent?.issuedAt ?? Date.now()) + defaultPolicy.resendCooldownSeconds * 1000;
+    await sleep(Math.max(resendFrom - Date.now(), 0) + 1_000);
   }
 
   /** What the provider saw and did for one flow that ended MODIFIED. */
@@ -199,7 +203,7 @@ describe('outages: bounded answers and idempotent submissions through a killed w
   }
 
   it('answers code, resend and state 503 within the bound while no worker polls; the same keys afterwards get the first answers', async function () {
-    const [a, b, c] = (await waitingFlows(3, { resendable: true })) as [string, string, string];
+    const [a, b, c] = (await waitingFlows(3)) as [string, string, string];
     const codeA = await control.latestOtp(a);
     const codeB = await control.latestOtp(b);
     await worker.crash();
@@ -215,6 +219,7 @@ describe('outages: bounded answers and idempotent submissions through a killed w
     );
     assert.equal(JSON.parse(during[0]!.response.body).reason, 'NO_ANSWER_IN_TIME');
 
+    await untilResendable(c);
     await worker.start();
     // The server kept the submissions while no worker ran; the retries meet them, answered or not yet.
     for (const [customerId, code, key] of [
@@ -250,7 +255,7 @@ describe('outages: bounded answers and idempotent submissions through a killed w
   });
 
   it('answers 503 within the bound while the server is down, and the same keys afterwards get the first verdicts, also for a code the restart lost', async function () {
-    const [d, e, f] = (await waitingFlows(3, { resendable: true })) as [string, string, string];
+    const [d, e, f] = (await waitingFlows(3)) as [string, string, string];
     const codes = { d: await control.latestOtp(d), f: await control.latestOtp(f) };
     // f's code reaches the server while no worker polls: the server holds it in memory only.
     await worker.crash();
@@ -260,6 +265,7 @@ describe('outages: bounded answers and idempotent submissions through a killed w
     const during = await Promise.all([submitOtp(d, codes.d, 'restart-d'), resend(e, 'restart-e'), state(d)]);
     during.forEach((answer, index) => assertUnavailable(answer, ['code D', 'resend E', 'state D'][index]!));
 
+    await untilResendable(e);
     await server.start();
     await worker.start();
     for (const [customerId, code, key] of [
