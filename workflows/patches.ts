@@ -81,8 +81,8 @@ export const patchLives: Record<PatchId, PatchLife> = {
 
 /**
  * How long a phase lasts, in whole days (docs/patches.md): the longest a flow can run under the policy
- * maxima (64 hours, so 3 days), plus the namespace retention we deploy with (3 days,
- * scripts/cluster/cluster.ts), because reading a closed flow's state replays its history with the
- * current code.
+ * maxima (64 hours, so 3 days, for flows started before checked-input's bounds; 1 day from 2026-12-06),
+ * plus the namespace retention we deploy with (3 days, scripts/cluster/cluster.ts), because reading a
+ * closed flow's state replays its history with the current code.
  */
 export const patchPhaseDays = 3 + 3;
