@@ -16,8 +16,10 @@ import type {
   ResendAnswer,
   VerificationInput,
   VerificationOutcome,
+  VerificationPolicy,
   VerificationState,
 } from '../workflows/types.js';
+import { defaultPolicy } from '../workflows/types.js';
 import type { verifyContactChange } from '../workflows/verification.js';
 import {
   SendBudgetExceededError,
@@ -61,11 +63,17 @@ export interface VerificationClientOptions {
    * Without one, every verification is visible and what it starts records no owner. See `Caller`.
    */
   caller?: string | Caller;
+  /**
+   * the operator's policy: what a start gets when it asks for none, and the loosest it may ask for
+   * (config/verification-policy.ts reads it from VERIFICATION_POLICY_*); default the workflow's defaults
+   */
+  policy?: VerificationPolicy;
 }
 
 export class VerificationClient {
   readonly answerWithinMs: number;
   readonly caller: Caller | undefined;
+  readonly policy: VerificationPolicy;
   private readonly calls: FlowCalls;
 
   constructor(
@@ -75,13 +83,15 @@ export class VerificationClient {
   ) {
     this.answerWithinMs = options.answerWithinMs ?? defaultAnswerWithinMs;
     this.caller = checkCaller(options.caller);
+    this.policy = options.policy ?? defaultPolicy;
     this.calls = new FlowCalls(client, this.answerWithinMs, this.caller);
   }
 
-  /** This client (its connection, task queue and bound) acting for `caller`: cheap, one per request. */
+  /** This client (its connection, task queue, bound and policy) acting for `caller`: cheap, one per request. */
   forCaller(caller: string | Caller): VerificationClient {
     return new VerificationClient(this.client, this.taskQueue, {
       answerWithinMs: this.answerWithinMs,
+      policy: this.policy,
       caller,
     });
   }
@@ -118,7 +128,7 @@ export class VerificationClient {
    * A customer whose send budget is spent gets no code: SendBudgetExceededError (the run has ended).
    */
   async start(input: VerificationInput, options: StartOptions = {}): Promise<StartedVerification> {
-    const valid = validateVerificationInput(input);
+    const valid = validateVerificationInput(input, this.policy);
     const verificationId = this.verificationId(valid.customerId);
     const sameKey = (run: LatestRun) => !!valid.requestKey && run.requestKey === valid.requestKey;
     const onExisting = (run: LatestRun) => {

@@ -11,11 +11,14 @@ import type {
   PaymentMethodChangeInput,
   PaymentMethodChangeOutcome,
   ResendAnswer,
+  VerificationPolicy,
   VerificationState,
 } from '../workflows/types.js';
+import { defaultPolicy } from '../workflows/types.js';
 import type { changeWonderPaymentMethod } from '../workflows/payment-method.js';
 import { checkCaller, FlowCalls, ownerMemo, type Caller, type SubmissionOptions } from './flow-calls.js';
 import { defaultAnswerWithinMs } from './outages.js';
+import { validatePaymentMethodChangeInput } from './validate.js';
 
 export interface StartedPaymentMethodChange {
   /** the workflow id, `payment-method-<wonderCustomerUuid>`, as the library's errors name it */
@@ -28,11 +31,14 @@ export interface PaymentMethodClientOptions {
   answerWithinMs?: number;
   /** as for VerificationClient: recorded on what it starts; its calls see only its own changes */
   caller?: string | Caller;
+  /** the operator's policy, as for VerificationClient: the default and the loosest a start may ask for */
+  policy?: VerificationPolicy;
 }
 
 export class PaymentMethodClient {
   readonly answerWithinMs: number;
   readonly caller: Caller | undefined;
+  readonly policy: VerificationPolicy;
   private readonly calls: FlowCalls;
 
   constructor(
@@ -42,6 +48,7 @@ export class PaymentMethodClient {
   ) {
     this.answerWithinMs = options.answerWithinMs ?? defaultAnswerWithinMs;
     this.caller = checkCaller(options.caller);
+    this.policy = options.policy ?? defaultPolicy;
     this.calls = new FlowCalls(client, this.answerWithinMs, this.caller);
   }
 
@@ -52,21 +59,23 @@ export class PaymentMethodClient {
   /**
    * Starts the change and answers as soon as the run exists. With `confirmWith`, the wallet user then
    * proves possession first: send the code with `verifyOtp`, read `state` for the challenge. A change
-   * already running for this Wonder customer refuses the start (VerificationAlreadyRunningError).
+   * already running for this Wonder customer refuses the start (VerificationAlreadyRunningError); an input
+   * the contract refuses, or a policy looser than the operator's, throws InvalidVerificationInputError.
    */
   async start(input: PaymentMethodChangeInput): Promise<StartedPaymentMethodChange> {
-    const verificationId = this.verificationId(input.wonderCustomerUuid);
+    const valid = validatePaymentMethodChangeInput(input, this.policy);
+    const verificationId = this.verificationId(valid.wonderCustomerUuid);
     return this.calls.start(verificationId, async () => {
       const handle = await this.client.workflow.start<typeof changeWonderPaymentMethod>(
         'changeWonderPaymentMethod',
         {
-          args: [input],
+          args: [valid],
           taskQueue: this.taskQueue,
           workflowId: verificationId,
           workflowIdConflictPolicy: 'FAIL',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
           memo: ownerMemo(this.caller),
-          staticSummary: `Default payment method change for Wonder customer ${input.wonderCustomerUuid}`,
+          staticSummary: `Default payment method change for Wonder customer ${valid.wonderCustomerUuid}`,
         },
       );
       return { verificationId, runId: handle.firstExecutionRunId ?? '' };

@@ -1,37 +1,60 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
-import type { VerificationInput } from '../workflows/types.js';
+/**
+ * A start checked before it reaches Temporal: the wire contract (the same schemas and Ajv set-up the
+ * workflow checks itself with, workflows/input-contract.ts), then the operator's policy, which a caller
+ * may only tighten. The input sent on carries the whole effective policy, so the flow runs the operator's
+ * values whatever the workflow's own defaults are.
+ */
+import type { PaymentMethodChangeInput, VerificationInput, VerificationPolicy } from '../workflows/types.js';
+import { defaultPolicy } from '../workflows/types.js';
+import { compileWireSchema, looserWhen, problemOf, type InputProblem } from '../workflows/input-contract.js';
+import { paymentMethodChangeInputSchema, verificationInputSchema } from '../workflows/wire-schemas.js';
 import { InvalidVerificationInputError } from './errors.js';
-import { verificationInputSchema } from '../workflows/wire-schemas.js';
 
-const ajv = new Ajv({ allErrors: false, strict: true });
-addFormats.default(ajv);
+export { describe, fieldOf } from '../workflows/input-contract.js';
 
-const checkInput: ValidateFunction = ajv.compile(verificationInputSchema);
+const checkContactChange = compileWireSchema(verificationInputSchema);
+const checkPaymentMethodChange = compileWireSchema(paymentMethodChangeInputSchema);
 
-/** "change.mobileNoInfo.phoneNo" for "/change/mobileNoInfo/phoneNo", with a missing property appended. */
-export function fieldOf(error: ErrorObject): string {
-  const path = error.instancePath.split('/').filter(Boolean);
-  if (error.keyword === 'required') path.push(String(error.params.missingProperty));
-  if (error.keyword === 'additionalProperties') path.push(String(error.params.additionalProperty));
-  return path.join('.') || '(body)';
+function refuse(problem: InputProblem | undefined): void {
+  if (problem) throw new InvalidVerificationInputError(problem.field, problem.message);
 }
 
-export function describe(error: ErrorObject): string {
-  const field = fieldOf(error);
-  switch (error.keyword) {
-    case 'required':
-      return `${field} is required`;
-    case 'additionalProperties':
-      return `${field} is not a known field`;
-    default:
-      return `${field} ${error.message ?? 'is invalid'}`;
+/**
+ * The caller's policy over the operator's, refused naming the first field that would loosen it: a caller
+ * may ask for fewer attempts or a shorter code, never for more than the operator allows.
+ */
+export function tightenPolicy(
+  operator: VerificationPolicy,
+  asked: Partial<VerificationPolicy> | undefined,
+): VerificationPolicy {
+  const policy = { ...operator, ...asked };
+  for (const field of Object.keys(looserWhen) as (keyof VerificationPolicy)[]) {
+    const looser =
+      looserWhen[field] === 'higher' ? policy[field] > operator[field] : policy[field] < operator[field];
+    if (looser) {
+      throw new InvalidVerificationInputError(
+        `policy.${field}`,
+        `policy.${field} must be ${looserWhen[field] === 'higher' ? 'at most' : 'at least'} ${operator[field]} (the operator's policy); a caller may only tighten it`,
+      );
+    }
   }
+  return policy;
 }
 
-export function validateVerificationInput(input: unknown): VerificationInput {
-  if (checkInput(input)) return input as VerificationInput;
-  const first = checkInput.errors?.[0];
-  if (!first) throw new InvalidVerificationInputError('(body)', 'the input is invalid');
-  throw new InvalidVerificationInputError(fieldOf(first), describe(first));
+export function validateVerificationInput(
+  input: unknown,
+  operatorPolicy: VerificationPolicy = defaultPolicy,
+): VerificationInput {
+  refuse(problemOf(checkContactChange, input));
+  const valid = input as VerificationInput;
+  return { ...valid, policy: tightenPolicy(operatorPolicy, valid.policy) };
+}
+
+export function validatePaymentMethodChangeInput(
+  input: unknown,
+  operatorPolicy: VerificationPolicy = defaultPolicy,
+): PaymentMethodChangeInput {
+  refuse(problemOf(checkPaymentMethodChange, input));
+  const valid = input as PaymentMethodChangeInput;
+  return { ...valid, policy: tightenPolicy(operatorPolicy, valid.policy) };
 }

@@ -22,7 +22,21 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 export class PayloadDecryptionError extends Error {
-  override readonly name = 'PayloadDecryptionError';
+  override readonly name: string = 'PayloadDecryptionError';
+}
+
+/** A payload that arrived unencrypted where only encrypted ones are taken (see AesGcmCodecOptions). */
+export class PlaintextPayloadError extends PayloadDecryptionError {
+  override readonly name = 'PlaintextPayloadError';
+}
+
+export interface AesGcmCodecOptions {
+  /**
+   * Refuse to decode a payload that is not encrypted, instead of passing it through: the worker's setting
+   * with a real key (workerDataConverter), so a flow can be started or signalled only by a holder of the
+   * key. A refused payload fails the workflow task: the flow does nothing until an operator ends it.
+   */
+  refusePlaintext?: boolean;
 }
 
 const utf8 = new TextEncoder();
@@ -35,7 +49,10 @@ function metadataText(payload: Payload, key: string): string | undefined {
 }
 
 export class AesGcmPayloadCodec implements PayloadCodec {
-  constructor(private readonly keyRing: KeyRing) {}
+  constructor(
+    private readonly keyRing: KeyRing,
+    private readonly options: AesGcmCodecOptions = {},
+  ) {}
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     const { id, key } = this.keyRing.primary;
@@ -58,8 +75,18 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   }
 
   private decodeOne(payload: Payload): Payload {
-    // History written before encryption was switched on stays readable.
-    if (metadataText(payload, METADATA_ENCODING_KEY) !== ENCRYPTED_ENCODING) return payload;
+    const encoding = metadataText(payload, METADATA_ENCODING_KEY);
+    if (encoding !== ENCRYPTED_ENCODING) {
+      // The encoding name only: the payload itself may be personal data.
+      if (this.options.refusePlaintext) {
+        throw new PlaintextPayloadError(
+          `A payload arrived unencrypted (encoding ${JSON.stringify(encoding ?? '(none)')}) and this worker takes encrypted payloads only: ` +
+            'start and signal flows through the client library, the HTTP service or the codec endpoint (codec/README.md, "Plaintext payloads").',
+        );
+      }
+      // History written before encryption was switched on stays readable where plaintext is allowed.
+      return payload;
+    }
     const keyId = metadataText(payload, KEY_ID_METADATA_KEY);
     if (!keyId) {
       throw new PayloadDecryptionError(`An encrypted payload has no ${KEY_ID_METADATA_KEY} metadata.`);

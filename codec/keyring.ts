@@ -8,6 +8,7 @@
  * must be labels chosen by the operator, never derived from the key.
  */
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
 import { listEntries, readSecret, secretNotSet, type Env } from '../config/settings.js';
 import { devSecretPath, readOrCreateSecretFile } from './dev-secret-file.js';
@@ -144,4 +145,20 @@ export function loadKeyRing(env: Env, options: LoadKeyRingOptions): KeyRing {
   if (configured) return configured;
   if (!options.allowDevKey) throw secretNotSet('TEMPORAL_CODEC_KEYS');
   return devKeyRing(options.devKeysPath);
+}
+
+/**
+ * Whether the ring holds the local dev key only (`.temporal/codec-keys`). Compared by key material, not
+ * by id: a real key labelled `dev-...`, or beside the dev key, makes it a real ring.
+ */
+export function holdsOnlyDevKeys(keyRing: KeyRing, devKeysPath: string = DEV_KEYS_PATH): boolean {
+  if (!existsSync(devKeysPath)) return false;
+  let devRing: KeyRing;
+  try {
+    devRing = parseKeyRing(readFileSync(devKeysPath, 'utf8'), devKeysPath);
+  } catch {
+    return false;
+  }
+  const devKeys = devRing.ids.map((id) => devRing.get(id)!.key);
+  return keyRing.ids.every((id) => devKeys.some((dev) => dev.equals(keyRing.get(id)!.key)));
 }

@@ -12,10 +12,9 @@
  * Every condition below must hold, so a real key, a listener on another address, a UI elsewhere or a
  * proxy in front turns it off and the codec is back to token or session.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { isLoopbackHost } from '../config/loopback.js';
-import { DEV_KEYS_PATH, parseKeyRing, type KeyRing } from './keyring.js';
+import { DEV_KEYS_PATH, holdsOnlyDevKeys, type KeyRing } from './keyring.js';
 
 export interface LocalUiAccessInput {
   /** the ring the codec endpoint decrypts with */
@@ -43,19 +42,6 @@ export function decideLocalUiAccess(input: LocalUiAccessInput): LocalUiAccessDec
   }
   if (input.trustProxy) return { allowed: false, reason: 'HTTP_TRUSTED_PROXIES is set' };
   return { allowed: true };
-}
-
-/** Compared by key material, not by id: a real key labelled `dev-...` is still a real key. */
-function holdsOnlyDevKeys(keyRing: KeyRing, devKeysPath: string): boolean {
-  if (!existsSync(devKeysPath)) return false;
-  let devRing: KeyRing;
-  try {
-    devRing = parseKeyRing(readFileSync(devKeysPath, 'utf8'), devKeysPath);
-  } catch {
-    return false;
-  }
-  const devKeys = devRing.ids.map((id) => devRing.get(id)!.key);
-  return keyRing.ids.every((id) => devKeys.some((dev) => dev.equals(keyRing.get(id)!.key)));
 }
 
 /**

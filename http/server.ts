@@ -2,7 +2,8 @@
  * The HTTP service started and stopped as one unit: the app, its port and (unless one is handed in)
  * its own Temporal connection. `npm run http` (./main.ts) and `npm start` run it.
  * Configuration: ./config.ts (HTTP_*), the standard TEMPORAL_* connection settings, the limits' store
- * (LIMITS_REDIS_*, ../limits/config.ts) and, for the /codec endpoint, CODEC_AUTH_TOKEN[_FILE] and
+ * (LIMITS_REDIS_*, ../limits/config.ts), the operator's policy (VERIFICATION_POLICY_*,
+ * ../config/verification-policy.ts) and, for the /codec endpoint, CODEC_AUTH_TOKEN[_FILE] and
  * CODEC_UI_ORIGIN.
  */
 import type { DataConverter } from '@temporalio/common';
@@ -17,6 +18,7 @@ import type { KeyRing } from '../codec/keyring.js';
 import { decideLocalUiAccess, type LocalUiAccessDecision } from '../codec/local-ui-access.js';
 import type { Env } from '../config/settings.js';
 import { temporalTargetFromEnv } from '../config/temporal.js';
+import { loadVerificationPolicy } from '../config/verification-policy.js';
 import { VerificationClient } from '../client/index.js';
 import { createLimitsStore, describeLimitsStore } from '../limits/config.js';
 import { LimitsStoreUnavailableError, type LimitsStore } from '../limits/store.js';
@@ -65,6 +67,8 @@ export interface RunningHttpService {
 export async function startHttpService(options: HttpServiceOptions = {}): Promise<RunningHttpService> {
   const env = options.env ?? process.env;
   const config = options.config ?? loadHttpConfig(env);
+  // The operator's, applied to every start by the client library; read before anything connects.
+  const policy = loadVerificationPolicy(env);
   const codec = options.codecKeyRing
     ? codecOptions(env, options.codecKeyRing, options.allowDevCodecToken ?? false)
     : undefined;
@@ -83,7 +87,7 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
       temporalTargetFromEnv(env),
       options.dataConverter,
       undefined,
-      { answerWithinMs: config.answerWithinSeconds * 1000 },
+      { answerWithinMs: config.answerWithinSeconds * 1000, policy },
     );
   }
   const client = verifications;

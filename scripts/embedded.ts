@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { LogLevel } from '@temporalio/common';
-import { createDataConverter } from '../codec/data-converter.js';
+import { createDataConverter, workerDataConverter } from '../codec/data-converter.js';
 import { loadKeyRing } from '../codec/keyring.js';
 import { devHttpToken, loadHttpConfig } from '../http/config.js';
 import { startHttpService, type RunningHttpService } from '../http/server.js';
@@ -95,7 +95,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     await ensureSearchAttributes(config.temporal);
     const { sendBudget, store } = createSendBudget(config.limits);
     stops.push(() => store.close());
-    const worker = await createWorker(config, { dataConverter, sendBudget });
+    const worker = await createWorker(config, { dataConverter: workerDataConverter(keyRing), sendBudget });
     const running = worker.run();
     stops.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();

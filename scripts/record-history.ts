@@ -1,7 +1,7 @@
 /**
  * Records the history of one complete flow (against a throwaway dev server and the sandbox) as a replay
  * fixture: `npx tsx scripts/record-history.ts <name> [--payment-method] [--wonder | --reject | --pin |
- * --journey | --cancel]`. The name says which patch the history belongs to (docs/patches.md):
+ * --journey | --cancel | --loose-policy | --malformed]`. The name says which patch the history belongs to (docs/patches.md):
  * `<patch id>.<workflow type>.<before|marker>[.<variant>]`. A "before" history is recorded with the code
  * before the patch, so run this script in a worktree of that commit (docs/patches.md says how).
  * `--pin` records the seeded PIN customer's flow instead.
@@ -14,7 +14,7 @@ import { sandboxDwsConfig } from '../activities/dws/config.js';
 import { sandboxWonderConfig } from '../activities/wonder/config.js';
 import { encryptPin, VerificationClient } from '../client/index.js';
 import { startSandbox } from '../sandbox/server.js';
-import { submitOtpSignal, stateQuery } from '../workflows/messages.js';
+import { resendOtpSignal, submitOtpSignal, stateQuery } from '../workflows/messages.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
 import { changeWonderPaymentMethod } from '../workflows/payment-method.js';
 import { verifyContactChange } from '../workflows/verification.js';
@@ -37,6 +37,17 @@ const appJourney = process.argv.includes('--journey');
 const paymentMethod = process.argv.includes('--payment-method');
 // `--cancel`: cancelled by Temporal cancellation (an operator) while the code is awaited.
 const cancelled = process.argv.includes('--cancel');
+// `--loose-policy`: a policy beyond today's bounds (as a direct start could pass), and a resend at once.
+const loosePolicy = process.argv.includes('--loose-policy');
+const looseValues = {
+  otpValiditySeconds: 3600,
+  maxVerifyAttempts: 10,
+  maxResends: 10,
+  resendCooldownSeconds: 0,
+  maxChallengeRounds: 5,
+};
+// `--malformed`: an input the wire contract refuses (an email that is not one), as a direct start could pass.
+const malformed = process.argv.includes('--malformed');
 /** sandbox/wonder/README.md: a seeded Wonder customer and one of its tokens */
 const wonderCustomer = {
   uuid: 'c2a4e0f1-7b3d-4c8e-9f10-2a3b4c5d6e01',
@@ -94,6 +105,7 @@ try {
               wonderReferenceNumber: wonderCustomer.referenceNumber,
               update: { default_payment_method: 'Alipay', default_payment_token: wonderCustomer.token },
               confirmWith: { customerId },
+              ...(loosePolicy ? { policy: looseValues } : {}),
             },
           ],
         })
@@ -102,7 +114,8 @@ try {
           args: [
             {
               customerId,
-              change: { email: 'recorded@example.com' },
+              change: { email: malformed ? 'not an email' : 'recorded@example.com' },
+              ...(loosePolicy ? { policy: looseValues } : {}),
               ...(withWonder
                 ? {
                     wonder: {
@@ -128,6 +141,13 @@ try {
           (err: Error) => err.name,
         );
         return console.log('outcome', ended);
+      }
+      if (loosePolicy) {
+        await handle.signal(resendOtpSignal);
+        while (state.resendsLeft === looseValues.maxResends) {
+          await new Promise((r) => setTimeout(r, 100));
+          state = await handle.query(stateQuery);
+        }
       }
       // Code from before the encrypted PIN (patches.encryptedPin) gave no key material and took the clear PIN.
       const code = withPin

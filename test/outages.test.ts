@@ -21,6 +21,7 @@ import { startHttpService, type RunningHttpService } from '../http/server.js';
 import { VerificationClient } from '../client/index.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
+import { defaultPolicy } from '../workflows/types.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
 import { verificationStepKey } from '../workflows/search-attributes.js';
 import { RestartableDevServer, sandboxWorkerEnv, WorkerProcess } from './helpers/chaos-processes.js';
@@ -147,7 +148,7 @@ describe('outages: bounded answers and idempotent submissions through a killed w
   }
 
   /** Fresh sandbox customers, each with its flow started over HTTP and waiting for the code. */
-  async function waitingFlows(count: number, resendCooldownSeconds = 30): Promise<string[]> {
+  async function waitingFlows(count: number): Promise<string[]> {
     const customerIds: string[] = [];
     for (let i = 0; i < count; i++) {
       const { customerId } = await control.addCustomer();
@@ -155,7 +156,6 @@ describe('outages: bounded answers and idempotent submissions through a killed w
         json: {
           customerId,
           change: { email: `outage.${i}.${customerId}@example.com` },
-          policy: { resendCooldownSeconds },
         },
       });
       assert.equal(started.statusCode, 201, started.body);
@@ -172,6 +172,17 @@ describe('outages: bounded answers and idempotent submissions through a killed w
       }
     }
     return customerIds;
+  }
+
+  /**
+   * Waits out a flow's resend cooldown (the operator's default, at least 30 s: policySchema's hard bound),
+   * so the resend it meets when a worker returns is honoured. Timed from the sandbox's outbox, not by a
+   * query: nothing here may touch the flow before the outage the test stages.
+   */
+  async function untilResendable(customerId: string): Promise<void> {
+    const [sent] = await control.outbox({ customerId });
+    const resendFrom = (sent?.issuedAt ?? Date.now()) + defaultPolicy.resendCooldownSeconds * 1000;
+    await sleep(Math.max(resendFrom - Date.now(), 0) + 1_000);
   }
 
   /** What the provider saw and did for one flow that ended MODIFIED. */
@@ -192,7 +203,7 @@ describe('outages: bounded answers and idempotent submissions through a killed w
   }
 
   it('answers code, resend and state 503 within the bound while no worker polls; the same keys afterwards get the first answers', async function () {
-    const [a, b, c] = (await waitingFlows(3, 0)) as [string, string, string];
+    const [a, b, c] = (await waitingFlows(3)) as [string, string, string];
     const codeA = await control.latestOtp(a);
     const codeB = await control.latestOtp(b);
     await worker.crash();
@@ -208,6 +219,7 @@ describe('outages: bounded answers and idempotent submissions through a killed w
     );
     assert.equal(JSON.parse(during[0]!.response.body).reason, 'NO_ANSWER_IN_TIME');
 
+    await untilResendable(c);
     await worker.start();
     // The server kept the submissions while no worker ran; the retries meet them, answered or not yet.
     for (const [customerId, code, key] of [
@@ -243,7 +255,7 @@ describe('outages: bounded answers and idempotent submissions through a killed w
   });
 
   it('answers 503 within the bound while the server is down, and the same keys afterwards get the first verdicts, also for a code the restart lost', async function () {
-    const [d, e, f] = (await waitingFlows(3, 0)) as [string, string, string];
+    const [d, e, f] = (await waitingFlows(3)) as [string, string, string];
     const codes = { d: await control.latestOtp(d), f: await control.latestOtp(f) };
     // f's code reaches the server while no worker polls: the server holds it in memory only.
     await worker.crash();
@@ -253,6 +265,7 @@ describe('outages: bounded answers and idempotent submissions through a killed w
     const during = await Promise.all([submitOtp(d, codes.d, 'restart-d'), resend(e, 'restart-e'), state(d)]);
     during.forEach((answer, index) => assertUnavailable(answer, ['code D', 'resend E', 'state D'][index]!));
 
+    await untilResendable(e);
     await server.start();
     await worker.start();
     for (const [customerId, code, key] of [

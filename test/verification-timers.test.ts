@@ -66,12 +66,12 @@ describe('contact-change verification timers on the time-skipping server', funct
       const handle = await start({
         customerId: customer.customerId,
         change: { email: 'cap@example.com' },
-        policy: { maxResends: 1, resendCooldownSeconds: 10, otpValiditySeconds: 600 },
+        policy: { maxResends: 1, resendCooldownSeconds: 30, otpValiditySeconds: 600 },
       });
       await waitForStep(handle, 'AWAITING_INPUT');
-      await stack.env.sleep(11_000);
+      await stack.env.sleep(31_000);
       assert.equal((await handle.executeUpdate(requestResendUpdate)).honoured, true);
-      await stack.env.sleep(11_000);
+      await stack.env.sleep(31_000);
       const refused = await handle.executeUpdate(requestResendUpdate);
       assert.equal(!refused.honoured && refused.reason, 'NO_RESENDS_LEFT');
       assert.equal((await handle.query(stateQuery)).resendsLeft, 0);

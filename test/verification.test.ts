@@ -296,7 +296,8 @@ describe('contact-change verification on the dev server', function () {
       const customer = await control.addCustomer();
       const handle = await start({
         customerId: customer.customerId,
-        change: { mobileNoInfo: { countryCode: '65', phoneNo: '12' } },
+        // Within the wire contract (4 to 16 digits), which the workflow checks itself; too short for DWS.
+        change: { mobileNoInfo: { countryCode: '65', phoneNo: '1234' } },
       });
       await waitForStep(handle, 'AWAITING_INPUT');
       await handle.signal(submitOtpSignal, { code: await control.latestOtp(customer.customerId) });

@@ -4,7 +4,7 @@
  */
 import { Runtime } from '@temporalio/worker';
 import { loadOrExit } from '../config/errors.js';
-import { createDataConverter } from '../codec/data-converter.js';
+import { workerDataConverter } from '../codec/data-converter.js';
 import { loadKeyRing } from '../codec/keyring.js';
 import { isLocalDevelopment } from '../config/temporal.js';
 import { describeLimitsStore } from '../limits/config.js';
@@ -28,7 +28,7 @@ const { sendBudget, store } = createSendBudget(config.limits, {
         })
       : Runtime.instance().logger.info('limits store ready'),
 });
-const worker = await createWorker(config, { dataConverter: createDataConverter(keyRing), sendBudget });
+const worker = await createWorker(config, { dataConverter: workerDataConverter(keyRing), sendBudget });
 Runtime.instance().logger.info('worker started', {
   taskQueue: config.taskQueue,
   namespace: config.temporal.namespace,

@@ -8,6 +8,7 @@
 import { CancellationScope, isCancellation, log, patched, condition } from '@temporalio/workflow';
 import { ChallengeSession, type Possession } from './challenge-session.js';
 import { FlowJournal } from './flow-journal.js';
+import { clampPolicy, type InputProblem } from './input-contract.js';
 import { patches } from './patches.js';
 import { providerFailure, sendBudgetFailure } from './provider-failure.js';
 import {
@@ -34,12 +35,15 @@ export type JourneyEnd<Id> = Reported<Id> &
         resultMessage: string;
         failedStep: VerificationStep;
         retryAfterSeconds?: number;
+        field?: string;
       }
   );
 
 export interface JourneyStart {
-  /** the caller's policy, over the defaults */
+  /** the caller's policy, over the defaults; held to the hard bounds (input-contract.ts) */
   policy?: Partial<VerificationPolicy> | undefined;
+  /** what the workflow found wrong with its input (input-contract.ts), if anything */
+  inputProblem?: InputProblem | undefined;
   /** the DWS customer who proves possession, if anyone does */
   customerId?: string | undefined;
   /** the Wonder customer record the flow changes, if any */
@@ -57,6 +61,7 @@ export class VerificationJourney<Id extends object, Success extends { status: Ou
   readonly journal: FlowJournal;
   readonly session: ChallengeSession;
   #final: Success | JourneyEnd<Id> | undefined;
+  readonly #inputProblem: InputProblem | undefined;
 
   constructor(
     /** the workflow's name in its log lines */
@@ -64,7 +69,14 @@ export class VerificationJourney<Id extends object, Success extends { status: Ou
     private readonly id: Id,
     start: JourneyStart,
   ) {
-    const policy: VerificationPolicy = { ...defaultPolicy, ...start.policy };
+    const asked: VerificationPolicy = { ...defaultPolicy, ...start.policy };
+    const bounded = clampPolicy(asked, defaultPolicy);
+    // Asked only of a flow the check changes (malformed input, or a policy beyond the bounds), so flows
+    // within the contract record no marker; flows that began before the check replay without it.
+    const checked =
+      (start.inputProblem !== undefined || bounded.clamped.length > 0) && patched(patches.checkedInput);
+    const policy = checked ? bounded.policy : asked;
+    this.#inputProblem = checked ? start.inputProblem : undefined;
     this.state = {
       ...(start.customerId ? { customerId: start.customerId } : {}),
       ...(start.wonderCustomerUuid ? { wonderCustomerUuid: start.wonderCustomerUuid } : {}),
@@ -77,6 +89,19 @@ export class VerificationJourney<Id extends object, Success extends { status: Ou
     };
     this.journal = new FlowJournal(this.state);
     this.session = new ChallengeSession(this.journal, policy);
+    if (checked && !this.#inputProblem) {
+      this.journal.record(this.state.step, `policy held to the bounds: ${bounded.clamped.join(', ')}`);
+    }
+  }
+
+  /**
+   * The end of a flow whose input is not what the wire contract says, before any provider call: a start
+   * that bypassed the client library and the HTTP service. Undefined for a well-formed input.
+   */
+  refusedInput(): JourneyEnd<Id> | undefined {
+    const problem = this.#inputProblem;
+    if (!problem) return undefined;
+    return { ...this.rejected('INVALID_INPUT', problem.message), field: problem.field };
   }
 
   /** the state query */

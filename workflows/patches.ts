@@ -17,6 +17,8 @@ export const patches = {
   searchAttributesWhereFiltered: 'search-attributes-where-filtered',
   /** an operator's cancel of a payment-method change finishes it (DONE, CANCELLED) instead of abandoning it */
   paymentMethodCancelOutcome: 'payment-method-cancel-outcome',
+  /** the input checked against the wire contract (INVALID_INPUT) and the policy clamped to its bounds */
+  checkedInput: 'checked-input',
 } as const;
 
 export type PatchId = (typeof patches)[keyof typeof patches];
@@ -70,12 +72,17 @@ export const patchLives: Record<PatchId, PatchLife> = {
     phase: 'active',
     deprecateFrom: '2026-12-09',
   },
+  'checked-input': {
+    since: { verifyContactChange: '2026-12-02', changeWonderPaymentMethod: '2026-12-02' },
+    phase: 'active',
+    deprecateFrom: '2026-12-09',
+  },
 };
 
 /**
  * How long a phase lasts, in whole days (docs/patches.md): the longest a flow can run under the policy
- * maxima (64 hours, so 3 days), plus the namespace retention we deploy with (3 days,
- * scripts/cluster/cluster.ts), because reading a closed flow's state replays its history with the
- * current code.
+ * maxima (64 hours, so 3 days, for flows started before checked-input's bounds; 1 day from 2026-12-06),
+ * plus the namespace retention we deploy with (3 days, scripts/cluster/cluster.ts), because reading a
+ * closed flow's state replays its history with the current code.
  */
 export const patchPhaseDays = 3 + 3;

@@ -5,6 +5,7 @@
  * so nothing changes at DWS.
  */
 import { isCancellation, patched, setHandler, uuid4 } from '@temporalio/workflow';
+import { paymentMethodChangeInputProblem } from './input-contract.js';
 import { VerificationJourney } from './journey.js';
 import {
   cancelSignal,
@@ -23,11 +24,15 @@ type Updated = Extract<PaymentMethodChangeOutcome, { status: 'UPDATED' }>;
 export async function changeWonderPaymentMethod(
   input: PaymentMethodChangeInput,
 ): Promise<PaymentMethodChangeOutcome> {
+  const inputProblem = paymentMethodChangeInputProblem(input);
+  // Not even an object (a direct start): the flow still ends with its outcome, not a failing task.
+  if (typeof input !== 'object' || input === null) input = {} as PaymentMethodChangeInput;
   const journey = new VerificationJourney<{ wonderCustomerUuid: string }, Updated>(
     'payment method change',
     { wonderCustomerUuid: input.wonderCustomerUuid },
     {
       policy: input.policy,
+      inputProblem,
       customerId: input.confirmWith?.customerId,
       wonderCustomerUuid: input.wonderCustomerUuid,
       firstStep: input.confirmWith ? 'CONSULTING' : 'SYNCING_WONDER',
@@ -43,6 +48,8 @@ export async function changeWonderPaymentMethod(
   setHandler(cancelSignal, session.cancel);
 
   try {
+    const refused = journey.refusedInput();
+    if (refused) return journey.finish(refused);
     if (input.confirmWith) {
       const possession = await session.confirmPossession(input.confirmWith);
       if (!possession.proven) return journey.finish(journey.unproven(possession));

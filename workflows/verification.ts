@@ -7,6 +7,7 @@
 import { CancellationScope, deprecatePatch, isCancellation, setHandler, uuid4 } from '@temporalio/workflow';
 import type { CustomerUser } from '../activities/dws/types.js';
 import type { WonderCustomerUpdate } from '../activities/wonder/types.js';
+import { contactChangeInputProblem } from './input-contract.js';
 import { VerificationJourney } from './journey.js';
 import { patches } from './patches.js';
 import {
@@ -25,11 +26,15 @@ import type { VerificationInput, VerificationOutcome, WonderSyncTarget } from '.
 type Modified = Extract<VerificationOutcome, { status: 'MODIFIED' }>;
 
 export async function verifyContactChange(input: VerificationInput): Promise<VerificationOutcome> {
+  const inputProblem = contactChangeInputProblem(input);
+  // Not even an object (a direct start): the flow still ends with its outcome, not a failing task.
+  if (typeof input !== 'object' || input === null) input = {} as VerificationInput;
   const journey = new VerificationJourney<{ customerId: string }, Modified>(
     'verification',
     { customerId: input.customerId },
     {
       policy: input.policy,
+      inputProblem,
       customerId: input.customerId,
       wonderCustomerUuid: input.wonder?.customerUuid,
       firstStep: 'CONSULTING',
@@ -46,6 +51,8 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
   setHandler(cancelSignal, session.cancel);
 
   try {
+    const refused = journey.refusedInput();
+    if (refused) return journey.finish(refused);
     const possession = await session.confirmPossession(input);
     if (!possession.proven) return journey.finish(journey.unproven(possession));
     if (session.cancelled) return journey.finish(journey.cancelled());

@@ -57,24 +57,49 @@ export const riskEnvSchema = {
   },
 } as const;
 
+/**
+ * A verification's policy. The minimum and maximum of each field are the hard bounds: the ceiling no start
+ * can pass, whoever starts it (the workflow clamps a policy to them, workflows/input-contract.ts). Why each
+ * bound is where it is: docs/http-api.md, "Policy". Inside them the operator sets the policy
+ * (VERIFICATION_POLICY_*, docs/deploying.md) and a caller may only tighten it.
+ */
 export const policySchema = {
   type: 'object',
   additionalProperties: false,
+  description:
+    "tightens the operator's policy, field by field: a value looser than the operator's is refused naming the field (400 over HTTP); an absent field takes the operator's value",
   properties: {
     otpValiditySeconds: {
       type: 'integer',
       minimum: 30,
-      maximum: 3600,
-      description: "how long one issued code may be answered; the workflow's timer, not the provider's",
+      maximum: 600,
+      description:
+        "how long one issued code may be answered; the workflow's timer, not the provider's. Lower is tighter",
     },
-    maxVerifyAttempts: { type: 'integer', minimum: 1, maximum: 10 },
-    maxResends: { type: 'integer', minimum: 0, maximum: 10 },
-    resendCooldownSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
-    maxChallengeRounds: {
+    maxVerifyAttempts: {
       type: 'integer',
       minimum: 1,
       maximum: 5,
-      description: 'the consult challenge plus "with risk" challenges; bounds a provider that keeps asking',
+      description: 'wrong codes per challenge before it ends ATTEMPTS_EXCEEDED. Lower is tighter',
+    },
+    maxResends: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 4,
+      description: 'codes sent per challenge after the first. Lower is tighter',
+    },
+    resendCooldownSeconds: {
+      type: 'integer',
+      minimum: 30,
+      maximum: 600,
+      description: 'seconds from one code to the next resend. Higher is tighter',
+    },
+    maxChallengeRounds: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 3,
+      description:
+        'the consult challenge plus "with risk" challenges; bounds a provider that keeps asking. Lower is tighter',
     },
   },
 } as const;
@@ -118,6 +143,11 @@ export const requestKeySchema = {
   description: "the caller's idempotency key: a retried start with the same key returns the same run",
 } as const;
 
+export const businessSceneCodeSchema = {
+  type: 'string',
+  enum: ['MOBILE_AVAILABLE', 'MOBILE_UNAVAILABLE'],
+} as const;
+
 export const verificationInputSchema = {
   type: 'object',
   additionalProperties: false,
@@ -125,7 +155,7 @@ export const verificationInputSchema = {
   properties: {
     customerId: customerIdSchema,
     change: changeSchema,
-    businessSceneCode: { type: 'string', enum: ['MOBILE_AVAILABLE', 'MOBILE_UNAVAILABLE'] },
+    businessSceneCode: businessSceneCodeSchema,
     env: riskEnvSchema,
     language: {
       type: 'string',
@@ -136,6 +166,42 @@ export const verificationInputSchema = {
     policy: policySchema,
     wonder: wonderSyncTargetSchema,
     requestKey: requestKeySchema,
+  },
+} as const;
+
+const clearableSchema = {
+  anyOf: [{ type: 'string', minLength: 1, maxLength: 256 }, { type: 'null' }],
+  description: 'null clears the field at Wonder; an absent field is left as it is',
+} as const;
+
+/**
+ * A payment-method change's input (PaymentMethodChangeInput in types.ts, written by backend code only: no
+ * HTTP route). Checked by the client library and by the workflow itself; the values themselves are the
+ * Wonder activity's to judge.
+ */
+export const paymentMethodChangeInputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['wonderCustomerUuid', 'update'],
+  properties: {
+    wonderCustomerUuid: wonderSyncTargetSchema.properties.customerUuid,
+    update: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { default_payment_method: clearableSchema, default_payment_token: clearableSchema },
+    },
+    confirmWith: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['customerId'],
+      properties: {
+        customerId: customerIdSchema,
+        businessSceneCode: businessSceneCodeSchema,
+        env: riskEnvSchema,
+      },
+    },
+    lang: wonderLangSchema,
+    policy: policySchema,
   },
 } as const;
 
@@ -358,13 +424,17 @@ export const stateSchema = {
 } as const;
 
 const rejectedFields = {
-  resultCode: { type: 'string', description: "the provider's result code, or ours (see README)" },
+  resultCode: { type: 'string', description: "the provider's result code, or ours (docs/backend-client.md)" },
   resultMessage: { type: 'string' },
   failedStep: stepSchema,
   retryAfterSeconds: {
     type: 'integer',
     description:
       'with SEND_BUDGET_EXCEEDED: seconds from the end of the flow until the customer may be sent a code again (resultMessage says which limit)',
+  },
+  field: {
+    type: 'string',
+    description: 'with INVALID_INPUT: the input field the workflow refused, as a dotted path',
   },
 } as const;
 
