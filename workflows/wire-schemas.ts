@@ -182,9 +182,10 @@ const clearableSchema = {
 export const paymentMethodChangeInputSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['wonderCustomerUuid', 'update'],
+  required: ['wonderCustomerUuid', 'wonderReferenceNumber', 'update'],
   properties: {
     wonderCustomerUuid: wonderSyncTargetSchema.properties.customerUuid,
+    wonderReferenceNumber: wonderReferenceNumberSchema,
     update: {
       type: 'object',
       additionalProperties: false,
