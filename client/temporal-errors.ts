@@ -96,22 +96,6 @@ function grpcErrorOf(err: unknown): GrpcLike | undefined {
   return undefined;
 }
 
-/** The status detail types the server attached (e.g. temporal.api.errordetails.v1.WorkflowNotReadyFailure). */
-export function grpcDetailTypes(err: unknown): string[] {
-  const grpc = grpcErrorOf(err);
-  const raw = grpc?.metadata.get('grpc-status-details-bin')?.[0];
-  if (!(raw instanceof Uint8Array)) return [];
-  try {
-    return proto.google.rpc.Status.decode(raw).details.map((detail) =>
-      (detail.type_url ?? '').replace(/^type\.googleapis\.com\//, ''),
-    );
-  } catch {
-    return [];
-  }
-}
-
-const workflowNotReady = 'temporal.api.errordetails.v1.WorkflowNotReadyFailure';
-
 /** Temporal's status name for a closed run, from the failure its result carries. */
 function closedStatusOf(err: WorkflowFailedError): string {
   if (err.cause instanceof TerminatedFailure) return 'TERMINATED';
@@ -160,8 +144,10 @@ export function meaningOf(err: unknown): SdkErrorMeaning {
   const reason = outageReason(err);
   if (reason) return { kind: 'outage', reason };
   const grpc = grpcErrorOf(err);
-  if (grpc?.code === grpcCodes.FAILED_PRECONDITION && grpcDetailTypes(err).includes(workflowNotReady))
-    return { kind: 'not-ready' };
+  // The server's two refusals of a call no worker can answer now: a run closed before its first task
+  // (with a WorkflowNotReadyFailure detail), and a query to a task queue no worker polls ("no poller seen
+  // recently", no detail). Both are settled the same way: describe says closed (finished) or running (503).
+  if (grpc?.code === grpcCodes.FAILED_PRECONDITION) return { kind: 'not-ready' };
   // Raw, not as WorkflowNotFoundError: the SDK rethrows an update-with-start's failing operation as is.
   if (grpc?.code === grpcCodes.NOT_FOUND) return { kind: 'no-run' };
   if (grpc?.code === grpcCodes.ALREADY_EXISTS) return { kind: 'already-started' };

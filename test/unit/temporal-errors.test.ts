@@ -140,7 +140,11 @@ describe('what an SDK error means to the client library (by class, failure type 
       wrapped(grpcCodes.FAILED_PRECONDITION, [notReady]),
       { kind: 'not-ready' },
     ],
-    ['any: another failed precondition', wrapped(grpcCodes.FAILED_PRECONDITION), { kind: 'unexpected' }],
+    [
+      'query: no worker polls the task queue (FAILED_PRECONDITION without a detail)',
+      wrapped(grpcCodes.FAILED_PRECONDITION),
+      { kind: 'not-ready' },
+    ],
     [
       'any: invalid argument (a deployment fault, not an outage)',
       wrapped(grpcCodes.INVALID_ARGUMENT),
