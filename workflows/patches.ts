@@ -17,6 +17,8 @@ export const patches = {
   searchAttributesWhereFiltered: 'search-attributes-where-filtered',
   /** an operator's cancel of a payment-method change finishes it (DONE, CANCELLED) instead of abandoning it */
   paymentMethodCancelOutcome: 'payment-method-cancel-outcome',
+  /** a local activity's final "no" (trigger, verify) ends the flow REJECTED instead of failing the workflow */
+  localUserCallFailures: 'local-user-call-failures',
 } as const;
 
 export type PatchId = (typeof patches)[keyof typeof patches];
@@ -67,6 +69,11 @@ export const patchLives: Record<PatchId, PatchLife> = {
   },
   'payment-method-cancel-outcome': {
     since: { changeWonderPaymentMethod: '2026-12-02' },
+    phase: 'active',
+    deprecateFrom: '2026-12-09',
+  },
+  'local-user-call-failures': {
+    since: { verifyContactChange: '2026-12-02', changeWonderPaymentMethod: '2026-12-02' },
     phase: 'active',
     deprecateFrom: '2026-12-09',
   },
