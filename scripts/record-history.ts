@@ -1,7 +1,8 @@
 /**
  * Records the history of one complete flow (against a throwaway dev server and the sandbox) as a replay
  * fixture: `npx tsx scripts/record-history.ts <name> [--payment-method] [--wonder | --reject | --pin |
- * --journey | --cancel | --loose-policy | --malformed]`. The name says which patch the history belongs to (docs/patches.md):
+ * --journey | --cancel | --loose-policy | --malformed | --trigger-refused | --verify-refused]`. The name
+ * says which patch the history belongs to (docs/patches.md):
  * `<patch id>.<workflow type>.<before|marker>[.<variant>]`. A "before" history is recorded with the code
  * before the patch, so run this script in a worktree of that commit (docs/patches.md says how).
  * `--pin` records the seeded PIN customer's flow instead.
@@ -48,6 +49,12 @@ const looseValues = {
 };
 // `--malformed`: an input the wire contract refuses (an email that is not one), as a direct start could pass.
 const malformed = process.argv.includes('--malformed');
+// `--trigger-refused`: a sandbox that allows no code per authentication, so DWS answers the first
+// triggerChallenge F SEND_TIMES_EXCEED_LIMIT (a final "no" to the local activity, at CHALLENGING).
+const triggerRefused = process.argv.includes('--trigger-refused');
+// `--verify-refused`: the code is used at the sandbox first, so DWS answers the flow's verifyAndResume F
+// PROCESS_FAIL (a code verifies once: a final "no" to the local activity, at VERIFYING).
+const verifyRefused = process.argv.includes('--verify-refused');
 /** sandbox/wonder/README.md: a seeded Wonder customer and one of its tokens */
 const wonderCustomer = {
   uuid: 'c2a4e0f1-7b3d-4c8e-9f10-2a3b4c5d6e01',
@@ -60,7 +67,7 @@ const env = await TestWorkflowEnvironment.createLocal({
     searchAttributes: verificationSearchAttributes,
   },
 });
-const sandbox = await startSandbox();
+const sandbox = await startSandbox(triggerRefused ? { maxSendsPerAuthentication: 0 } : {});
 try {
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -127,8 +134,14 @@ try {
             },
           ],
         });
+    // The outcome's status, or the error's name where the code of the time failed the workflow instead.
+    const ending = () =>
+      handle.result().then(
+        (outcome) => outcome.status,
+        (err: Error) => err.name,
+      );
     await worker.runUntil(async () => {
-      if (rejected) return console.log('outcome', (await handle.result()).status);
+      if (rejected || triggerRefused) return console.log('outcome', await ending());
       let state = await handle.query(stateQuery);
       while (state.step !== 'AWAITING_INPUT') {
         await new Promise((r) => setTimeout(r, 100));
@@ -136,11 +149,7 @@ try {
       }
       if (cancelled) {
         await handle.cancel();
-        const ended = await handle.result().then(
-          (outcome) => outcome.status,
-          (err: Error) => err.name,
-        );
-        return console.log('outcome', ended);
+        return console.log('outcome', await ending());
       }
       if (loosePolicy) {
         await handle.signal(resendOtpSignal);
@@ -156,10 +165,24 @@ try {
           : seededPin
         : sandbox.dws.outbox.latest({ customerId })?.code;
       if (!code) throw new Error('no code in the outbox');
+      if (verifyRefused) useCodeAtTheSandbox(code);
       await handle.signal(submitOtpSignal, { code });
-      console.log('outcome', (await handle.result()).status);
+      console.log('outcome', await ending());
     });
     return handle.workflowId;
+  }
+
+  function useCodeAtTheSandbox(code: string): void {
+    const sent = sandbox.dws.outbox.latest({ customerId });
+    const { answer } = sandbox.dws.handle(
+      'verifyAndResume',
+      JSON.stringify({
+        authenticationId: sent?.authenticationId,
+        challengeData: { challengeType: 'SMS_OTP', otpValue: code },
+      }),
+    );
+    if (answer.result.resultStatus !== 'S')
+      throw new Error(`the sandbox refused the code: ${answer.result.resultCode}`);
   }
   const path = new URL(`../test/fixtures/histories/${name}.json`, import.meta.url);
   // The CLI's JSON is the format every Temporal tool replays (the SDK's historyToJSON fails in this install).

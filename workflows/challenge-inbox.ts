@@ -13,8 +13,8 @@ type Reply = OtpVerdict | ResendAnswer;
 export class ChallengeInbox {
   private readonly queue: InboxItem[] = [];
   private readonly replies = new Map<number, Reply>();
-  /** ids whose caller (an update) waits for a reply; signals have none */
-  private readonly awaited = new Set<number>();
+  /** ids whose caller (an update) waits for a reply, with what it asked for; signals have none */
+  private readonly awaited = new Map<number, InboxItem['kind']>();
   private nextId = 1;
 
   get hasItems(): boolean {
@@ -24,7 +24,7 @@ export class ChallengeInbox {
   push(item: { kind: 'otp'; code: string } | { kind: 'resend' }, awaitReply: boolean): number {
     const id = this.nextId++;
     this.queue.push({ ...item, id });
-    if (awaitReply) this.awaited.add(id);
+    if (awaitReply) this.awaited.set(id, item.kind);
     return id;
   }
 
@@ -48,5 +48,15 @@ export class ChallengeInbox {
     for (let item = this.take(); item; item = this.take()) {
       this.reply(item.id, item.kind === 'otp' ? otpAnswer : resendAnswer);
     }
+  }
+
+  /** An item taken but never answered: the flow ended while handling it (a provider's final "no"). */
+  get hasUnanswered(): boolean {
+    return this.awaited.size > 0;
+  }
+
+  /** Answers the items taken but never answered; closeAll first, so none is still queued. */
+  closeUnanswered(otpAnswer: OtpVerdict, resendAnswer: ResendAnswer): void {
+    for (const [id, kind] of [...this.awaited]) this.reply(id, kind === 'otp' ? otpAnswer : resendAnswer);
   }
 }

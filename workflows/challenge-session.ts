@@ -242,10 +242,13 @@ export class ChallengeSession {
 
   /** Answers whatever is still queued and lets update handlers deliver before the run closes. */
   async close(status: OutcomeStatus): Promise<void> {
-    this.inbox.closeAll(
-      { verdict: 'CLOSED', outcome: status },
-      { honoured: false, reason: 'NOT_AWAITING_INPUT' },
-    );
+    const closed: OtpVerdict = { verdict: 'CLOSED', outcome: status };
+    const notAwaiting: ResendAnswer = { honoured: false, reason: 'NOT_AWAITING_INPUT' };
+    this.inbox.closeAll(closed, notAwaiting);
+    // The code or resend whose provider call ended the flow has a caller too. Runs that began before
+    // patches.localUserCallFailures left it unanswered, and so never closed; asked only then.
+    if (this.inbox.hasUnanswered && patched(patches.localUserCallFailures))
+      this.inbox.closeUnanswered(closed, notAwaiting);
     await condition(allHandlersFinished);
   }
 

@@ -156,7 +156,7 @@ export class VerificationJourney<Id extends object, Success extends { status: Ou
       // Finishing awaits the handlers, which a cancelled scope would interrupt.
       return CancellationScope.nonCancellable(() => this.finish(this.cancelled()));
     }
-    const failure: ReturnType<typeof sendBudgetFailure> = sendBudgetFailure(err) ?? providerFailure(err);
+    const failure: ReturnType<typeof sendBudgetFailure> = sendBudgetFailure(err) ?? this.providerNo(err);
     if (!failure) throw err;
     if (this.state.step === 'SYNCING_WONDER') this.state.wonderSync = 'FAILED';
     return this.finish(this.rejected(failure.code, failure.message, failure.retryAfterSeconds));
@@ -174,6 +174,16 @@ export class VerificationJourney<Id extends object, Success extends { status: Ou
     await this.session.close(final.status);
     log.info(`${this.name} finished`, { outcome: final.status, ...this.id });
     return final;
+  }
+
+  /**
+   * A provider's final "no", as this run recognises it. Runs that began before patches.localUserCallFailures
+   * did not recognise a local activity's (it arrives bare) and failed the workflow on it; they replay so.
+   * Asked only for such a failure, so no other flow records the marker.
+   */
+  private providerNo(err: unknown): ReturnType<typeof providerFailure> {
+    const failure = providerFailure(err);
+    return failure?.bare && !patched(patches.localUserCallFailures) ? undefined : failure;
   }
 
   private ended(status: UnprovenStatus): JourneyEnd<Id> {

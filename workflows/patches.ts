@@ -19,6 +19,8 @@ export const patches = {
   paymentMethodCancelOutcome: 'payment-method-cancel-outcome',
   /** the input checked against the wire contract (INVALID_INPUT) and the policy clamped to its bounds */
   checkedInput: 'checked-input',
+  /** a local activity's final "no" (trigger, verify) ends the flow REJECTED instead of failing the workflow */
+  localUserCallFailures: 'local-user-call-failures',
 } as const;
 
 export type PatchId = (typeof patches)[keyof typeof patches];
@@ -73,6 +75,11 @@ export const patchLives: Record<PatchId, PatchLife> = {
     deprecateFrom: '2026-12-09',
   },
   'checked-input': {
+    since: { verifyContactChange: '2026-12-02', changeWonderPaymentMethod: '2026-12-02' },
+    phase: 'active',
+    deprecateFrom: '2026-12-09',
+  },
+  'local-user-call-failures': {
     since: { verifyContactChange: '2026-12-02', changeWonderPaymentMethod: '2026-12-02' },
     phase: 'active',
     deprecateFrom: '2026-12-09',

@@ -5,32 +5,67 @@ import type { SendBudgetFailureType, SendBudgetRefusal } from '../activities/dws
 const budgetExceeded: SendBudgetFailureType = 'SEND_BUDGET_EXCEEDED';
 const budgetUnavailable: SendBudgetFailureType = 'SEND_BUDGET_UNAVAILABLE';
 
+/**
+ * How an activity's final failure reaches the workflow, which depends on how the call ran. An activity
+ * task's arrives as an ActivityFailure around what the activity raised. A local activity's own failure (a
+ * non-retryable one, or the last one once its retries run out) arrives bare, as the activity raised it:
+ * sdk-core resolves a failed local activity unwrapped and wraps only its timeouts and cancellations. A
+ * bare ApplicationFailure counts only if the failure converter made it from a failure that came in
+ * (`failure`, "only present if this error was generated from an external operation"), so one the
+ * workflow code throws itself is never taken for a provider's answer.
+ */
+interface ActivityEnd {
+  /** what the activity raised, or what ended it (a TimeoutFailure: the retry budget spent) */
+  cause: Error | undefined;
+  /** absent when it arrived bare */
+  wrapper?: ActivityFailure;
+}
+
+function activityEnd(err: unknown): ActivityEnd | undefined {
+  if (err instanceof ActivityFailure) return { cause: err.cause, wrapper: err };
+  if (err instanceof ApplicationFailure && err.failure) return { cause: err };
+  return undefined;
+}
+
+export interface ProviderFailure {
+  code: string;
+  message: string;
+  /**
+   * It arrived bare (a local activity's own failure): before patches.localUserCallFailures such a failure
+   * was not recognised and failed the workflow, and flows that began so must replay so.
+   */
+  bare: boolean;
+}
+
 /** A provider's final "no" (or its silence past the retry budget) as a code and a message. */
-export function providerFailure(err: unknown): { code: string; message: string } | undefined {
-  if (!(err instanceof ActivityFailure)) return undefined;
-  const cause = err.cause;
+export function providerFailure(err: unknown): ProviderFailure | undefined {
+  const end = activityEnd(err);
+  if (!end) return undefined;
+  const { cause, wrapper } = end;
   if (cause instanceof ApplicationFailure)
-    return { code: cause.type ?? 'APPLICATION_FAILURE', message: cause.message };
+    return { code: cause.type ?? 'APPLICATION_FAILURE', message: cause.message, bare: !wrapper };
+  // Anything but an ApplicationFailure comes wrapped, a local activity's timeout included.
+  if (!wrapper) return undefined;
   if (cause instanceof TimeoutFailure) {
     return {
       code: 'PROVIDER_UNAVAILABLE',
-      message: `no final answer from the provider within the retry budget (${err.activityType})`,
+      message: `no final answer from the provider within the retry budget (${wrapper.activityType})`,
+      bare: false,
     };
   }
-  return { code: 'PROVIDER_FAILURE', message: cause?.message ?? err.message };
+  return { code: 'PROVIDER_FAILURE', message: cause?.message ?? wrapper.message, bare: false };
 }
 
 /**
  * The send budget's own failures of triggerChallenge (activities/dws/types.ts) as the journey ends with
  * them: the budget spent (with when the customer may have a code again), or a budget that could not be
- * checked within the retries. Recognised however the call ran: an activity task's failure arrives
- * wrapped in ActivityFailure, a local activity's as the activity threw it. Both types are new, so no
- * recorded history meets them and no recorded command changes.
+ * checked within the retries. Recognised however the call ran (activityEnd). Both types came with the
+ * send budget, which recognised them bare from the start: no flow needs a patch to tell them apart.
  */
 export function sendBudgetFailure(
   err: unknown,
 ): { code: string; message: string; retryAfterSeconds?: number } | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const cause = activityEnd(err)?.cause;
   if (!(cause instanceof ApplicationFailure)) return undefined;
   if (cause.type === budgetUnavailable) return { code: cause.type, message: cause.message };
   const refusal = sendBudgetRefusal(err);
@@ -39,7 +74,7 @@ export function sendBudgetFailure(
 
 /** triggerChallenge's refusal for a customer whose send budget is spent: no code went out. */
 export function sendBudgetRefusal(err: unknown): SendBudgetRefusal | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const cause = activityEnd(err)?.cause;
   if (!(cause instanceof ApplicationFailure) || cause.type !== budgetExceeded) return undefined;
   const details = cause.details?.[0] as Partial<SendBudgetRefusal> | undefined;
   // Our own activity always sets them; should they be lost on the way, the refusal still stands.
