@@ -6,9 +6,10 @@
  * that allows no code per authentication refuses the first trigger.
  */
 import assert from 'node:assert/strict';
+import { setTimeout } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { paymentMethodWorkflowId } from '../workflows/ids.js';
-import { requestResendUpdate, submitOtpSignal, verifyOtpUpdate } from '../workflows/messages.js';
+import { requestResendUpdate, stateQuery, submitOtpSignal, verifyOtpUpdate } from '../workflows/messages.js';
 import { changeWonderPaymentMethod } from '../workflows/payment-method.js';
 import { verificationOutcomeKey, verificationResultCodeKey } from '../workflows/search-attributes.js';
 import type { PaymentMethodChangeOutcome, VerificationOutcome } from '../workflows/types.js';
@@ -129,10 +130,13 @@ describe("a provider's final answer to a local activity (trigger, verify)", func
       const handle = await start({
         customerId: customer.customerId,
         change: { email: 'new@example.com' },
-        policy: { resendCooldownSeconds: 0 },
+        // the shortest cooldown the workflow allows (its hard bound): the resend must be honoured to be sent
+        policy: { resendCooldownSeconds: 30 },
       });
       await waitForStep(handle, 'AWAITING_INPUT');
       await useCodeElsewhere(stack.sandbox, control, customer.customerId);
+      const { resendAvailableAt } = await handle.query(stateQuery);
+      await setTimeout(Math.max(0, Date.parse(resendAvailableAt ?? '') - Date.now()) + 250);
       const answer = await handle.executeUpdate(requestResendUpdate);
       assert.deepEqual(answer, { honoured: false, reason: 'NOT_AWAITING_INPUT' });
       await assertRejected(

@@ -101,7 +101,12 @@ describe("the operator's policy and its hard bounds", function () {
     assert.equal(contactChangeInputProblem({ ...input, change: {} })?.field, 'change');
     assert.equal(contactChangeInputProblem(null)?.field, '(body)');
     assert.equal(
-      paymentMethodChangeInputProblem({ wonderCustomerUuid: 'u-1', update: {}, confirmWith: {} })?.field,
+      paymentMethodChangeInputProblem({
+        wonderCustomerUuid: 'u-1',
+        wonderReferenceNumber: 'R-1',
+        update: {},
+        confirmWith: {},
+      })?.field,
       'confirmWith.customerId',
     );
   });
