@@ -190,9 +190,11 @@ export function errorHandlers(known: KnownRoutes): ErrorHandlers {
   }
 
   function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
-    // A request no route takes can still fail before the not-found handler (a QUERY without
-    // Content-Type does): what it gets is the answer for its method and path, not that failure.
-    if (request.is404) return handleNotFound(request, reply);
+    // A QUERY without Content-Type is refused before the router says no route takes it: what it gets
+    // is the answer for its method and path. Framing errors (a bad URL) keep their own answers.
+    if (request.is404 && (error as Partial<FastifyError>).code === 'FST_ERR_ROUTE_MISSING_CONTENT_TYPE') {
+      return handleNotFound(request, reply);
+    }
     const answer = answerFor(error);
     if (!answer) {
       request.log.error({ err: error }, 'request failed');
