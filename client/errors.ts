@@ -17,6 +17,18 @@ export class InvalidVerificationInputError extends VerificationError {
   }
 }
 
+/**
+ * A code whose form the open challenge cannot take (a PIN-shaped code for an SMS challenge, digits for an
+ * encrypted PIN): well-formed for some challenge, so only the verification's state refuses it. No attempt
+ * is spent. Over HTTP a 409, as the request conflicts with the verification's state, not with the schema.
+ */
+export class CodeNotForChallengeError extends InvalidVerificationInputError {
+  override name = 'CodeNotForChallengeError';
+  constructor(message: string) {
+    super('code', message);
+  }
+}
+
 export class VerificationNotFoundError extends VerificationError {
   override name = 'VerificationNotFoundError';
   constructor(readonly verificationId: string) {

@@ -17,6 +17,7 @@ import {
 import type { OtpVerdict, ResendAnswer, VerificationState } from '../workflows/types.js';
 import { requestKeySchema } from '../workflows/wire-schemas.js';
 import {
+  CodeNotForChallengeError,
   InvalidVerificationInputError,
   VerificationAlreadyRunningError,
   VerificationError,
@@ -300,7 +301,7 @@ export class FlowCalls {
       case 'already-started':
         return new VerificationAlreadyRunningError(workflowId);
       case 'invalid-code':
-        return new InvalidVerificationInputError('code', meaning.message);
+        return new CodeNotForChallengeError(meaning.message);
       case 'not-ready': {
         // Closed before any worker ran it: it will never answer. Running: its workflow task keeps failing.
         const status = await this.latestStatus(workflowId);

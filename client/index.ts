@@ -15,6 +15,7 @@ export {
 } from './payment-method-client.js';
 export { defaultCallerName, type Caller, type SubmissionOptions } from './flow-calls.js';
 export {
+  CodeNotForChallengeError,
   InvalidVerificationInputError,
   SendBudgetExceededError,
   VerificationAlreadyRunningError,

@@ -20,10 +20,10 @@ import {
   type CallerConfig,
   type HttpRateLimits,
 } from './config.js';
-import { handleError, handleNotFound } from './error-answers.js';
+import { errorHandlers, KnownRoutes } from './error-answers.js';
 import { loggerOptions, logRequest, type HttpLoggerOption } from './logging.js';
 import { verificationRoutes } from './routes.js';
-import { healthSchema } from './schemas.js';
+import { healthSchema, requiredHeadersOut } from './schemas.js';
 
 export interface HttpAppOptions {
   verifications: VerificationClient;
@@ -57,6 +57,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
       : []),
   ];
   const trustedProxies = [...(options.trustedProxies ?? [])];
+  const knownRoutes = new KnownRoutes();
+  const { handleError, handleNotFound } = errorHandlers(knownRoutes);
   const app = Fastify({
     logger: loggerOptions(options.logger),
     // One line per request comes from logRequest, with fields chosen not to include personal data.
@@ -73,6 +75,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   });
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
+  app.addHook('onRoute', (route) => knownRoutes.add(route));
   app.addHook('onResponse', logRequest);
 
   const limits = options.limitsStore ?? new MemoryLimitsStore();
@@ -90,6 +93,8 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
     },
     hideUntagged: true,
+    transformObject: (document) =>
+      'openapiObject' in document ? requiredHeadersOut(document.openapiObject) : document.swaggerObject,
   });
 
   await app.register(verificationRoutes, {
@@ -103,6 +108,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     '/healthz',
     {
       schema: {
+        operationId: 'liveness',
         tags: ['operations'],
         summary: 'Liveness: the process answers',
         response: { 200: healthSchema },
@@ -115,6 +121,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     '/readyz',
     {
       schema: {
+        operationId: 'readiness',
         tags: ['operations'],
         summary: 'Readiness: Temporal answers',
         response: { 200: healthSchema, 503: healthSchema },

@@ -4,8 +4,9 @@
  * content (a JSON parser's message can quote the body, which may hold a code).
  */
 import { STATUS_CODES } from 'node:http';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import {
+  CodeNotForChallengeError,
   InvalidVerificationInputError,
   SendBudgetExceededError,
   VerificationAlreadyRunningError,
@@ -62,6 +63,9 @@ export function answerFor(error: FastifyError | Error): Answer | undefined {
   const first = fastifyError.validation?.[0];
   // Fields are named exactly as the client library names them: params as "id", headers in lower case.
   if (first) return badRequest(fieldOf(first), describe(first));
+  if (error instanceof CodeNotForChallengeError) {
+    return { statusCode: 409, body: { error: 'CODE_FORMAT', field: 'code', message: error.message } };
+  }
   if (error instanceof InvalidVerificationInputError) return badRequest(error.field, error.message);
   if (error instanceof VerificationNotFoundError) {
     return {
@@ -131,20 +135,78 @@ export function answerFor(error: FastifyError | Error): Answer | undefined {
   return undefined;
 }
 
-export function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
-  const answer = answerFor(error);
-  if (!answer) {
-    request.log.error({ err: error }, 'request failed');
-    return reply.code(500).send({ error: 'INTERNAL', message: 'the request could not be completed' });
+/**
+ * The methods each route path answers, recorded as routes are added (an onRoute hook), so a request with
+ * another method on a known path is answered 405 with `Allow`, as HTTP asks, and only an unknown path is
+ * a 404. Path parameters match any one segment: whether the id is valid is the route's to say.
+ */
+export class KnownRoutes {
+  readonly #paths = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+
+  add(route: Pick<RouteOptions, 'method' | 'url'>): void {
+    let path = this.#paths.get(route.url);
+    if (!path) {
+      path = { pattern: pathPattern(route.url), methods: new Set() };
+      this.#paths.set(route.url, path);
+    }
+    for (const method of [route.method].flat()) path.methods.add(method.toUpperCase());
   }
-  if (answer.statusCode === 503) {
-    request.log.warn({ errorName: error.name, reason: answer.body.reason }, 'Temporal did not answer');
-    reply.header('retry-after', String(answer.body.retryAfterSeconds ?? 5));
+
+  /** The methods the path answers, sorted; empty for a path no route has. */
+  allowed(url: string): string[] {
+    const path = url.split('?', 1)[0]!;
+    const methods = new Set<string>();
+    for (const { pattern, methods: answered } of this.#paths.values()) {
+      if (pattern.test(path)) for (const method of answered) methods.add(method);
+    }
+    return [...methods].sort();
   }
-  if (answer.statusCode === 429) reply.header('retry-after', String(answer.body.retryAfterSeconds ?? 1));
-  return reply.code(answer.statusCode).send(answer.body);
 }
 
-export function handleNotFound(_request: FastifyRequest, reply: FastifyReply) {
-  return reply.code(404).send({ error: 'NOT_FOUND', message: 'no such route' });
+function pathPattern(url: string): RegExp {
+  const segments = url.split('/').map((segment) => {
+    if (segment === '*') return '.*';
+    if (segment.startsWith(':')) return '[^/]+';
+    return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  });
+  return new RegExp(`^${segments.join('/')}$`);
+}
+
+export interface ErrorHandlers {
+  handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply;
+  handleNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply;
+}
+
+export function errorHandlers(known: KnownRoutes): ErrorHandlers {
+  function handleNotFound(request: FastifyRequest, reply: FastifyReply) {
+    const allowed = known.allowed(request.url);
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send({ error: 'METHOD_NOT_ALLOWED', message: `this path answers ${allowed.join(', ')}` });
+    }
+    return reply.code(404).send({ error: 'NOT_FOUND', message: 'no such route' });
+  }
+
+  function handleError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
+    // A QUERY without Content-Type is refused before the router says no route takes it: what it gets
+    // is the answer for its method and path. Framing errors (a bad URL) keep their own answers.
+    if (request.is404 && (error as Partial<FastifyError>).code === 'FST_ERR_ROUTE_MISSING_CONTENT_TYPE') {
+      return handleNotFound(request, reply);
+    }
+    const answer = answerFor(error);
+    if (!answer) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(500).send({ error: 'INTERNAL', message: 'the request could not be completed' });
+    }
+    if (answer.statusCode === 503) {
+      request.log.warn({ errorName: error.name, reason: answer.body.reason }, 'Temporal did not answer');
+      reply.header('retry-after', String(answer.body.retryAfterSeconds ?? 5));
+    }
+    if (answer.statusCode === 429) reply.header('retry-after', String(answer.body.retryAfterSeconds ?? 1));
+    return reply.code(answer.statusCode).send(answer.body);
+  }
+
+  return { handleError, handleNotFound };
 }

@@ -14,6 +14,7 @@ import { abuseLimitHook, type AbuseLimit } from './abuse-limits.js';
 import { CallerTokens, requireBearerToken } from './bearer-auth.js';
 import type { CallerConfig, HttpRateLimits, RateLimit } from './config.js';
 import {
+  answeredUnderKey,
   cancelAcceptedSchema,
   cancelBodySchema,
   cancelHeadersSchema,
@@ -23,6 +24,7 @@ import {
   outcomeQuerySchema,
   resendAnswerSchema,
   resendBodySchema,
+  retryAfterHeader,
   startBodySchema,
   startedSchema,
   startHeadersSchema,
@@ -65,6 +67,42 @@ const submissionDescription =
 type StartBody = VerificationInput & { ifRunning?: 'fail' | 'attach'; answer?: 'challenge' | 'started' };
 
 const tags = ['verifications'];
+
+/**
+ * Where a start leads, by the verificationId it answered (OpenAPI links): what a generated client or a
+ * stateful API tester follows from one call to the next. The customer's own routes take the customer the
+ * start named.
+ */
+const fromStart = {
+  GetState: {
+    operationId: 'getVerification',
+    parameters: { id: '$response.body#/verificationId' },
+    description: 'where the verification now is',
+  },
+  GetOutcome: {
+    operationId: 'getVerificationOutcome',
+    parameters: { id: '$response.body#/verificationId' },
+    description: 'its outcome, once finished',
+  },
+  SubmitCode: {
+    operationId: 'submitCode',
+    parameters: { id: '$response.body#/verificationId' },
+    requestBody: { customerId: '$request.body#/customerId' },
+    description: 'the code the user typed',
+  },
+  Resend: {
+    operationId: 'resendCode',
+    parameters: { id: '$response.body#/verificationId' },
+    requestBody: { customerId: '$request.body#/customerId' },
+    description: 'a new code',
+  },
+  Cancel: {
+    operationId: 'cancelVerification',
+    parameters: { id: '$response.body#/verificationId' },
+    requestBody: { customerId: '$request.body#/customerId' },
+    description: 'the user left the change',
+  },
+};
 const defaultOutcomeWaitSeconds = 10;
 const security = [{ bearerAuth: [] }];
 
@@ -163,6 +201,7 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
     '/verifications',
     {
       schema: {
+        operationId: 'startVerification',
         tags,
         security,
         summary: "Start the customer's contact-change verification; answered once the code is on its way",
@@ -170,21 +209,29 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
           'Answers when the first code has been sent, with challengeType, maskedDestination, expiresAt and attemptsLeft, or with the outcome if the flow ended before (e.g. REJECTED at the consult). 201 with a new run; 200 when an existing run of this caller is returned (ifRunning "attach", or a retried start with the same Idempotency-Key / requestKey); 409 ALREADY_RUNNING otherwise. Another caller\'s running verification is never joined: 404 NOT_FOUND when the start asked to join it (attach or the same key), 409 otherwise. Limited per customer, per end user and per caller (429 with Retry-After); 503 LIMITS_UNAVAILABLE when the limits cannot be counted. 429 SEND_BUDGET_EXCEEDED with Retry-After when the customer has been sent as many codes as the budget allows: no code was sent, the message says why.',
         headers: startHeadersSchema,
         body: startBodySchema,
-        response: { 200: startedSchema, 201: startedSchema, ...errorResponses(404, 409, 413, 415, 429) },
+        response: {
+          200: startedSchema,
+          201: {
+            ...startedSchema,
+            headers: {
+              location: {
+                type: 'string',
+                description: 'the new verification: /verifications/{id}',
+                required: true,
+              },
+            },
+          },
+          ...errorResponses(404, 409, 413, 415, 429),
+        },
       },
+      links: { 200: fromStart, 201: fromStart },
       preHandler: startLimit,
     },
     async (request, reply) => {
       const { ifRunning, answer, ...input } = request.body;
-      const headerKey = request.headers['idempotency-key'];
-      if (headerKey && input.requestKey && headerKey !== input.requestKey) {
-        return reply.code(400).send({
-          error: 'BAD_REQUEST',
-          field: 'idempotency-key',
-          message: 'idempotency-key differs from requestKey in the body; send one of them',
-        });
-      }
-      const requestKey = input.requestKey ?? headerKey;
+      // The body's key wins, as the document says: a schema cannot tie a header to a body field, so a
+      // refusal of the two differing would refuse a request the document declares valid.
+      const requestKey = input.requestKey ?? request.headers['idempotency-key'];
       const started = await as(request).start(
         { ...input, ...(requestKey ? { requestKey } : {}) },
         { ifRunning: ifRunning ?? 'fail', ...(answer ? { answer } : {}) },
@@ -198,6 +245,7 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
     '/verifications/:id',
     {
       schema: {
+        operationId: 'getVerification',
         tags,
         security,
         summary: 'Where the verification is: step, attempts and resends left, expiry, outcome',
@@ -214,6 +262,7 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
     '/verifications/:id/outcome',
     {
       schema: {
+        operationId: 'getVerificationOutcome',
         tags,
         security,
         summary: 'The outcome, once the verification has finished',
@@ -223,7 +272,10 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         querystring: outcomeQuerySchema,
         response: {
           200: verificationOutcomeSchema,
-          202: outcomePendingSchema,
+          202: {
+            ...outcomePendingSchema,
+            headers: { 'retry-after': { ...retryAfterHeader, required: true } },
+          },
           ...errorResponses(404, 409),
         },
       },
@@ -243,16 +295,17 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
     '/verifications/:id/otp',
     {
       schema: {
+        operationId: 'submitCode',
         tags,
         security,
         summary: 'Submit the code the user typed; answered with the verdict',
         description:
-          "Every verdict is a 200: ACCEPTED, INCORRECT (with attemptsLeft), EXPIRED, ATTEMPTS_EXCEEDED, CLOSED. 409 once the verification has finished; 403 when customerId does not own the verification; 404 when it does not exist or is another caller's. Limited per verification, per end user and per caller (429 with Retry-After); 503 LIMITS_UNAVAILABLE when the limits cannot be counted." +
+          "Every verdict is a 200: ACCEPTED, INCORRECT (with attemptsLeft), EXPIRED, ATTEMPTS_EXCEEDED, CLOSED. 409 VERIFICATION_FINISHED once the verification has finished; 409 CODE_FORMAT (field code, no attempt spent) when the code's form is not the one the open challenge takes: digits for sms, the encrypted PIN for PAYMENT_PASSWORD; 403 when customerId does not own the verification; 404 when it does not exist or is another caller's. Limited per verification, per end user and per caller (429 with Retry-After); 503 LIMITS_UNAVAILABLE when the limits cannot be counted." +
           submissionDescription,
         params: verificationParamsSchema,
         headers: submissionHeadersSchema,
         body: otpBodySchema,
-        response: { 200: verdictSchema, ...errorResponses(403, 404, 409, 413, 415, 429) },
+        response: answeredUnderKey({ 200: verdictSchema, ...errorResponses(403, 404, 409, 413, 415, 429) }),
       },
       preHandler: [otpLimit, sameCustomer],
     },
@@ -266,6 +319,7 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
     '/verifications/:id/resend',
     {
       schema: {
+        operationId: 'resendCode',
         tags,
         security,
         summary: 'Ask for a new code',
@@ -275,7 +329,18 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         params: verificationParamsSchema,
         headers: submissionHeadersSchema,
         body: resendBodySchema,
-        response: { 200: resendAnswerSchema, ...errorResponses(403, 404, 409, 413, 415, 429) },
+        response: answeredUnderKey({
+          200: {
+            ...resendAnswerSchema,
+            headers: {
+              'retry-after': {
+                ...retryAfterHeader,
+                description: 'with COOLDOWN: seconds until a resend is honoured',
+              },
+            },
+          },
+          ...errorResponses(403, 404, 409, 413, 415, 429),
+        }),
       },
       preHandler: [resendLimit, sameCustomer],
     },
@@ -295,6 +360,7 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
     '/verifications/:id/cancel',
     {
       schema: {
+        operationId: 'cancelVerification',
         tags,
         security,
         summary: 'Cancel the verification; the workflow ends CANCELLED once it can',

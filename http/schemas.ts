@@ -20,6 +20,12 @@ import {
 
 export { resendAnswerSchema, stateSchema, verdictSchema };
 
+/**
+ * The examples the document shows (and an API tester starts from): the provider sandbox's first seeded
+ * customer, an sms customer, so following them through the routes is a real flow there.
+ */
+const exampleCustomerId = '2188000000000000001';
+
 // '-' needs no escape outside a class, and escaping it is an error under Ajv's unicode regexps.
 const escapedPrefix = verificationWorkflowPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -32,12 +38,14 @@ export const verificationParamsSchema = {
       type: 'string',
       pattern: `^${escapedPrefix}${customerIdSchema.pattern.slice(1)}`,
       description: `the verification id: "${verificationWorkflowPrefix}" followed by the customer id`,
+      examples: [`${verificationWorkflowPrefix}${exampleCustomerId}`],
     },
   },
 } as const;
 
 export const startBodySchema = {
   ...verificationInputSchema,
+  examples: [{ customerId: exampleCustomerId, change: { email: 'alice.new@example.com' } }],
   properties: {
     ...verificationInputSchema.properties,
     ifRunning: {
@@ -69,7 +77,7 @@ export const startHeadersSchema = {
     'idempotency-key': {
       ...requestKeySchema,
       description:
-        'used as requestKey when the body has none: a retried start returns the run it started, and is counted once by the limits',
+        'used as requestKey when the body has none (a requestKey in the body is the one used): a retried start returns the run it started, and is counted once by the limits',
     },
     'x-end-user-id': endUserHeaderSchema,
   },
@@ -94,12 +102,14 @@ export const submissionHeadersSchema = {
 
 export const otpBodySchema = {
   ...otpSubmissionSchema,
+  examples: [{ customerId: exampleCustomerId, code: '123456' }],
   required: ['customerId', ...otpSubmissionSchema.required],
   properties: { customerId: customerIdSchema, ...otpSubmissionSchema.properties },
 } as const;
 
 export const resendBodySchema = {
   type: 'object',
+  examples: [{ customerId: exampleCustomerId }],
   additionalProperties: false,
   required: ['customerId'],
   properties: { customerId: customerIdSchema },
@@ -107,6 +117,7 @@ export const resendBodySchema = {
 
 export const cancelBodySchema = {
   ...cancelRequestSchema,
+  examples: [{ customerId: exampleCustomerId, reason: 'the user left the change' }],
   required: ['customerId'],
   properties: { customerId: customerIdSchema, ...cancelRequestSchema.properties },
 } as const;
@@ -136,7 +147,11 @@ export const outcomePendingSchema = {
   required: ['verificationId', 'finished'],
   properties: {
     verificationId: { type: 'string' },
-    finished: { const: false, description: 'still running after the wait; ask again (see Retry-After)' },
+    finished: {
+      type: 'boolean',
+      const: false,
+      description: 'still running after the wait; ask again (see Retry-After)',
+    },
   },
 } as const;
 
@@ -150,6 +165,7 @@ export const outcomeQuerySchema = {
       pattern: '^([0-9]|10)$',
       description:
         'seconds (0 to 10, default 10) to wait for a running verification to finish before answering 202',
+      examples: ['0'],
     },
   },
 } as const;
@@ -167,7 +183,7 @@ export const errorSchema = {
     error: {
       type: 'string',
       description:
-        'BAD_REQUEST, UNAUTHORIZED, CUSTOMER_MISMATCH, NOT_FOUND, ALREADY_RUNNING, VERIFICATION_FINISHED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, TOO_MANY_REQUESTS, SEND_BUDGET_EXCEEDED, LIMITS_UNAVAILABLE, TEMPORAL_UNAVAILABLE, INTERNAL',
+        'BAD_REQUEST, UNAUTHORIZED, CUSTOMER_MISMATCH, NOT_FOUND, METHOD_NOT_ALLOWED, ALREADY_RUNNING, VERIFICATION_FINISHED, CODE_FORMAT, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, TOO_MANY_REQUESTS, SEND_BUDGET_EXCEEDED, LIMITS_UNAVAILABLE, TEMPORAL_UNAVAILABLE, INTERNAL',
     },
     message: {
       type: 'string',
@@ -195,7 +211,81 @@ export const healthSchema = {
   properties: { ok: { type: 'boolean' }, temporal: { type: 'string', enum: ['up', 'down'] } },
 } as const;
 
+/**
+ * Headers an answer carries, declared beside its body (@fastify/swagger publishes `headers` of a response
+ * schema). `required: true` is the header's own flag, not JSON Schema's: the document moves it out of
+ * the header's schema (see requiredHeadersOut).
+ */
+export const retryAfterHeader = {
+  type: 'string',
+  pattern: '^[0-9]+$',
+  description: 'seconds to wait before asking again',
+} as const;
+
+const required = { required: true } as const;
+
+export const idempotencyKeyAnswerHeader = {
+  ...requestKeySchema,
+  description: "the key the submission was answered under: the caller's, or the one made here",
+} as const;
+
+/** Errors the flow itself can answer a submission with, once it was asked under the key. */
+const flowErrors = new Set(['404', '409', '429', '503']);
+
+/**
+ * The answers a submission (code, resend) gives under its key, with the key in Idempotency-Key: always
+ * with the verdict, and with an error the flow answered. A refusal before the flow was asked (a bad
+ * request, a limit's 429) carries none, so the header is optional on the errors.
+ */
+export function answeredUnderKey<Answers extends Record<number, object>>(answers: Answers): Answers {
+  return Object.fromEntries(
+    Object.entries(answers).map(([code, schema]) => {
+      if (Number(code) >= 300 && !flowErrors.has(code)) return [code, schema];
+      const headers = (schema as { headers?: Record<string, object> }).headers ?? {};
+      const key =
+        Number(code) < 300 ? { ...idempotencyKeyAnswerHeader, ...required } : idempotencyKeyAnswerHeader;
+      return [code, { ...schema, headers: { ...headers, 'idempotency-key': key } }];
+    }),
+  ) as Answers;
+}
+
+const errorHeaders: Record<number, Record<string, object>> = {
+  401: {
+    'www-authenticate': {
+      type: 'string',
+      description: 'the Bearer challenge',
+      ...required,
+    },
+  },
+  429: { 'retry-after': { ...retryAfterHeader, ...required } },
+  503: { 'retry-after': { ...retryAfterHeader, ...required } },
+};
+
 /** The error answers every authenticated route can give, plus the route's own. */
 export function errorResponses(...codes: number[]): Record<number, typeof errorSchema> {
-  return Object.fromEntries([400, 401, 503, ...codes].map((code) => [code, errorSchema]));
+  return Object.fromEntries(
+    [400, 401, 503, ...codes].map((code) => [
+      code,
+      errorHeaders[code] ? { ...errorSchema, headers: errorHeaders[code] } : errorSchema,
+    ]),
+  );
+}
+
+/** Fastify's swagger writes a response header's schema whole; `required` belongs to the header itself. */
+export function requiredHeadersOut<Document extends { paths?: object }>(document: Document): Document {
+  const paths = (document.paths ?? {}) as Record<string, Record<string, { responses?: object }>>;
+  for (const operation of Object.values(paths).flatMap((item) => Object.values(item))) {
+    for (const response of Object.values(operation.responses ?? {}) as Array<{
+      headers?: Record<string, { schema: { required?: unknown }; required?: boolean }>;
+    }>) {
+      for (const header of Object.values(response.headers ?? {})) {
+        if (header.schema.required === true) {
+          const { required: _required, ...schema } = header.schema;
+          header.schema = schema;
+          header.required = true;
+        }
+      }
+    }
+  }
+  return document;
 }

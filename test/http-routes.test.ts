@@ -171,13 +171,17 @@ describe('HTTP routes through app.inject() on the dev server', function () {
       const otherKey = await post(app, '/verifications', input, { 'idempotency-key': uniqueName('other') });
       assert.equal(otherKey.statusCode, 409, 'another key is another start, refused while the first runs');
 
-      const conflicting = await post(
+      // The body's requestKey is the start's key, whatever the header says (the document's rule).
+      const bodyKeyWins = await post(
         app,
         '/verifications',
-        { ...input, requestKey: 'body-key' },
-        { 'idempotency-key': key },
+        { ...input, requestKey: key },
+        {
+          'idempotency-key': uniqueName('ignored'),
+        },
       );
-      assertBadRequest(conflicting, 'idempotency-key');
+      assert.equal(bodyKeyWins.statusCode, 200, bodyKeyWins.body);
+      assert.equal(bodyKeyWins.json<{ runId: string }>().runId, first.json<{ runId: string }>().runId);
     });
   });
 

@@ -107,7 +107,7 @@ describe('typed failures: every Temporal error a caller can meet is a documented
     );
   });
 
-  it('refuses a code the open challenge cannot take (CODE_FORMAT) naming the field, at no attempt, 400 over HTTP', async function () {
+  it('refuses a code the open challenge cannot take (CODE_FORMAT) naming the field, at no attempt, 409 over HTTP', async function () {
     await withVerificationWorker(stack.env, stack.sandbox, async ({ control, taskQueue }) => {
       const verifications = new VerificationClient(stack.env.client, taskQueue);
       const customer = await control.addCustomer();
@@ -125,10 +125,11 @@ describe('typed failures: every Temporal error a caller can meet is a documented
           customerId: customer.customerId,
           code: 'abcdef',
         });
-        assert.equal(answer.statusCode, 400, answer.body);
+        // The document accepts the code's form; only this verification's challenge refuses it.
+        assert.equal(answer.statusCode, 409, answer.body);
         assert.deepEqual(
           { error: answer.json<{ error: string }>().error, field: answer.json<{ field: string }>().field },
-          { error: 'BAD_REQUEST', field: 'code' },
+          { error: 'CODE_FORMAT', field: 'code' },
         );
       });
       assert.equal((await verifications.state(customer.customerId)).attemptsLeft, 5, 'no attempt was spent');

@@ -114,7 +114,8 @@ export const wonderReferenceNumberSchema = {
   type: 'string',
   minLength: 1,
   maxLength: 255,
-  pattern: '^\\S(.*\\S)?$',
+  // Not `.`: it excludes line breaks in JavaScript and not elsewhere, and the document is read elsewhere.
+  pattern: '^\\S([^\\n\\r\\u2028\\u2029]*\\S)?$',
   description:
     "the reference_number your backend keeps for this DWS customer's Wonder record; nothing is written at Wonder unless the record at customerUuid carries it",
 } as const;
@@ -318,7 +319,7 @@ export const resendAnswerSchema = {
     variant(
       ['honoured', 'resendsLeft', 'expiresAt'] as const,
       {
-        honoured: { const: true, description: 'a new code was sent' },
+        honoured: { type: 'boolean', const: true, description: 'a new code was sent' },
         resendsLeft: { type: 'integer' },
         expiresAt: isoTime,
       } as const,
@@ -326,7 +327,7 @@ export const resendAnswerSchema = {
     variant(
       ['honoured', 'reason'] as const,
       {
-        honoured: { const: false },
+        honoured: { type: 'boolean', const: false },
         reason: {
           type: 'string',
           enum: ['COOLDOWN', 'NO_RESENDS_LEFT', 'NOT_SMS', 'NOT_AWAITING_INPUT', 'SEND_BUDGET_EXCEEDED'],
