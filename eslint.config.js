@@ -9,7 +9,7 @@ const nodeBuiltins = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.temporal/', '.bench/'] },
+  { ignores: ['node_modules/', '**/dist/', '.temporal/', '.bench/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,7 +8,7 @@ import {
   VerificationError,
   VerificationUnavailableError,
   type VerificationClient,
-} from '../../client/index.js';
+} from '@dws-verify/client';
 import type { SandboxControlClient } from '../../sandbox/control-client.js';
 import type { Prng } from '../../sandbox/prng.js';
 import { verificationStepKey } from '../../workflows/search-attributes.js';
