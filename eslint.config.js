@@ -9,7 +9,7 @@ const nodeBuiltins = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.temporal/', '.tools/', '.bench/'] },
+  { ignores: ['node_modules/', '**/dist/', '.temporal/', '.tools/', '.bench/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -9,7 +9,7 @@ import { Client, type WorkflowClientInterceptor } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApp } from '../http/app.js';
-import { VerificationClient } from '../client/index.js';
+import { VerificationClient } from '@dws-verify/client';
 import type { SandboxControlClient } from '../sandbox/control-client.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
 

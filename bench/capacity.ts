@@ -3,7 +3,7 @@
  * or a slow SMS gateway leaves behind), their memory measured while they wait, then every code sent at
  * once and the time until the last outcome is in.
  */
-import { VerificationClient } from '../client/index.js';
+import { VerificationClient } from '@dws-verify/client';
 import { policyBounds } from '../workflows/input-contract.js';
 import { defaultPolicy } from '../workflows/types.js';
 import type { SandboxControlClient } from '../sandbox/control-client.js';

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { DwsClient } from '../activities/dws/client.js';
 import type { ModifyCustomerResponse } from '../activities/dws/types.js';
-import type { VerificationClient } from '../client/index.js';
+import type { VerificationClient } from '@dws-verify/client';
 import type { SandboxControlClient } from '../sandbox/control-client.js';
 import type { OtpMailbox } from './otp-mailbox.js';
 

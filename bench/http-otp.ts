@@ -11,7 +11,7 @@ import { Agent } from 'node:http';
 import got from 'got';
 import { loadHttpConfig } from '../http/config.js';
 import { startHttpService } from '../http/server.js';
-import { VerificationClient } from '../client/index.js';
+import { VerificationClient } from '@dws-verify/client';
 import { verificationWorkflowId } from '../workflows/ids.js';
 import { createCustomer, newEmail } from './flows.js';
 import type { BenchStack } from './stack.js';

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { DwsClient } from '../activities/dws/client.js';
 import { sandboxDwsConfig } from '../activities/dws/config.js';
-import { VerificationClient } from '../client/index.js';
+import { VerificationClient } from '@dws-verify/client';
 import { runCapacity, type CapacityResult } from './capacity.js';
 import { runCase, type CaseDefinition, type CaseKind, type CaseResult } from './cases.js';
 import { runHttpOtp } from './http-otp.js';

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { VerificationClient } from '../client/index.js';
+import { VerificationClient } from '@dws-verify/client';
 import { loadWorkerConfig } from '../worker/config.js';
 import { runCapacity, type CapacityResult } from './capacity.js';
 import { runCase, type CaseResult } from './cases.js';

@@ -18,9 +18,9 @@ import type {
   VerificationOutcome,
   VerificationPolicy,
   VerificationState,
+  VerifyContactChangeWorkflow,
 } from '../workflows/types.js';
 import { defaultPolicy } from '../workflows/types.js';
-import type { verifyContactChange } from '../workflows/verification.js';
 import {
   SendBudgetExceededError,
   VerificationAlreadyRunningError,
@@ -176,7 +176,7 @@ export class VerificationClient {
       const handle = await this.client.workflow.start('verifyContactChange', workflowOptions);
       return { verificationId, runId: handle.firstExecutionRunId ?? '', attached: false };
     }
-    const startOperation = new WithStartWorkflowOperation<typeof verifyContactChange>(
+    const startOperation = new WithStartWorkflowOperation<VerifyContactChangeWorkflow>(
       'verifyContactChange',
       workflowOptions,
     );
@@ -201,7 +201,7 @@ export class VerificationClient {
   ): Promise<StartedVerification> {
     const attached = { verificationId, runId: run.runId, attached: true };
     if (options.answer === 'started') return attached;
-    const handle = this.client.workflow.getHandle<typeof verifyContactChange>(verificationId, run.runId);
+    const handle = this.client.workflow.getHandle<VerifyContactChangeWorkflow>(verificationId, run.runId);
     if (run.running) {
       try {
         return { ...attached, ...(await handle.executeUpdate(challengeSentUpdate)) };

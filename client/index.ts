@@ -1,6 +1,7 @@
 /**
- * The client library's one public entry: what a backend service imports to start and drive
- * verifications. Everything else under client/ is its inside.
+ * The client library's one public entry, the package `@dws-verify/client`: what a backend service imports
+ * to start and drive verifications. Everything else under client/ is its inside; the worker, the HTTP
+ * service and the tests import this by the package's name too, so nothing they need can be missing here.
  */
 export {
   VerificationClient,
@@ -13,7 +14,8 @@ export {
   type PaymentMethodClientOptions,
   type StartedPaymentMethodChange,
 } from './payment-method-client.js';
-export { defaultCallerName, type Caller, type SubmissionOptions } from './flow-calls.js';
+export { callerNamePattern, defaultCallerName, type Caller, type SubmissionOptions } from './flow-calls.js';
+export { defaultAnswerWithinMs, unavailableFrom } from './outages.js';
 export {
   CodeNotForChallengeError,
   InvalidVerificationInputError,
@@ -27,6 +29,17 @@ export {
 } from './errors.js';
 export { encryptPin, PIN_ENCRYPTION_ALGORITHM, type PinEncryptionInfo } from './pin-encryption.js';
 export { temporalTargetFromEnv, type TemporalTarget } from '../config/temporal.js';
+export { ConfigError } from '../config/errors.js';
+export { createDataConverter } from '../codec/data-converter.js';
+export type { AesGcmCodecOptions } from '../codec/aes-gcm-codec.js';
+export {
+  KeyRing,
+  keyRingFromEnv,
+  loadKeyRing,
+  parseKeyRing,
+  type LoadKeyRingOptions,
+} from '../codec/keyring.js';
+export { wireContractVersion } from '../workflows/wire-schemas.js';
 export { callerFailureTypes, type CallerFailureType } from '../workflows/failures.js';
 export type {
   ChallengeAnswer,

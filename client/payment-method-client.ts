@@ -13,9 +13,9 @@ import type {
   ResendAnswer,
   VerificationPolicy,
   VerificationState,
+  ChangeWonderPaymentMethodWorkflow,
 } from '../workflows/types.js';
 import { defaultPolicy } from '../workflows/types.js';
-import type { changeWonderPaymentMethod } from '../workflows/payment-method.js';
 import { checkCaller, FlowCalls, ownerMemo, type Caller, type SubmissionOptions } from './flow-calls.js';
 import { defaultAnswerWithinMs } from './outages.js';
 import { validatePaymentMethodChangeInput } from './validate.js';
@@ -66,7 +66,7 @@ export class PaymentMethodClient {
     const valid = validatePaymentMethodChangeInput(input, this.policy);
     const verificationId = this.verificationId(valid.wonderCustomerUuid);
     return this.calls.start(verificationId, async () => {
-      const handle = await this.client.workflow.start<typeof changeWonderPaymentMethod>(
+      const handle = await this.client.workflow.start<ChangeWonderPaymentMethodWorkflow>(
         'changeWonderPaymentMethod',
         {
           args: [valid],

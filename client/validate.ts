@@ -10,8 +10,6 @@ import { compileWireSchema, looserWhen, problemOf, type InputProblem } from '../
 import { paymentMethodChangeInputSchema, verificationInputSchema } from '../workflows/wire-schemas.js';
 import { InvalidVerificationInputError } from './errors.js';
 
-export { describe, fieldOf } from '../workflows/input-contract.js';
-
 const checkContactChange = compileWireSchema(verificationInputSchema);
 const checkPaymentMethodChange = compileWireSchema(paymentMethodChangeInputSchema);
 

@@ -10,7 +10,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { codecServerPlugin, type CodecServerOptions } from '../codec/codec-server.js';
-import type { VerificationClient } from '../client/index.js';
+import type { VerificationClient } from '@dws-verify/client';
 import { MemoryLimitsStore } from '../limits/memory-store.js';
 import type { LimitsStore } from '../limits/store.js';
 import {

@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Caller } from '../client/index.js';
+import type { Caller } from '@dws-verify/client';
 import type { CallerConfig } from './config.js';
 
 declare module 'fastify' {

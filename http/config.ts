@@ -3,7 +3,7 @@
  * naming the variable; token values are never echoed.
  */
 import { isIP } from 'node:net';
-import { callerNamePattern, defaultCallerName } from '../client/flow-calls.js';
+import { callerNamePattern, defaultCallerName } from '@dws-verify/client';
 import { ConfigError } from '../config/errors.js';
 import { isLoopbackHost } from '../config/loopback.js';
 import { listEntries, readBool, readInt, readSecret, readString, type Env } from '../config/settings.js';

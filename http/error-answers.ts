@@ -7,15 +7,16 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import {
   CodeNotForChallengeError,
+  defaultAnswerWithinMs,
   InvalidVerificationInputError,
   SendBudgetExceededError,
   VerificationAlreadyRunningError,
   VerificationFinishedError,
   VerificationNotFoundError,
+  unavailableFrom,
   VerificationUnavailableError,
-} from '../client/index.js';
-import { defaultAnswerWithinMs, unavailableFrom } from '../client/outages.js';
-import { describe, fieldOf } from '../client/validate.js';
+} from '@dws-verify/client';
+import { describe, fieldOf } from '../workflows/input-contract.js';
 
 export interface ErrorBody {
   error: string;

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { verificationWorkflowId, verificationWorkflowPrefix } from '../workflows/ids.js';
 import type { VerificationInput } from '../workflows/types.js';
-import { SendBudgetExceededError, type VerificationClient } from '../client/index.js';
+import { SendBudgetExceededError, type VerificationClient } from '@dws-verify/client';
 import type { LimitsStore } from '../limits/store.js';
 import { abuseLimitHook, type AbuseLimit } from './abuse-limits.js';
 import { CallerTokens, requireBearerToken } from './bearer-auth.js';

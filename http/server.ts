@@ -19,7 +19,7 @@ import { decideLocalUiAccess, type LocalUiAccessDecision } from '../codec/local-
 import type { Env } from '../config/settings.js';
 import { temporalTargetFromEnv } from '../config/temporal.js';
 import { loadVerificationPolicy } from '../config/verification-policy.js';
-import { VerificationClient } from '../client/index.js';
+import { VerificationClient } from '@dws-verify/client';
 import { createLimitsStore, describeLimitsStore } from '../limits/config.js';
 import { LimitsStoreUnavailableError, type LimitsStore } from '../limits/store.js';
 import { buildHttpApp } from './app.js';

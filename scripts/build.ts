@@ -4,7 +4,8 @@
  * from the compiled workflows, so a worker started from dist/ needs neither tsx nor webpack nor SWC; and
  * the build id (package version plus git revision) is written beside it for Worker Versioning.
  *
- * `node dist/worker/main.js` and `node dist/http/main.js` then run after `npm ci --omit=dev`.
+ * `node dist/worker/main.js` and `node dist/http/main.js` then run after `npm ci --omit=dev` (the HTTP
+ * service also needs client/, the workspace package it imports, with its dist/).
  */
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -16,17 +17,20 @@ import { sourceBuildId } from '../worker/build-info.js';
 import type * as RunModule from '../worker/run.js';
 
 export const distFolder = join(projectRoot, 'dist');
+const clientPackage = join(projectRoot, 'client');
 
 export async function build(
   log: (line: string) => void = (line) => console.log(line),
 ): Promise<string | undefined> {
   // A stale file from an earlier, wider compile (tests, bench) must not ship.
   rmSync(distFolder, { recursive: true, force: true });
+  rmSync(join(clientPackage, 'dist'), { recursive: true, force: true });
   const tsc = join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-  execFileSync(process.execPath, [tsc, '-p', join(projectRoot, 'tsconfig.build.json')], {
-    cwd: projectRoot,
-    stdio: 'inherit',
-  });
+  // The HTTP service imports the client package by its name, which Node resolves to the package's own
+  // build (client/dist/), as it would for a backend that installed it.
+  for (const project of [join(projectRoot, 'tsconfig.build.json'), join(clientPackage, 'tsconfig.json')]) {
+    execFileSync(process.execPath, [tsc, '-p', project], { cwd: projectRoot, stdio: 'inherit' });
+  }
   // The compiled module, so the bundle holds the compiled workflows and failure converter (dist/ paths).
   const compiled = (await import(
     pathToFileURL(join(distFolder, 'worker', 'run.js')).href

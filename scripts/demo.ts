@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import got, { type Got } from 'got';
-import { encryptPin } from '../client/index.js';
+import { encryptPin } from '@dws-verify/client';
 import { SandboxControlClient } from '../sandbox/control-client.js';
 import type { OtpVerdict, VerificationState } from '../workflows/types.js';
 import { devHttpToken } from '../http/config.js';

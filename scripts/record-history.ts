@@ -13,7 +13,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { sandboxDwsConfig } from '../activities/dws/config.js';
 import { sandboxWonderConfig } from '../activities/wonder/config.js';
-import { encryptPin, VerificationClient } from '../client/index.js';
+import { encryptPin, VerificationClient } from '@dws-verify/client';
 import { startSandbox } from '../sandbox/server.js';
 import { resendOtpSignal, submitOtpSignal, stateQuery } from '../workflows/messages.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';

@@ -12,7 +12,7 @@ import {
   VerificationAlreadyRunningError,
   VerificationClient,
   VerificationNotFoundError,
-} from '../client/index.js';
+} from '@dws-verify/client';
 import { buildHttpApp } from '../http/app.js';
 import { paymentMethodWorkflowId, verificationWorkflowId } from '../workflows/ids.js';
 import type { VerificationState } from '../workflows/types.js';

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { createDataConverter } from '../codec/data-converter.js';
 import { formatKeyEntry, parseKeyRing } from '../codec/keyring.js';
-import { VerificationClient } from '../client/index.js';
+import { VerificationClient } from '@dws-verify/client';
 import type { SandboxControlClient } from '../sandbox/control-client.js';
 import type { RequestLogEntry } from '../sandbox/dws/request-log.js';
 import { mulberry32 } from '../sandbox/prng.js';

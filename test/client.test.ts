@@ -5,7 +5,7 @@ import {
   VerificationFinishedError,
   VerificationClient,
   VerificationNotFoundError,
-} from '../client/index.js';
+} from '@dws-verify/client';
 import { waitForStep, withVerificationWorker, verificationStack } from './helpers/verification-env.js';
 
 describe('the client library a backend service imports', function () {

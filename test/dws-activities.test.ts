@@ -14,7 +14,7 @@ import { SandboxControlClient } from '../sandbox/control-client.js';
 import type { RequestLogEntry } from '../sandbox/dws/request-log.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { devServer, uniqueName, workflowBundle } from './helpers/temporal.js';
-import { encryptPin } from '../client/index.js';
+import { encryptPin } from '@dws-verify/client';
 import { consultOnce, modifyOnce } from './fixtures/dws-activity-workflows.js';
 import {
   gatewayErrorPage,

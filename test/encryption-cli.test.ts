@@ -11,7 +11,7 @@ import { Worker } from '@temporalio/worker';
 import got, { type Got } from 'got';
 import { sandboxDwsConfig } from '../activities/dws/config.js';
 import { sandboxWonderConfig } from '../activities/wonder/config.js';
-import { VerificationClient } from '../client/index.js';
+import { VerificationClient } from '@dws-verify/client';
 import { createDataConverter } from '../codec/data-converter.js';
 import { formatKeyEntry, parseKeyRing } from '../codec/keyring.js';
 import { loadHttpConfig } from '../http/config.js';

@@ -12,7 +12,7 @@ import { createDataConverter } from '../codec/data-converter.js';
 import { devKeyRing, formatKeyEntry, KeyRing, parseKeyRing } from '../codec/keyring.js';
 import { decideLocalUiAccess, type LocalUiAccessInput } from '../codec/local-ui-access.js';
 import { startHttpService } from '../http/server.js';
-import { VerificationClient } from '../client/index.js';
+import { VerificationClient } from '@dws-verify/client';
 import { devServer } from './helpers/temporal.js';
 
 const uiOrigin = 'http://localhost:8233';

@@ -4,7 +4,7 @@ import { Agent } from 'node:http';
 import got, { RequestError, type Got } from 'got';
 import { loadHttpConfig } from '../http/config.js';
 import { startHttpService } from '../http/server.js';
-import { encryptPin, VerificationClient } from '../client/index.js';
+import { encryptPin, VerificationClient } from '@dws-verify/client';
 import type { VerificationState } from '../workflows/types.js';
 import { leakedFields } from './helpers/history-scan.js';
 import { withVerificationWorker, verificationStack } from './helpers/verification-env.js';

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import got, { type Got } from 'got';
 import { loadHttpConfig } from '../http/config.js';
 import { startHttpService, type RunningHttpService } from '../http/server.js';
-import { VerificationClient } from '../client/index.js';
+import { VerificationClient } from '@dws-verify/client';
 import type { SandboxControlClient } from '../sandbox/control-client.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
 import { defaultPolicy } from '../workflows/types.js';

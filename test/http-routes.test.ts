@@ -4,7 +4,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { AesGcmPayloadCodec } from '../codec/aes-gcm-codec.js';
 import { KeyRing } from '../codec/keyring.js';
 import { buildHttpApp, type HttpAppOptions } from '../http/app.js';
-import { VerificationClient } from '../client/index.js';
+import { VerificationClient } from '@dws-verify/client';
 import { verificationWorkflowId } from '../workflows/ids.js';
 import type { VerificationState } from '../workflows/types.js';
 import { uniqueName } from './helpers/temporal.js';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import got, { type Response } from 'got';
-import { VerificationClient } from '../client/index.js';
+import { VerificationClient } from '@dws-verify/client';
 import { loadHttpConfig } from '../http/config.js';
 import { startHttpService, type RunningHttpService } from '../http/server.js';
 import { pollUntil } from '../scripts/processes.js';

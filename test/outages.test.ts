@@ -18,7 +18,7 @@ import { createDataConverter } from '../codec/data-converter.js';
 import { formatKeyEntry, parseKeyRing } from '../codec/keyring.js';
 import { loadHttpConfig } from '../http/config.js';
 import { startHttpService, type RunningHttpService } from '../http/server.js';
-import { VerificationClient } from '../client/index.js';
+import { VerificationClient } from '@dws-verify/client';
 import { SandboxControlClient } from '../sandbox/control-client.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import { defaultPolicy } from '../workflows/types.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { PaymentMethodClient, VerificationAlreadyRunningError } from '../client/index.js';
+import { PaymentMethodClient, VerificationAlreadyRunningError } from '@dws-verify/client';
 import { paymentMethodWorkflowId } from '../workflows/ids.js';
 import { stateQuery, submitOtpSignal } from '../workflows/messages.js';
 import { changeWonderPaymentMethod } from '../workflows/payment-method.js';

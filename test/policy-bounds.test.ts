@@ -13,7 +13,7 @@ import { Worker } from '@temporalio/worker';
 import { AesGcmPayloadCodec } from '../codec/aes-gcm-codec.js';
 import { createDataConverter, workerDataConverter } from '../codec/data-converter.js';
 import { KeyRing } from '../codec/keyring.js';
-import { VerificationClient } from '../client/index.js';
+import { VerificationClient } from '@dws-verify/client';
 import { buildHttpApp } from '../http/app.js';
 import { verificationWorkflowId, paymentMethodWorkflowId } from '../workflows/ids.js';
 import { policyBounds } from '../workflows/input-contract.js';

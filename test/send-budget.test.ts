@@ -12,7 +12,7 @@ import got, { type Got } from 'got';
 import { sandboxDwsEnv } from '../activities/dws/config.js';
 import { createDataConverter } from '../codec/data-converter.js';
 import { formatKeyEntry, parseKeyRing } from '../codec/keyring.js';
-import { SendBudgetExceededError, VerificationClient } from '../client/index.js';
+import { SendBudgetExceededError, VerificationClient } from '@dws-verify/client';
 import { loadHttpConfig } from '../http/config.js';
 import { startHttpService, type RunningHttpService } from '../http/server.js';
 import { readLimitsSettings } from '../limits/config.js';

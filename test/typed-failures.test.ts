@@ -8,7 +8,7 @@ import {
   VerificationClient,
   VerificationFinishedError,
   VerificationNotFoundError,
-} from '../client/index.js';
+} from '@dws-verify/client';
 import { buildHttpApp, type HttpAppOptions } from '../http/app.js';
 import { MemoryLimitsStore } from '../limits/memory-store.js';
 import { SendBudget } from '../limits/send-budget.js';

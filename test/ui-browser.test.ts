@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { createDataConverter } from '../codec/data-converter.js';
 import { formatKeyEntry, loadKeyRing, parseKeyRing } from '../codec/keyring.js';
 import { startHttpService } from '../http/server.js';
-import { VerificationClient } from '../client/index.js';
+import { VerificationClient } from '@dws-verify/client';
 import { launchChromium } from '../scripts/browser.js';
 import { runDemo } from '../scripts/demo.js';
 import { startDevServer, type RunningDevServer } from '../scripts/dev-server.js';

@@ -12,7 +12,7 @@ import {
   verificationStack,
 } from './helpers/verification-env.js';
 import { uniqueName } from './helpers/temporal.js';
-import { encryptPin } from '../client/index.js';
+import { encryptPin } from '@dws-verify/client';
 import { issuePinKey } from '../sandbox/dws/pin-keys.js';
 
 describe('contact-change verification on the dev server', function () {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { Ajv, type AnySchema } from 'ajv';
 import addFormats from 'ajv-formats';
 import { buildHttpApp } from '../http/app.js';
-import { PaymentMethodClient, VerificationClient } from '../client/index.js';
+import { PaymentMethodClient, VerificationClient } from '@dws-verify/client';
 import {
   cancelSignal,
   challengeSentUpdate,

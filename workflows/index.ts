@@ -1,3 +1,10 @@
 // The workflow bundle's entry point: every workflow type the worker runs.
-export { verifyContactChange } from './verification.js';
-export { changeWonderPaymentMethod } from './payment-method.js';
+import type { ChangeWonderPaymentMethodWorkflow, VerifyContactChangeWorkflow } from './types.js';
+import { changeWonderPaymentMethod } from './payment-method.js';
+import { verifyContactChange } from './verification.js';
+
+export { verifyContactChange, changeWonderPaymentMethod };
+
+// The client library calls them by these signatures: a workflow that drifts from its one fails to compile.
+void (verifyContactChange satisfies VerifyContactChangeWorkflow);
+void (changeWonderPaymentMethod satisfies ChangeWonderPaymentMethodWorkflow);

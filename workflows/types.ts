@@ -70,3 +70,13 @@ export interface PaymentMethodChangeInput {
   lang?: WonderSyncTarget['lang'];
   policy?: Partial<VerificationPolicy>;
 }
+
+/**
+ * The workflows' signatures as the client library sees them: it types its calls with these instead of
+ * importing the workflow code (and @temporalio/workflow's runtime with it); workflows/index.ts holds the
+ * workflows to them.
+ */
+export type VerifyContactChangeWorkflow = (input: VerificationInput) => Promise<VerificationOutcome>;
+export type ChangeWonderPaymentMethodWorkflow = (
+  input: PaymentMethodChangeInput,
+) => Promise<PaymentMethodChangeOutcome>;

@@ -5,6 +5,15 @@
  * outcome cannot be added in one place only. Plain data: the workflow bundle may import it.
  */
 
+/**
+ * The contract's version, major.minor: the minor grows when something is added that a client may ignore
+ * (an optional input field, a state field), the major when a client built for the previous one could
+ * break (a field removed or made required, a new step, verdict or outcome status, a message renamed).
+ * docs/backend-client.md ("Versions and compatibility") says which client speaks which; CHANGELOG in
+ * client/ records each change.
+ */
+export const wireContractVersion = '1.0';
+
 export const customerIdSchema = {
   type: 'string',
   pattern: '^[0-9A-Za-z_-]{1,64}$',

@@ -4,11 +4,7 @@
  * talks to a Temporal server that may be restarting, so each call is retried in a bounded loop.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  VerificationError,
-  VerificationUnavailableError,
-  type VerificationClient,
-} from '../../client/index.js';
+import { VerificationError, VerificationUnavailableError, type VerificationClient } from '@dws-verify/client';
 import type { SandboxControlClient } from '../../sandbox/control-client.js';
 import type { Prng } from '../../sandbox/prng.js';
 import { verificationStepKey } from '../../workflows/search-attributes.js';

@@ -16,7 +16,7 @@ import {
 import { KeyRing } from '../../codec/keyring.js';
 import { Client } from '@temporalio/client';
 import { buildHttpApp } from '../../http/app.js';
-import { VerificationClient } from '../../client/index.js';
+import { VerificationClient } from '@dws-verify/client';
 
 const token = randomBytes(24).toString('base64url');
 const uiOrigin = DEFAULT_UI_ORIGIN;

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import got from 'got';
 import { signMessage, verifyMessage } from '../../activities/dws/signing.js';
 import { dwsPaths, type DwsApi } from '../../activities/dws/types.js';
-import { encryptPin } from '../../client/index.js';
+import { encryptPin } from '@dws-verify/client';
 import { FaultController } from '../../sandbox/faults.js';
 import { issuePinKey } from '../../sandbox/dws/pin-keys.js';
 import { buildSandboxApp, startSandbox, type SandboxApp, type SandboxOptions } from '../../sandbox/server.js';

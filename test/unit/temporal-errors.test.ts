@@ -21,12 +21,12 @@ import {
 import proto from '@temporalio/proto';
 import {
   InvalidVerificationInputError,
+  unavailableFrom,
   VerificationAlreadyRunningError,
   VerificationFinishedError,
   VerificationNotFoundError,
   VerificationUnavailableError,
-} from '../../client/index.js';
-import { unavailableFrom } from '../../client/outages.js';
+} from '@dws-verify/client';
 import { grpcCodes, meaningOf, type SdkErrorMeaning } from '../../client/temporal-errors.js';
 import { answerFor } from '../../http/error-answers.js';
 import { callerFailure } from '../../workflows/failures.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { PayloadCodec } from '@temporalio/common';
 import { workerDataConverter } from '../../codec/data-converter.js';
 import { devKeyRing, KeyRing } from '../../codec/keyring.js';
-import { InvalidVerificationInputError } from '../../client/errors.js';
+import { InvalidVerificationInputError } from '@dws-verify/client';
 import { tightenPolicy, validateVerificationInput } from '../../client/validate.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadVerificationPolicy, policyVariables } from '../../config/verification-policy.js';
