@@ -25,7 +25,7 @@ import {
   resendAnswerSchema,
   resendBodySchema,
   retryAfterHeader,
-  startBodySchema,
+  startBodySchemaFor,
   startedSchema,
   startHeadersSchema,
   stateSchema,
@@ -208,7 +208,7 @@ export const verificationRoutes: FastifyPluginAsync<VerificationRoutesOptions> =
         description:
           'Answers when the first code has been sent, with challengeType, maskedDestination, expiresAt and attemptsLeft, or with the outcome if the flow ended before (e.g. REJECTED at the consult). 201 with a new run; 200 when an existing run of this caller is returned (ifRunning "attach", or a retried start with the same Idempotency-Key / requestKey); 409 ALREADY_RUNNING otherwise. Another caller\'s running verification is never joined: 404 NOT_FOUND when the start asked to join it (attach or the same key), 409 otherwise. Limited per customer, per end user and per caller (429 with Retry-After); 503 LIMITS_UNAVAILABLE when the limits cannot be counted. 429 SEND_BUDGET_EXCEEDED with Retry-After when the customer has been sent as many codes as the budget allows: no code was sent, the message says why.',
         headers: startHeadersSchema,
-        body: startBodySchema,
+        body: startBodySchemaFor(unscoped.policy),
         response: {
           200: startedSchema,
           201: {

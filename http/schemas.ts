@@ -14,9 +14,11 @@ import {
   resendAnswerSchema,
   stateSchema,
   verdictSchema,
+  policySchema,
   verificationInputSchema,
   verificationOutcomeSchema,
 } from '../workflows/wire-schemas.js';
+import type { VerificationPolicy } from '../workflows/types.js';
 
 export { resendAnswerSchema, stateSchema, verdictSchema };
 
@@ -62,6 +64,35 @@ export const startBodySchema = {
     },
   },
 } as const;
+
+/**
+ * The start body as this service enforces it: a caller may only tighten the operator's policy, so the
+ * document's bounds are the operator's values (cooldown: a floor; the rest: ceilings), not the wider
+ * hard bounds of the wire contract.
+ */
+export function startBodySchemaFor(operator: VerificationPolicy) {
+  const fields = policySchema.properties;
+  const ceiling = <F extends { maximum: number }>(field: F, value: number) => ({ ...field, maximum: value });
+  return {
+    ...startBodySchema,
+    properties: {
+      ...startBodySchema.properties,
+      policy: {
+        ...policySchema,
+        properties: {
+          otpValiditySeconds: ceiling(fields.otpValiditySeconds, operator.otpValiditySeconds),
+          maxVerifyAttempts: ceiling(fields.maxVerifyAttempts, operator.maxVerifyAttempts),
+          maxResends: ceiling(fields.maxResends, operator.maxResends),
+          resendCooldownSeconds: {
+            ...fields.resendCooldownSeconds,
+            minimum: operator.resendCooldownSeconds,
+          },
+          maxChallengeRounds: ceiling(fields.maxChallengeRounds, operator.maxChallengeRounds),
+        },
+      },
+    },
+  };
+}
 
 /** Validated before any limit counts it, so a per-user key is never longer than this. */
 const endUserHeaderSchema = {
