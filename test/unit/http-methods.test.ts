@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildHttpApp } from '../../http/app.js';
 import type { VerificationClient } from '../../client/index.js';
+import { defaultPolicy } from '../../workflows/types.js';
 
 /**
  * A method a known path does not answer is a 405 naming the ones it does (`Allow`), as HTTP asks; only an
@@ -12,7 +13,8 @@ describe('HTTP methods the service does not answer', function () {
 
   before(async function () {
     app = await buildHttpApp({
-      verifications: {} as VerificationClient,
+      // the start body's document is built from the operator's policy, the one thing read at build time
+      verifications: { policy: defaultPolicy } as VerificationClient,
       authTokens: ['methods-test-token-0123456789abcdef'],
     });
   });
