@@ -4,7 +4,7 @@
  * is derived from it. Every call but `result` answers within a bound (./outages.ts), or throws
  * VerificationUnavailableError; every failure is one of ./errors.ts.
  */
-import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
+import { Client, Connection, WithStartWorkflowOperation, type ClientInterceptors } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import type { TemporalTarget } from '../config/temporal.js';
 import { defaultTaskQueue, verificationWorkflowId } from '../workflows/ids.js';
@@ -70,6 +70,14 @@ export interface VerificationClientOptions {
   policy?: VerificationPolicy;
 }
 
+export interface ConnectOptions extends VerificationClientOptions {
+  /**
+   * the Temporal client's interceptors, e.g. `@temporalio/interceptors-opentelemetry`'s
+   * OpenTelemetryWorkflowClientInterceptor, so each call is a span whose context reaches the workflow
+   */
+  interceptors?: ClientInterceptors;
+}
+
 export class VerificationClient {
   readonly answerWithinMs: number;
   readonly caller: Caller | undefined;
@@ -100,15 +108,21 @@ export class VerificationClient {
     target: TemporalTarget,
     dataConverter: DataConverter,
     taskQueue?: string,
-    options?: VerificationClientOptions,
+    options: ConnectOptions = {},
   ) {
     const connection = await Connection.connect(
       target.connectConfig.connectionOptions as Parameters<typeof Connection.connect>[0],
     );
+    const { interceptors, ...clientOptions } = options;
     return new VerificationClient(
-      new Client({ connection, namespace: target.namespace, dataConverter }),
+      new Client({
+        connection,
+        namespace: target.namespace,
+        dataConverter,
+        ...(interceptors ? { interceptors } : {}),
+      }),
       taskQueue,
-      options,
+      clientOptions,
     );
   }
 

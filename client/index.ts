@@ -7,6 +7,7 @@ export {
   VerificationClient,
   type StartOptions,
   type StartedVerification,
+  type ConnectOptions,
   type VerificationClientOptions,
 } from './contact-change-client.js';
 export {

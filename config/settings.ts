@@ -45,6 +45,15 @@ export function readBool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `must be true or false, got "${raw}"`);
 }
 
+/** A listen address `host:port` (e.g. `0.0.0.0:9464`, `:9464`), or undefined when unset. */
+export function readHostPort(env: Env, name: string): string | undefined {
+  const value = readString(env, name);
+  if (value && !/^[\w.-]*:\d{1,5}$/.test(value)) {
+    throw new ConfigError(name, `must be host:port, got "${value}"`);
+  }
+  return value;
+}
+
 /**
  * An http(s) base URL (scheme, host, optional path prefix) without trailing slashes. A URL can carry
  * credentials, so the error does not quote it.

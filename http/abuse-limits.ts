@@ -71,23 +71,25 @@ export function abuseLimitHook(store: LimitsStore, limit: AbuseLimit) {
   const scopes = [
     {
       scope: `for this ${limit.target.name}`,
+      label: limit.target.name,
       window: windowOf(limit.target.limit),
       key: (request: FastifyRequest) => `${limit.target.name}:${limit.target.of(request)}`,
     },
     {
       scope: 'for this user',
+      label: 'user',
       window: windowOf(limit.perUser),
       key: (request: FastifyRequest) => {
         const user = endUserOf(request);
         return user === undefined ? undefined : `user:${user}`;
       },
     },
-    { scope: 'for this caller', window: windowOf(limit.perCaller), key: () => 'caller' },
+    { scope: 'for this caller', label: 'caller', window: windowOf(limit.perCaller), key: () => 'caller' },
   ];
   return async function abuseLimit(request: FastifyRequest, reply: FastifyReply) {
     const id = limit.idOf?.(request);
     // The narrowest count first: a flood on one verification is refused there and spends nothing wider.
-    for (const { scope, window, key } of scopes) {
+    for (const { scope, label, window, key } of scopes) {
       const what = key(request);
       if (what === undefined) continue;
       let decision;
@@ -107,6 +109,7 @@ export function abuseLimitHook(store: LimitsStore, limit: AbuseLimit) {
           return;
         }
         request.log.warn({ err: err.message }, `limits store unavailable; ${limit.what} refused`);
+        request.refusal = { error: 'LIMITS_UNAVAILABLE', unavailable: 'LIMITS_UNAVAILABLE' };
         const retryAfterSeconds = limitsUnavailableRetryAfterSeconds;
         return reply
           .code(503)
@@ -123,6 +126,7 @@ export function abuseLimitHook(store: LimitsStore, limit: AbuseLimit) {
           { scope, verificationId: (request.params as { id?: string }).id },
           'rate limit reached',
         );
+        request.refusal = { error: 'TOO_MANY_REQUESTS', limit: { action: limit.action, scope: label } };
         return reply
           .code(429)
           .header('retry-after', String(retryAfterSeconds))

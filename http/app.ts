@@ -22,6 +22,8 @@ import {
 } from './config.js';
 import { errorHandlers, KnownRoutes } from './error-answers.js';
 import { loggerOptions, logRequest, type HttpLoggerOption } from './logging.js';
+import type { HttpMetrics } from './metrics.js';
+import { observeRequests } from './observability.js';
 import { verificationRoutes } from './routes.js';
 import { healthSchema, requiredHeadersOut } from './schemas.js';
 
@@ -45,6 +47,10 @@ export interface HttpAppOptions {
   codec?: CodecServerOptions;
   /** false (default) for none; true or pino options for JSON logs, always with redaction */
   logger?: HttpLoggerOption;
+  /** a server span per request, continuing the caller's traceparent (tracing must be started); default false */
+  traced?: boolean;
+  /** counts every answer into these series (./metrics.ts); default none */
+  metrics?: HttpMetrics;
 }
 
 const readinessTimeoutMs = 2000;
@@ -77,6 +83,10 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   app.setNotFoundHandler(handleNotFound);
   app.addHook('onRoute', (route) => knownRoutes.add(route));
   app.addHook('onResponse', logRequest);
+  observeRequests(app, {
+    traced: options.traced ?? false,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+  });
 
   const limits = options.limitsStore ?? new MemoryLimitsStore();
   if (!options.limitsStore) app.addHook('onClose', () => limits.close());

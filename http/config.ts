@@ -6,7 +6,15 @@ import { isIP } from 'node:net';
 import { callerNamePattern, defaultCallerName } from '@dws-verify/client';
 import { ConfigError } from '../config/errors.js';
 import { isLoopbackHost } from '../config/loopback.js';
-import { listEntries, readBool, readInt, readSecret, readString, type Env } from '../config/settings.js';
+import {
+  listEntries,
+  readBool,
+  readHostPort,
+  readInt,
+  readSecret,
+  readString,
+  type Env,
+} from '../config/settings.js';
 import { checkTokens, readTokens } from '../config/tokens.js';
 import { readLimitsSettings, type LimitsSettings } from '../limits/config.js';
 
@@ -96,6 +104,8 @@ export interface HttpConfig {
   trustedProxies: string[];
   /** where the request limits count (LIMITS_REDIS_URL) */
   limits: LimitsSettings;
+  /** HTTP_METRICS_ADDRESS, e.g. 0.0.0.0:9465: Prometheus metrics on a listener of their own; off when unset */
+  metricsAddress?: string;
 }
 
 /**
@@ -149,7 +159,13 @@ export function loadHttpConfig(env: Env = process.env, options: LoadHttpConfigOp
     }),
     trustedProxies: readTrustedProxies(env),
     limits: readLimitsSettings(env),
+    ...metricsSection(env),
   };
+}
+
+function metricsSection(env: Env): { metricsAddress?: string } {
+  const metricsAddress = readHostPort(env, 'HTTP_METRICS_ADDRESS');
+  return metricsAddress ? { metricsAddress } : {};
 }
 
 /**

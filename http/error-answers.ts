@@ -17,6 +17,7 @@ import {
   VerificationUnavailableError,
 } from '@dws-verify/client';
 import { describe, fieldOf } from '../workflows/input-contract.js';
+import { actionOf } from './observability.js';
 
 export interface ErrorBody {
   error: string;
@@ -201,6 +202,13 @@ export function errorHandlers(known: KnownRoutes): ErrorHandlers {
       request.log.error({ err: error }, 'request failed');
       return reply.code(500).send({ error: 'INTERNAL', message: 'the request could not be completed' });
     }
+    request.refusal = {
+      error: answer.body.error,
+      ...(answer.body.error === 'SEND_BUDGET_EXCEEDED'
+        ? { limit: { action: actionOf(request), scope: 'send_budget' } }
+        : {}),
+      ...(answer.body.reason ? { unavailable: answer.body.reason } : {}),
+    };
     if (answer.statusCode === 503) {
       request.log.warn({ errorName: error.name, reason: answer.body.reason }, 'Temporal did not answer');
       reply.header('retry-after', String(answer.body.retryAfterSeconds ?? 5));

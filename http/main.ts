@@ -8,6 +8,7 @@ import { stopOnSignals } from '../config/shutdown.js';
 import { isLocalDevelopment, temporalTargetFromEnv } from '../config/temporal.js';
 import { createDataConverter } from '../codec/data-converter.js';
 import { loadKeyRing } from '../codec/keyring.js';
+import { describeTracing, startTracing } from '../observability/tracing.js';
 import { loadHttpConfig } from './config.js';
 import { startHttpService } from './server.js';
 
@@ -18,14 +19,21 @@ const { config, keyRing, withCodec } = loadOrExit(() => ({
   keyRing: loadKeyRing(env, { allowDevKey: local }),
   withCodec: readBool(env, 'HTTP_CODEC_ENDPOINT', local),
 }));
+const tracing = loadOrExit(() => startTracing(env, { serviceName: 'dws-verify-http' }));
 const service = await startHttpService({
   env,
   config,
   dataConverter: createDataConverter(keyRing),
+  tracing,
   ...(withCodec ? { codecKeyRing: keyRing, allowDevCodecToken: local, allowLocalUiAccess: local } : {}),
 }).catch(exitForStartFailure);
 service.app.log.info(
-  { url: service.url, codecLocalUiAccess: service.codecLocalUiAccess },
+  {
+    url: service.url,
+    codecLocalUiAccess: service.codecLocalUiAccess,
+    metrics: service.metricsUrl ?? 'off',
+    tracing: describeTracing(tracing),
+  },
   'HTTP service listening',
 );
 
@@ -33,6 +41,7 @@ stopOnSignals(
   async (signal) => {
     service.app.log.info({ signal }, 'HTTP service stopping');
     await service.close();
+    await tracing.shutdown();
   },
   (err) => service.app.log.error({ err }, 'HTTP service did not stop cleanly'),
 );

@@ -22,7 +22,10 @@ import { loadVerificationPolicy } from '../config/verification-policy.js';
 import { VerificationClient } from '@dws-verify/client';
 import { createLimitsStore, describeLimitsStore } from '../limits/config.js';
 import { LimitsStoreUnavailableError, type LimitsStore } from '../limits/store.js';
+import { tracingClientInterceptors } from '../observability/temporal.js';
+import type { Tracing } from '../observability/tracing.js';
 import { buildHttpApp } from './app.js';
+import { HttpMetrics, startMetricsListener, type MetricsListener } from './metrics.js';
 import { loadHttpConfig, type HttpConfig } from './config.js';
 import type { HttpLoggerOption } from './logging.js';
 
@@ -51,6 +54,11 @@ export interface HttpServiceOptions {
   logger?: HttpLoggerOption;
   /** where the limits count; default the store `config.limits` names (opened here, closed on close()) */
   limitsStore?: LimitsStore;
+  /**
+   * started tracing (observability/tracing.ts): a server span per request and, on the connection opened
+   * here, a span per Temporal call; default off. A `verifications` handed in brings its own interceptors.
+   */
+  tracing?: Tracing;
 }
 
 export interface RunningHttpService {
@@ -60,6 +68,8 @@ export interface RunningHttpService {
   verifications: VerificationClient;
   /** whether the local UI decodes without a sign-in, and if not, why; absent without /codec */
   codecLocalUiAccess?: LocalUiAccessDecision;
+  /** the Prometheus endpoint, e.g. http://127.0.0.1:9465/metrics; absent while HTTP_METRICS_ADDRESS is unset */
+  metricsUrl?: string;
   /** stops accepting, lets in-flight requests finish, closes the Temporal connection if it opened it */
   close(): Promise<void>;
 }
@@ -83,16 +93,24 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
   if (!verifications) {
     if (!options.dataConverter)
       throw new Error('startHttpService needs either verifications or a dataConverter.');
+    const interceptors = options.tracing ? tracingClientInterceptors(options.tracing) : undefined;
     verifications = await VerificationClient.connect(
       temporalTargetFromEnv(env),
       options.dataConverter,
       undefined,
-      { answerWithinMs: config.answerWithinSeconds * 1000, policy },
+      {
+        answerWithinMs: config.answerWithinSeconds * 1000,
+        policy,
+        ...(interceptors ? { interceptors } : {}),
+      },
     );
   }
   const client = verifications;
   const limitsStore = options.limitsStore ?? createLimitsStore(config.limits);
+  const metrics = config.metricsAddress ? new HttpMetrics() : undefined;
+  let metricsListener: MetricsListener | undefined;
   const closeConnection = async () => {
+    await metricsListener?.close();
     if (!options.limitsStore) await limitsStore.close();
     if (ownsConnection) await client.client.connection.close();
   };
@@ -108,6 +126,8 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
       trustedProxies: config.trustedProxies,
       ...(codec ? { codec } : {}),
       logger: options.logger ?? true,
+      traced: options.tracing?.enabled ?? false,
+      ...(metrics ? { metrics } : {}),
     });
     // Said at every start, so an operator running replicas on the in-memory default sees each counts alone.
     if (!options.limitsStore) app.log.info(describeLimitsStore(config.limits));
@@ -117,6 +137,9 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
       );
     }
     await app.listen({ port: config.port, host: config.host });
+    if (metrics && config.metricsAddress) {
+      metricsListener = await startMetricsListener(metrics, config.metricsAddress);
+    }
   } catch (err) {
     await closeConnection();
     throw err;
@@ -131,6 +154,7 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
     url: `http://${host}:${port}`,
     verifications: client,
     ...(codecLocalUiAccess ? { codecLocalUiAccess } : {}),
+    ...(metricsListener ? { metricsUrl: metricsListener.url } : {}),
     close: () => {
       closing ??= app.close().finally(closeConnection);
       return closing;

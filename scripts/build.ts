@@ -15,6 +15,7 @@ import { projectRoot } from './processes.js';
 import type * as BuildInfoModule from '../worker/build-info.js';
 import { sourceBuildId } from '../worker/build-info.js';
 import type * as RunModule from '../worker/run.js';
+import type * as TracingModule from '../observability/temporal.js';
 
 export const distFolder = join(projectRoot, 'dist');
 const clientPackage = join(projectRoot, 'client');
@@ -40,6 +41,12 @@ export async function build(
   )) as typeof BuildInfoModule;
   const bundle = await compiled.buildWorkflowBundle();
   writeFileSync(buildInfo.prebuiltBundlePath, bundle.code);
+  // A worker with tracing on loads this one: the same workflows with the OpenTelemetry interceptors.
+  const tracing = (await import(
+    pathToFileURL(join(distFolder, 'observability', 'temporal.js')).href
+  )) as typeof TracingModule;
+  const traced = await compiled.buildWorkflowBundle(undefined, undefined, [tracing.workflowTracingModule]);
+  writeFileSync(buildInfo.prebuiltTracedBundlePath, traced.code);
   // Without git (a source tarball) the build has no id of its own, and WORKER_BUILD_ID becomes required:
   // two builds must never share an id.
   const buildId = sourceBuildId(projectRoot);

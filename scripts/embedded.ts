@@ -17,6 +17,8 @@ import { loadWorkerConfig } from '../worker/config.js';
 import { createSendBudget, createWorker } from '../worker/run.js';
 import { describeLimitsStore } from '../limits/config.js';
 import { installRuntime } from '../worker/runtime.js';
+import { workerTracing } from '../observability/temporal.js';
+import { describeTracing, startTracing } from '../observability/tracing.js';
 import { ensureSearchAttributes } from '../worker/search-attributes.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
 import { defaultDevServerDbFile, startDevServer, type RunningDevServer } from './dev-server.js';
@@ -92,10 +94,18 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
     const keyRing = loadKeyRing(env, { allowDevKey: local });
     const dataConverter = createDataConverter(keyRing);
     installRuntime({ logLevel: options.workerLogLevel, metricsAddress: config.metricsAddress });
+    // One process here: the worker's and the HTTP service's spans go out under one service name.
+    const tracing = startTracing(env, { serviceName: 'dws-verify' });
+    stops.push(() => tracing.shutdown());
     await ensureSearchAttributes(config.temporal);
     const { sendBudget, store } = createSendBudget(config.limits);
     stops.push(() => store.close());
-    const worker = await createWorker(config, { dataConverter: workerDataConverter(keyRing), sendBudget });
+    const traced = workerTracing(tracing);
+    const worker = await createWorker(config, {
+      dataConverter: workerDataConverter(keyRing),
+      sendBudget,
+      ...(traced ? { tracing: traced } : {}),
+    });
     const running = worker.run();
     stops.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -119,6 +129,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       allowDevCodecToken: local,
       allowLocalUiAccess: local,
       logger: options.httpLogs ?? true,
+      tracing,
     });
     stops.push(() => http.close());
     if (devServer) {
@@ -130,6 +141,8 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
       );
     }
     log(`HTTP service         ${http.url}   (token: ${httpToken || 'from HTTP_AUTH_TOKENS'})`);
+    if (http.metricsUrl) log(`HTTP metrics         ${http.metricsUrl}`);
+    if (tracing.enabled) log(`Tracing              ${describeTracing(tracing)}`);
 
     return {
       temporalAddress: config.temporal.address,

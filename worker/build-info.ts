@@ -18,6 +18,9 @@ const buildRoot = new URL('../', import.meta.url);
 /** The workflow bundle `npm run build` prebuilds, so a production worker starts without webpack or SWC. */
 export const prebuiltBundlePath = fileURLToPath(new URL('workflow-bundle.js', buildRoot));
 
+/** The same with the OpenTelemetry workflow interceptors, for a worker whose tracing is on. */
+export const prebuiltTracedBundlePath = fileURLToPath(new URL('workflow-bundle.traced.js', buildRoot));
+
 /** `{ "buildId": "..." }`, written by `npm run build`. */
 export const buildInfoPath = fileURLToPath(new URL('build-info.json', buildRoot));
 

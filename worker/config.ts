@@ -5,7 +5,7 @@
 import { dwsConfigFromEnv, sandboxDwsConfig, type DwsConfig } from '../activities/dws/config.js';
 import { sandboxWonderConfig, wonderConfigFromEnv, type WonderConfig } from '../activities/wonder/config.js';
 import { ConfigError } from '../config/errors.js';
-import { readInt, readString, readUrl, type Env } from '../config/settings.js';
+import { readHostPort, readInt, readString, readUrl, type Env } from '../config/settings.js';
 import { temporalTargetFromEnv, type TemporalTarget } from '../config/temporal.js';
 import { readLimitsSettings, type LimitsSettings } from '../limits/config.js';
 import { defaultTaskQueue } from '../workflows/ids.js';
@@ -46,10 +46,7 @@ export interface ProviderUrls {
 }
 
 export function loadWorkerConfig(env: Env = process.env, providers: ProviderUrls = {}): WorkerConfig {
-  const metricsAddress = readString(env, 'WORKER_METRICS_ADDRESS');
-  if (metricsAddress && !/^[\w.-]*:\d{1,5}$/.test(metricsAddress)) {
-    throw new ConfigError('WORKER_METRICS_ADDRESS', `must be host:port, got "${metricsAddress}"`);
-  }
+  const metricsAddress = readHostPort(env, 'WORKER_METRICS_ADDRESS');
   return {
     temporal: temporalTargetFromEnv(env),
     taskQueue: readString(env, 'TEMPORAL_TASK_QUEUE', defaultTaskQueue),

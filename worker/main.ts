@@ -8,6 +8,8 @@ import { workerDataConverter } from '../codec/data-converter.js';
 import { loadKeyRing } from '../codec/keyring.js';
 import { isLocalDevelopment } from '../config/temporal.js';
 import { describeLimitsStore } from '../limits/config.js';
+import { workerTracing } from '../observability/temporal.js';
+import { describeTracing, startTracing } from '../observability/tracing.js';
 import { loadWorkerConfig } from './config.js';
 import { createSendBudget, createWorker } from './run.js';
 import { installRuntime } from './runtime.js';
@@ -18,6 +20,7 @@ const keyRing = loadOrExit(() =>
   loadKeyRing(process.env, { allowDevKey: isLocalDevelopment(config.temporal) }),
 );
 installRuntime({ metricsAddress: config.metricsAddress });
+const tracing = loadOrExit(() => startTracing(process.env, { serviceName: 'dws-verify-worker' }));
 await ensureSearchAttributes(config.temporal);
 const { sendBudget, store } = createSendBudget(config.limits, {
   // Sends wait (retried, never uncounted) while the store is away; the operator should know why.
@@ -28,7 +31,12 @@ const { sendBudget, store } = createSendBudget(config.limits, {
         })
       : Runtime.instance().logger.info('limits store ready'),
 });
-const worker = await createWorker(config, { dataConverter: workerDataConverter(keyRing), sendBudget });
+const traced = workerTracing(tracing);
+const worker = await createWorker(config, {
+  dataConverter: workerDataConverter(keyRing),
+  sendBudget,
+  ...(traced ? { tracing: traced } : {}),
+});
 Runtime.instance().logger.info('worker started', {
   taskQueue: config.taskQueue,
   namespace: config.temporal.namespace,
@@ -38,6 +46,7 @@ Runtime.instance().logger.info('worker started', {
     : { versioning: 'off' }),
   metrics: config.metricsAddress ?? 'off',
   limits: describeLimitsStore(config.limits),
+  tracing: describeTracing(tracing),
 });
 // SIGINT/SIGTERM are handled by the Runtime: polling stops, in-flight tasks get shutdownGraceTime.
 try {
@@ -45,5 +54,7 @@ try {
 } finally {
   // After the run: in-flight sends had the grace time to spend their budget.
   await store.close();
+  // The last spans (the shutdown's own activities) are still batched.
+  await tracing.shutdown();
 }
 Runtime.instance().logger.info('worker stopped');

@@ -24,7 +24,8 @@ import { createLimitsStore, type CreateLimitsStoreOptions, type LimitsSettings }
 import { MemoryLimitsStore } from '../limits/memory-store.js';
 import { SendBudget } from '../limits/send-budget.js';
 import type { LimitsStore } from '../limits/store.js';
-import { prebuiltBundlePath, runsCompiled } from './build-info.js';
+import type { WorkerTracing } from '../observability/temporal.js';
+import { prebuiltBundlePath, prebuiltTracedBundlePath, runsCompiled } from './build-info.js';
 import type { WorkerConfig, WorkerVersioning } from './config.js';
 
 /** The workflows entry beside this file, .ts under tsx and .js once compiled. */
@@ -68,13 +69,16 @@ export interface WorkerDependencies {
   activities?: object;
   /** every code the activities send is spent from it; default: counted in this process's memory */
   sendBudget?: SendBudget;
+  /** the OpenTelemetry interceptors and span sink (observability/temporal.ts); absent: no tracing */
+  tracing?: WorkerTracing;
 }
 
 export async function createWorker(config: WorkerConfig, deps: WorkerDependencies): Promise<Worker> {
   const connection =
     deps.connection ?? (await NativeConnection.connect(config.temporal.connectConfig.connectionOptions));
   const { tuning } = config;
-  const workflowBundle = deps.workflowBundle ?? (await projectBundle(deps.workflowsPath));
+  const workflowBundle =
+    deps.workflowBundle ?? (await projectBundle(deps.workflowsPath, deps.tracing?.workflowModules));
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -83,6 +87,7 @@ export async function createWorker(config: WorkerConfig, deps: WorkerDependencie
     workflowBundle,
     activities: deps.activities ?? createActivities(config, deps.sendBudget),
     dataConverter: deps.dataConverter,
+    ...(deps.tracing ? { interceptors: deps.tracing.interceptors, sinks: deps.tracing.sinks } : {}),
     maxCachedWorkflows: tuning.maxCachedWorkflows,
     maxConcurrentWorkflowTaskExecutions: tuning.maxConcurrentWorkflowTaskExecutions,
     maxConcurrentActivityTaskExecutions: tuning.maxConcurrentActivityTaskExecutions,
@@ -110,19 +115,35 @@ export function deploymentOptions(versioning: WorkerVersioning): WorkerDeploymen
  * A compiled build loads the bundle `npm run build` made (no webpack or SWC at start, and exactly the
  * code the build id names). Under tsx, or for other workflows (the benchmark's ceiling), bundle now.
  */
-async function projectBundle(otherWorkflows: string | undefined): Promise<WorkflowBundleOption> {
-  if (!otherWorkflows && runsCompiled && existsSync(prebuiltBundlePath))
-    return { codePath: prebuiltBundlePath };
+async function projectBundle(
+  otherWorkflows: string | undefined,
+  interceptorModules: string[] = [],
+): Promise<WorkflowBundleOption> {
+  const prebuilt = interceptorModules.length > 0 ? prebuiltTracedBundlePath : prebuiltBundlePath;
+  if (!otherWorkflows && runsCompiled && existsSync(prebuilt)) return { codePath: prebuilt };
   // A compiled tree without the bundle is `tsc` run by hand (the bench's --compiled); say so, then bundle.
-  if (!otherWorkflows && runsCompiled)
-    quietLogger.warn(`${prebuiltBundlePath} is missing; bundling at start`);
-  return buildWorkflowBundle(otherWorkflows ?? workflowsPath, quietLogger);
+  if (!otherWorkflows && runsCompiled) quietLogger.warn(`${prebuilt} is missing; bundling at start`);
+  return buildWorkflowBundle(otherWorkflows ?? workflowsPath, quietLogger, interceptorModules);
 }
 
 // Bundled here rather than by Worker.create so webpack's report stays out of the INFO log.
 const quietLogger = new DefaultLogger('WARN');
 
-/** The one way this project bundles workflow code: with the failure converter, so history stays encrypted. */
-export function buildWorkflowBundle(path: string = workflowsPath, logger: Logger = quietLogger) {
-  return bundleWorkflowCode({ workflowsPath: path, failureConverterPath, logger });
+/**
+ * The one way this project bundles workflow code: with the failure converter, so history stays encrypted;
+ * a traced worker's bundle also holds the OpenTelemetry workflow interceptors (observability/temporal.ts).
+ * Both bundles emit the same commands: the interceptors add headers and spans, and the SDK's own flags
+ * keep replay of either's histories by the other deterministic (test/unit/replay.test.ts replays both).
+ */
+export function buildWorkflowBundle(
+  path: string = workflowsPath,
+  logger: Logger = quietLogger,
+  workflowInterceptorModules: string[] = [],
+) {
+  return bundleWorkflowCode({
+    workflowsPath: path,
+    failureConverterPath,
+    logger,
+    workflowInterceptorModules,
+  });
 }

@@ -3,10 +3,18 @@
  * workflow body takes them one at a time, so a code typed twice is verified twice, in order, and an
  * update's caller gets the verdict of exactly its own code.
  */
+import { context, type Context } from '@opentelemetry/api';
 import { condition } from '@temporalio/workflow';
 import type { OtpVerdict, ResendAnswer } from './types.js';
 
-export type InboxItem = { id: number; kind: 'otp'; code: string } | { id: number; kind: 'resend' };
+/**
+ * `tracedAs`: the trace context the item arrived in (the update's span, when the worker traces), so the
+ * provider call made for it is a child of the request that asked: one trace per request. Not state the
+ * workflow decides anything by, and no command: a worker that does not trace sees the empty root context.
+ */
+export type InboxItem = ({ id: number; kind: 'otp'; code: string } | { id: number; kind: 'resend' }) & {
+  tracedAs: Context;
+};
 
 type Reply = OtpVerdict | ResendAnswer;
 
@@ -23,13 +31,18 @@ export class ChallengeInbox {
 
   push(item: { kind: 'otp'; code: string } | { kind: 'resend' }, awaitReply: boolean): number {
     const id = this.nextId++;
-    this.queue.push({ ...item, id });
+    this.queue.push({ ...item, id, tracedAs: context.active() });
     if (awaitReply) this.awaited.set(id, item.kind);
     return id;
   }
 
   take(): InboxItem | undefined {
     return this.queue.shift();
+  }
+
+  /** Runs the work done for `item` (its provider call) in the trace context the item arrived in. */
+  static for<T>(item: InboxItem, work: () => Promise<T>): Promise<T> {
+    return context.with(item.tracedAs, work);
   }
 
   reply(id: number, answer: Reply): void {

@@ -204,16 +204,19 @@ export class ChallengeSession {
       const item = this.inbox.take();
       if (!item) continue;
       if (item.kind === 'resend') {
-        this.inbox.reply(item.id, await this.resend(challenge));
+        this.inbox.reply(item.id, await ChallengeInbox.for(item, () => this.resend(challenge)));
         continue;
       }
 
       this.journal.enter('VERIFYING');
-      const verified: VerifyOutput = await userFacing().verifyAndResume({
-        requestId: uuid4(),
-        authenticationId: challenge.authenticationId,
-        challengeData: challengeData(state.challengeType, item.code),
-      });
+      const requestId = uuid4();
+      const verified: VerifyOutput = await ChallengeInbox.for(item, () =>
+        userFacing().verifyAndResume({
+          requestId,
+          authenticationId: challenge.authenticationId,
+          challengeData: challengeData(state.challengeType, item.code),
+        }),
+      );
       state.lastResultCode = verified.resultCode;
       switch (verified.verdict) {
         case 'ACCEPTED':

@@ -45,7 +45,7 @@ export class DwsClient {
   constructor(config: DwsConfig) {
     this.clientId = config.clientId;
     this.#config = config;
-    this.#transport = providerHttp(config.baseUrl, config.timeouts);
+    this.#transport = providerHttp('DWS', config.baseUrl, config.timeouts);
     this.#http = this.#transport.got.extend({
       method: 'POST',
       hooks: { beforeRequest: [signRequest(config)] },

@@ -6,8 +6,10 @@
  * The steps are the provider's; the order, the log line and the throw live here once, so no activity can
  * log twice, forget to log a refusal, or throw a failure that does not say whether a retry can help.
  */
+import { trace } from '@opentelemetry/api';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { spanAttributes } from '../../observability/tracing.js';
 import { unexpectedFailure } from './errors.js';
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; failure: ApplicationFailure };
@@ -63,6 +65,7 @@ export async function runProviderCall<Request, Answer, Output>(
     };
   }
 
+  describeOnSpan(spec, line, context, outcome);
   if (outcome.ok) {
     const said = line.resultStatus ?? line.httpStatus;
     log?.info(said === undefined ? `${label} answered` : `${label} answered ${String(said)}`, line);
@@ -86,6 +89,30 @@ export function invalidInput(type: string, label: string, field: string, reason:
     type,
     nonRetryable: true,
     details: [{ field }],
+  });
+}
+
+/**
+ * The activity's span (the OpenTelemetry activity interceptor's, when tracing is on) says which
+ * verification, step and provider, and what the provider answered: identifiers and result codes only.
+ */
+function describeOnSpan(
+  spec: Pick<ProviderCall<unknown, unknown, unknown>, 'provider' | 'api' | 'activity'>,
+  line: LogFields,
+  context: Context | undefined,
+  outcome: Outcome<unknown>,
+): void {
+  const span = trace.getActiveSpan();
+  if (!span?.isRecording()) return;
+  const workflowId = context?.info.workflowExecution?.workflowId;
+  span.setAttributes({
+    [spanAttributes.provider]: spec.provider,
+    [spanAttributes.providerApi]: spec.api,
+    [spanAttributes.step]: spec.activity,
+    ...(workflowId ? { [spanAttributes.verificationId]: workflowId } : {}),
+    ...(typeof line.resultStatus === 'string' ? { [spanAttributes.resultStatus]: line.resultStatus } : {}),
+    ...(typeof line.resultCode === 'string' ? { [spanAttributes.resultCode]: line.resultCode } : {}),
+    ...(outcome.ok ? {} : { 'dws.failure_type': outcome.failure.type ?? 'unknown' }),
   });
 }
 

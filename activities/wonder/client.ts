@@ -40,7 +40,7 @@ export class WonderClient {
     this.appId = config.appId;
     const now = deps.now ?? (() => new Date());
     const nonce = deps.nonce ?? generateNonce;
-    this.#transport = providerHttp(config.baseUrl, config.timeouts);
+    this.#transport = providerHttp('Wonder', config.baseUrl, config.timeouts);
     this.#http = this.#transport.got.extend({
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       hooks: {

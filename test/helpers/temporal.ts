@@ -94,13 +94,25 @@ async function registerSearchAttributes(env: TestWorkflowEnvironment): Promise<v
   });
 }
 
-/** Bundles a workflows module once per run, however many tests use it. */
-export function workflowBundle(workflowsPath: string): Promise<WorkflowBundleWithSourceMap> {
-  let bundle = bundles.get(workflowsPath);
+/**
+ * Bundles a workflows module once per run, however many tests use it; with interceptor modules (the
+ * OpenTelemetry ones of a traced worker), once per combination.
+ */
+export function workflowBundle(
+  workflowsPath: string,
+  workflowInterceptorModules: string[] = [],
+): Promise<WorkflowBundleWithSourceMap> {
+  const key = [workflowsPath, ...workflowInterceptorModules].join('\n');
+  let bundle = bundles.get(key);
   if (!bundle) {
     // The failure converter must be bundled too, or failure messages would reach history unencrypted.
-    bundle = bundleWorkflowCode({ workflowsPath, failureConverterPath, logger: new DefaultLogger('WARN') });
-    bundles.set(workflowsPath, bundle);
+    bundle = bundleWorkflowCode({
+      workflowsPath,
+      failureConverterPath,
+      workflowInterceptorModules,
+      logger: new DefaultLogger('WARN'),
+    });
+    bundles.set(key, bundle);
   }
   return bundle;
 }

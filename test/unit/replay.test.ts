@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { workflowTracingModule } from '../../observability/temporal.js';
 import { Worker } from '@temporalio/worker';
 import {
   patches,
@@ -126,6 +127,18 @@ describe('workflow determinism', function () {
       );
     });
   }
+
+  it('replays every history with the traced bundle too (the OpenTelemetry workflow interceptors)', async function () {
+    // A worker with tracing on runs the same workflows with the interceptors bundled in: it must take
+    // over any history a worker without them wrote, and emit the same commands.
+    const bundle = await workflowBundle(verificationWorkflows, [workflowTracingModule]);
+    const sinks = { exporter: { export: { fn: () => undefined } } };
+    for (const { file } of fixtures) {
+      await Worker.runReplayHistory({ workflowBundle: bundle, sinks }, history(file)).catch((err: Error) => {
+        throw new Error(`${file}: ${err.message}`);
+      });
+    }
+  });
 
   it('notices a history the code would not produce', async function () {
     const changed = history(fixtures[0]?.file ?? '');
