@@ -160,10 +160,11 @@ export function startTracing(env: Env, options: StartTracingOptions): Tracing {
   const settings = options.spanProcessor ? undefined : readTracingSettings(env, options.serviceName);
   if (!settings && !options.spanProcessor) return off;
   const serviceName = settings?.serviceName ?? readString(env, 'OTEL_SERVICE_NAME', options.serviceName);
+  // OTEL_RESOURCE_ATTRIBUTES (read by the SDK's detector from the process's environment) adds to the
+  // resource; the service name is the one the given environment names, or the process's default.
   const resource = Resource.default()
-    .merge(new Resource({ [ATTR_SERVICE_NAME]: options.serviceName }))
-    // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over our defaults.
-    .merge(detectResourcesSync({ detectors: [envDetectorSync] }));
+    .merge(detectResourcesSync({ detectors: [envDetectorSync] }))
+    .merge(new Resource({ [ATTR_SERVICE_NAME]: serviceName }));
   const spanProcessor =
     options.spanProcessor ?? new BatchSpanProcessor(new OTLPTraceExporter({ url: settings!.tracesUrl }));
   const provider = new NodeTracerProvider({

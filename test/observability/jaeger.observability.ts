@@ -1,0 +1,232 @@
+/**
+ * `npm run test:observability`: the embedded default (`npm start`: dev server, sandbox, worker, HTTP
+ * service) with tracing on, exporting by OTLP to a real Jaeger started here (built once per machine from
+ * the Go module proxy, scripts/jaeger.ts). One HTTP journey (start, a wrong code, the right code, the
+ * outcome) is then found in Jaeger through its query API by the verification id: one trace per request,
+ * each with its spans in the right parent/child order down to the provider calls, and no code, contact
+ * or token in any span. The shipped Prometheus rules pass `promtool check rules` and their unit tests.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import got from 'got';
+import { devHttpToken } from '../../http/config.js';
+import { currentTracing } from '../../observability/tracing.js';
+import { SandboxControlClient } from '../../sandbox/control-client.js';
+import { debianToolPath } from '../../scripts/debian-tool.js';
+import { startEmbedded, type Embedded } from '../../scripts/embedded.js';
+import { startJaeger, type RunningJaeger } from '../../scripts/jaeger.js';
+import { freePort, projectRoot } from '../../scripts/processes.js';
+
+interface JaegerSpan {
+  traceID: string;
+  spanID: string;
+  operationName: string;
+  references: Array<{ refType: string; spanID: string }>;
+  tags: Array<{ key: string; value: unknown }>;
+  logs: unknown[];
+  processID: string;
+}
+interface JaegerTrace {
+  traceID: string;
+  spans: JaegerSpan[];
+  processes: Record<string, { serviceName: string; tags: unknown[] }>;
+}
+
+const tag = (span: JaegerSpan, key: string) => span.tags.find((t) => t.key === key)?.value;
+
+function parentOf(span: JaegerSpan): string | undefined {
+  return span.references.find((r) => r.refType === 'CHILD_OF')?.spanID;
+}
+
+/** The span's ancestors' names, nearest first, starting with its own. */
+function chain(span: JaegerSpan, trace: JaegerTrace): string[] {
+  const byId = new Map(trace.spans.map((s) => [s.spanID, s]));
+  const names = [span.operationName];
+  for (let at = byId.get(parentOf(span) ?? ''); at; at = byId.get(parentOf(at) ?? '')) {
+    names.push(at.operationName);
+  }
+  return names;
+}
+
+describe('traces in Jaeger, end to end', function () {
+  let jaeger: RunningJaeger;
+  let embedded: Embedded;
+  let folder: string;
+
+  before(async function () {
+    // A first run on a machine builds Jaeger (about 8 minutes); later runs find it cached.
+    this.timeout(20 * 60_000);
+    const [ui, otlpHttp, queryGrpc] = [await freePort(), await freePort(), await freePort()];
+    jaeger = await startJaeger({
+      ports: { ui, otlpHttp, queryGrpc },
+      log: (line) => console.log(`  ${line}`),
+    });
+    folder = mkdtempSync(join(tmpdir(), 'dws-observability-'));
+    embedded = await startEmbedded({
+      env: {
+        PATH: process.env.PATH,
+        OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
+        OTEL_SERVICE_NAME: 'dws-verify-observability-test',
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+      },
+      temporalPort: 0,
+      uiPort: 0,
+      sandboxPort: 0,
+      httpPort: 0,
+      dbFile: join(folder, 'dev-server.sqlite'),
+      httpLogs: false,
+      workerLogLevel: 'WARN',
+      log: () => undefined,
+    });
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await embedded?.stop();
+    await jaeger?.stop();
+    if (folder) rmSync(folder, { recursive: true, force: true });
+  });
+
+  it('finds one journey by its verification id: one trace per request, down to the provider calls, no secrets', async function () {
+    const tracing = currentTracing();
+    assert.ok(tracing.enabled, 'the embedded default started tracing from OTEL_EXPORTER_OTLP_ENDPOINT');
+    const http = got.extend({
+      prefixUrl: embedded.httpUrl,
+      headers: { authorization: `Bearer ${devHttpToken}` },
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+    });
+    const control = new SandboxControlClient(embedded.sandboxUrl!);
+    const oldEmail = `old.${randomBytes(4).toString('hex')}@example.com`;
+    const newEmail = `new.${randomBytes(4).toString('hex')}@example.com`;
+    const customer = await control.addCustomer({ email: oldEmail });
+    const started = await http.post('verifications', {
+      json: { customerId: customer.customerId, change: { email: newEmail } },
+    });
+    assert.equal(started.statusCode, 201, started.body);
+    const { verificationId } = JSON.parse(started.body) as { verificationId: string };
+    const code = await control.latestOtp(customer.customerId);
+    const wrong = String((Number(code) + 1 + Math.floor(Math.random() * 999_998)) % 1_000_000).padStart(
+      6,
+      '0',
+    );
+    const otp = (sent: string) =>
+      http.post(`verifications/${verificationId}/otp`, {
+        json: { customerId: customer.customerId, code: sent },
+      });
+    assert.match((await otp(wrong)).body, /INCORRECT/);
+    assert.match((await otp(code)).body, /ACCEPTED/);
+    assert.match((await http.get(`verifications/${verificationId}/outcome`)).body, /MODIFIED/);
+    await tracing.flush();
+
+    const query = got.extend({ prefixUrl: `${jaeger.uiUrl}/api`, retry: { limit: 0 } });
+    const tags = JSON.stringify({ 'verification.id': verificationId });
+    // Jaeger's batch stores within a moment of receiving: ask until the four requests are there.
+    let traces: JaegerTrace[] = [];
+    for (let tries = 0; tries < 50; tries++) {
+      traces = (
+        await query
+          .get('traces', {
+            searchParams: { service: 'dws-verify-observability-test', tags, lookback: '1h', limit: 100 },
+          })
+          .json<{ data: JaegerTrace[] }>()
+      ).data;
+      const complete = traces.filter((t) => t.spans.some((s) => s.operationName.includes('DWS')));
+      if (traces.length >= 4 && complete.length >= 3) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    // The PII scan over what Jaeger stored: every span's name, tags and logs, and the process tags (ids
+    // and times are numbers and hex, where a 6-digit code could appear by chance).
+    const forbidden = [code, wrong, newEmail, oldEmail, devHttpToken, embedded.httpToken].filter(Boolean);
+    const said = traces.flatMap((trace) => [
+      ...trace.spans.map((s) => JSON.stringify([s.operationName, s.tags, s.logs])),
+      JSON.stringify(trace.processes),
+    ]);
+    for (const text of said) {
+      for (const value of forbidden)
+        assert.ok(!text.includes(`${value}`), `a span holds "${value}": ${text}`);
+    }
+
+    const roots = traces.map((trace) => {
+      const ids = new Set(trace.spans.map((s) => s.spanID));
+      const tops = trace.spans.filter((s) => !ids.has(parentOf(s) ?? ''));
+      assert.equal(tops.length, 1, `one root per trace: ${tops.map((s) => s.operationName).join(', ')}`);
+      return { trace, root: tops[0]! };
+    });
+    const byStep = (step: string) => roots.filter(({ root }) => tag(root, 'verification.step') === step);
+    const found = roots.map(
+      ({ root, trace }) =>
+        `${root.operationName} [${String(tag(root, 'verification.step'))}] ${trace.spans.length} spans`,
+    );
+    assert.equal(byStep('startVerification').length, 1, found.join('\n'));
+    assert.equal(byStep('submitCode').length, 2);
+    assert.equal(byStep('getVerificationOutcome').length, 1);
+
+    const start = byStep('startVerification')[0]!;
+    assert.equal(start.root.operationName, 'POST /verifications');
+    for (const api of ['modifyCustomer', 'triggerChallenge']) {
+      const call = start.trace.spans.find(
+        (s) => s.operationName.startsWith('DWS POST') && s.operationName.endsWith(api),
+      );
+      assert.ok(call, `the start's trace has DWS ${api}`);
+      const names = chain(call, start.trace);
+      assert.deepEqual(
+        names.map((name) => name.split(':')[0]),
+        [
+          call.operationName,
+          'RunActivity',
+          'StartActivity',
+          'RunWorkflow',
+          'UpdateWithStartWorkflow',
+          'POST /verifications',
+        ],
+        names.join(' <- '),
+      );
+    }
+    for (const submit of byStep('submitCode')) {
+      const call = submit.trace.spans.find(
+        (s) => s.operationName.endsWith('verifyAndResume') && s.operationName.startsWith('DWS'),
+      );
+      assert.ok(
+        call,
+        `the code's trace has DWS verifyAndResume: ${submit.trace.spans.map((s) => s.operationName).join(', ')}`,
+      );
+      assert.deepEqual(chain(call, submit.trace), [
+        'DWS POST /ams/api/v1/security/verifyAndResume',
+        'RunActivity:verifyAndResume',
+        'StartActivity:verifyAndResume',
+        'HandleUpdate:verifyOtp',
+        'StartWorkflowUpdate:verifyOtp',
+        'POST /verifications/:id/otp',
+      ]);
+      const activity = submit.trace.spans.find((s) => s.operationName === 'RunActivity:verifyAndResume')!;
+      assert.equal(tag(activity, 'verification.id'), verificationId);
+      assert.equal(tag(activity, 'provider.name'), 'DWS');
+      assert.ok(tag(activity, 'provider.result_status'), 'the result status is on the activity span');
+    }
+  });
+
+  it('ships Prometheus rules that promtool checks and whose unit tests pass', function () {
+    const promtool = debianToolPath({
+      label: 'promtool',
+      pathVariable: 'PROMTOOL_PATH',
+      command: 'promtool',
+      debianPath: '/usr/bin/promtool',
+      aptPackage: 'prometheus',
+    });
+    const cwd = join(projectRoot, 'observability');
+    assert.match(
+      execFileSync(promtool, ['check', 'rules', 'rules.yml'], { cwd, encoding: 'utf8' }),
+      /SUCCESS: \d+ rules found/,
+    );
+    assert.match(
+      execFileSync(promtool, ['test', 'rules', 'rules.test.yml'], { cwd, encoding: 'utf8' }),
+      /SUCCESS/,
+    );
+  });
+});
