@@ -11,11 +11,12 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import got from 'got';
 import { devHttpToken } from '../../http/config.js';
 import { currentTracing } from '../../observability/tracing.js';
 import { SandboxControlClient } from '../../sandbox/control-client.js';
+import { launchChromium } from '../../scripts/browser.js';
 import { debianToolPath } from '../../scripts/debian-tool.js';
 import { startEmbedded, type Embedded } from '../../scripts/embedded.js';
 import { startJaeger, type RunningJaeger } from '../../scripts/jaeger.js';
@@ -56,6 +57,8 @@ describe('traces in Jaeger, end to end', function () {
   let jaeger: RunningJaeger;
   let embedded: Embedded;
   let folder: string;
+  /** the journey's verification id and the trace of its accepted code, for the browser test */
+  let journey: { verificationId: string; codeTrace: string } | undefined;
 
   before(async function () {
     // A first run on a machine builds Jaeger (about 8 minutes); later runs find it cached.
@@ -70,7 +73,7 @@ describe('traces in Jaeger, end to end', function () {
       env: {
         PATH: process.env.PATH,
         OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
-        OTEL_SERVICE_NAME: 'dws-verify-observability-test',
+        OTEL_SERVICE_NAME: 'dws-verify',
         OTEL_BSP_SCHEDULE_DELAY: '200',
       },
       temporalPort: 0,
@@ -131,7 +134,7 @@ describe('traces in Jaeger, end to end', function () {
       traces = (
         await query
           .get('traces', {
-            searchParams: { service: 'dws-verify-observability-test', tags, lookback: '1h', limit: 100 },
+            searchParams: { service: 'dws-verify', tags, lookback: '1h', limit: 100 },
           })
           .json<{ data: JaegerTrace[] }>()
       ).data;
@@ -188,6 +191,7 @@ describe('traces in Jaeger, end to end', function () {
         names.join(' <- '),
       );
     }
+    journey = { verificationId, codeTrace: byStep('submitCode')[0]!.trace.traceID };
     for (const submit of byStep('submitCode')) {
       const call = submit.trace.spans.find(
         (s) => s.operationName.endsWith('verifyAndResume') && s.operationName.startsWith('DWS'),
@@ -208,6 +212,27 @@ describe('traces in Jaeger, end to end', function () {
       assert.equal(tag(activity, 'verification.id'), verificationId);
       assert.equal(tag(activity, 'provider.name'), 'DWS');
       assert.ok(tag(activity, 'provider.result_status'), 'the result status is on the activity span');
+    }
+  });
+
+  it("shows the journey in a real browser, from Jaeger's own query service", async function () {
+    assert.ok(journey, 'the journey above ran');
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      const url = `${jaeger.uiUrl}/?q=${encodeURIComponent(journey.verificationId)}&trace=${journey.codeTrace}`;
+      await page.goto(url);
+      await page.getByText('DWS POST /ams/api/v1/security/verifyAndResume').waitFor();
+      assert.match(await page.locator('#status').innerText(), /^4 requests of contact-change-/);
+      // The activity's attributes, opened as an operator would.
+      await page.getByText('RunActivity:verifyAndResume').click();
+      const attributes = await page.locator('.span.open + .tags').innerText();
+      assert.match(attributes, new RegExp(`verification.id = ${journey.verificationId}`));
+      assert.match(attributes, /provider\.result_status = [SFU]\n/);
+      const shot = process.env.OBSERVABILITY_SCREENSHOT;
+      if (shot) await page.screenshot({ path: resolve(shot), fullPage: true });
+    } finally {
+      await browser.close();
     }
   });
 
