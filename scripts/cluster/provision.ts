@@ -196,7 +196,11 @@ async function copySchema(go: string, serverDir: string, env: NodeJS.ProcessEnv)
 }
 
 /** A folder lock that survives nothing but a live holder: a lock left by a dead process is taken over. */
-export async function withLock(dir: string, log: (line: string) => void, fn: () => Promise<void>): Promise<void> {
+export async function withLock(
+  dir: string,
+  log: (line: string) => void,
+  fn: () => Promise<void>,
+): Promise<void> {
   const lock = `${dir}.lock`;
   mkdirSync(join(dir, '..'), { recursive: true });
   let said = false;
