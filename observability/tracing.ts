@@ -40,6 +40,7 @@ export const tracerName = 'dws-verify';
 export const spanAttributes = {
   verificationId: 'verification.id',
   step: 'verification.step',
+  localActivity: 'temporal.activity.local',
   caller: 'dws.caller',
   provider: 'provider.name',
   providerApi: 'provider.api',

@@ -262,12 +262,20 @@ describe('tracing', function () {
         assert.equal(activity.attributes['verification.id'], secrets.verificationId);
         assert.equal(activity.attributes['provider.name'], 'DWS');
         assert.ok(activity.attributes['provider.result_status'], 'the activity span has the result status');
+        assert.equal(
+          activity.attributes['temporal.activity.local'],
+          true,
+          'verifyAndResume runs as a local activity',
+        );
       }
       // The traced worker's history replays on a worker without tracing: the interceptors add no command.
       const history = await stack.env.client.workflow.getHandle(secrets.verificationId).fetchHistory();
       await Worker.runReplayHistory({ workflowBundle: await workflowBundle(verificationWorkflows) }, history);
 
       const startTrace = spans.filter((s) => s.spanContext().traceId === secrets.appTraceId);
+      const runs = (name: string) => startTrace.find((s) => s.name === `RunActivity:${name}`);
+      assert.equal(runs('triggerChallenge')?.attributes['temporal.activity.local'], true, 'a local activity');
+      assert.equal(runs('consultModification')?.attributes['temporal.activity.local'], false, 'an activity');
       for (const api of ['modifyCustomer', 'triggerChallenge']) {
         assert.ok(
           startTrace.some((s) => s.attributes['provider.name'] === 'DWS' && s.name.includes(api)),

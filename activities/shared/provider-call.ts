@@ -110,6 +110,8 @@ function describeOnSpan(
     [spanAttributes.providerApi]: spec.api,
     [spanAttributes.step]: spec.activity,
     ...(workflowId ? { [spanAttributes.verificationId]: workflowId } : {}),
+    // The interceptor names local and ordinary activities alike; which one ran is worth seeing.
+    ...(context ? { [spanAttributes.localActivity]: context.info.isLocal } : {}),
     ...(typeof line.resultStatus === 'string' ? { [spanAttributes.resultStatus]: line.resultStatus } : {}),
     ...(typeof line.resultCode === 'string' ? { [spanAttributes.resultCode]: line.resultCode } : {}),
     ...(outcome.ok ? {} : { 'dws.failure_type': outcome.failure.type ?? 'unknown' }),
