@@ -112,6 +112,8 @@ export function jaegerConfig(ports: JaegerPorts, uiAssets: string): string {
   telemetry:
     metrics:
       level: none
+    traces:
+      level: none
     logs:
       level: info
 extensions:
@@ -151,7 +153,12 @@ export async function startJaeger(options: StartJaegerOptions): Promise<RunningJ
   const configFile = join(folder, 'config.yaml');
   writeFileSync(configFile, jaegerConfig(options.ports, resolve(options.uiAssets ?? projectJaegerUi)));
   const logFile = options.logFile ?? join(folder, 'jaeger.log');
-  const child = spawnLogged(binary, ['--config', configFile], { logFile });
+  // Jaeger's own spans would go to an OTLP endpoint of its own (4317, or ours if the caller's environment
+  // names one): not what anyone here wants to read.
+  const child = spawnLogged(binary, ['--config', configFile], {
+    logFile,
+    env: { ...process.env, OTEL_SDK_DISABLED: 'true', OTEL_TRACES_EXPORTER: 'none' },
+  });
   const uiUrl = `http://127.0.0.1:${options.ports.ui}`;
   const otlpEndpoint = `http://127.0.0.1:${options.ports.otlpHttp}`;
   const stop = () => stopProcess(child, { graceMs: 5_000 });
@@ -202,6 +209,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     'then `npm run demo`, and search the verification id it prints. Ctrl-C stops Jaeger (traces are in memory).',
   );
   const stopOnSignal = () => void jaeger.stop().then(() => process.exit(0));
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, stopOnSignal);
 }
