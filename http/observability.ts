@@ -107,7 +107,9 @@ export function observeRequests(app: FastifyInstance, options: ObserveOptions): 
     if (!entry) return;
     const { span } = entry;
     span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
-    const verificationId = verificationOf(request);
+    // A request refused before validation may hold anything where the id should be (a phone number
+    // typed into the path): only a validated id goes on the span.
+    const verificationId = [400, 413, 415].includes(status) ? undefined : verificationOf(request);
     if (verificationId) span.setAttribute(attributes.verificationId, verificationId);
     const step = stepOf(request);
     if (step) span.setAttribute(attributes.step, step);

@@ -174,6 +174,12 @@ describe('tracing', function () {
             email: oldEmail,
             mobileNoInfo: { countryCode: '65', phoneNo: oldPhone },
           });
+          // Contact data where an id belongs is refused before validation passes: never on the span.
+          const misplaced = await http.post('verifications', {
+            json: { customerId: newEmail, change: { email: newEmail } },
+          });
+          assert.equal(misplaced.statusCode, 400, misplaced.body);
+          assert.equal((await http.get(`verifications/${oldPhone}`)).statusCode, 400);
           // The app's own trace: the start continues it.
           const appTraceId = randomBytes(16).toString('hex');
           const appSpanId = randomBytes(8).toString('hex');
