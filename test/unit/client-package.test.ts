@@ -2,7 +2,7 @@
  * The client package's manifest against the repository's: one version of each shared dependency (two
  * copies of the Temporal SDK would make a `Client` from one fail the other's checks), and a CHANGELOG entry
  * for the package version and the wire contract version it ships. The install itself is
- * test/client-package.test.ts.
+ * test/long/client-package.test.ts.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -10,23 +10,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { createDataConverter } from '../codec/data-converter.js';
-import { formatKeyEntry, parseKeyRing } from '../codec/keyring.js';
+import { createDataConverter } from '../../codec/data-converter.js';
+import { formatKeyEntry, parseKeyRing } from '../../codec/keyring.js';
 import { VerificationClient } from '@dws-verify/client';
-import type { SandboxControlClient } from '../sandbox/control-client.js';
-import type { RequestLogEntry } from '../sandbox/dws/request-log.js';
-import { mulberry32 } from '../sandbox/prng.js';
-import { uniqueName } from './helpers/temporal.js';
-import { chaosServer, sandboxWorkerEnv, WorkerProcess, type ChaosServer } from './helpers/chaos-processes.js';
+import type { SandboxControlClient } from '../../sandbox/control-client.js';
+import type { RequestLogEntry } from '../../sandbox/dws/request-log.js';
+import { mulberry32 } from '../../sandbox/prng.js';
+import { uniqueName } from '../helpers/temporal.js';
+import {
+  chaosServer,
+  sandboxWorkerEnv,
+  WorkerProcess,
+  type ChaosServer,
+} from '../helpers/chaos-processes.js';
 import {
   addChaosCustomers,
   faultTally,
   startChaosProvider,
   type ChaosCustomer,
   type ChaosProvider,
-} from './helpers/chaos-provider.js';
-import { between, retrying, SimulatedUsers } from './helpers/chaos-users.js';
-import { completedAttempt, startedActivities, type RunningActivity } from './helpers/chaos-evidence.js';
+} from '../helpers/chaos-provider.js';
+import { between, retrying, SimulatedUsers } from '../helpers/chaos-users.js';
+import { completedAttempt, startedActivities, type RunningActivity } from '../helpers/chaos-evidence.js';
 
 // CHAOS_SEED replays another run; the default keeps CI on one known sequence.
 const SEED = Number(process.env.CHAOS_SEED ?? 20_250_611);

@@ -5,15 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Browser, Page } from 'playwright-core';
-import { createDataConverter } from '../codec/data-converter.js';
-import { formatKeyEntry, loadKeyRing, parseKeyRing } from '../codec/keyring.js';
-import { startHttpService } from '../http/server.js';
+import { createDataConverter } from '../../codec/data-converter.js';
+import { formatKeyEntry, loadKeyRing, parseKeyRing } from '../../codec/keyring.js';
+import { startHttpService } from '../../http/server.js';
 import { VerificationClient } from '@dws-verify/client';
-import { launchChromium } from '../scripts/browser.js';
-import { runDemo } from '../scripts/demo.js';
-import { startDevServer, type RunningDevServer } from '../scripts/dev-server.js';
-import { startEmbedded, type Embedded } from '../scripts/embedded.js';
-import { freePort, projectRoot } from '../scripts/processes.js';
+import { launchChromium } from '../../scripts/browser.js';
+import { runDemo } from '../../scripts/demo.js';
+import { startDevServer, type RunningDevServer } from '../../scripts/dev-server.js';
+import { startEmbedded, type Embedded } from '../../scripts/embedded.js';
+import { freePort, projectRoot } from '../../scripts/processes.js';
 
 // Kept after the run (git-ignored): what an operator sees, to look at when this test fails or changes.
 const artifacts = join(projectRoot, 'test-artifacts');

@@ -10,13 +10,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VerificationClient } from '../client/index.js';
-import { loadHttpConfig } from '../http/config.js';
-import { startHttpService, type RunningHttpService } from '../http/server.js';
-import { SandboxControlClient } from '../sandbox/control-client.js';
-import { projectRoot } from '../scripts/processes.js';
-import { installPythonTool, openapiPythonClient, runPython, schemathesis } from './helpers/python-tools.js';
-import { verificationStack, withVerificationWorker } from './helpers/verification-env.js';
+import { VerificationClient } from '../../client/index.js';
+import { loadHttpConfig } from '../../http/config.js';
+import { startHttpService, type RunningHttpService } from '../../http/server.js';
+import { SandboxControlClient } from '../../sandbox/control-client.js';
+import { projectRoot } from '../../scripts/processes.js';
+import { installPythonTool, openapiPythonClient, runPython, schemathesis } from '../helpers/python-tools.js';
+import { verificationStack, withVerificationWorker } from '../helpers/verification-env.js';
 
 const token = `openapi-${randomBytes(12).toString('hex')}`;
 

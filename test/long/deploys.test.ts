@@ -14,13 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { sandboxDwsEnv } from '../activities/dws/config.js';
-import { createDataConverter } from '../codec/data-converter.js';
-import { formatKeyEntry, parseKeyRing } from '../codec/keyring.js';
-import { SandboxControlClient } from '../sandbox/control-client.js';
-import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
-import { build } from '../scripts/build.js';
-import { startDevServer, type RunningDevServer } from '../scripts/dev-server.js';
+import { sandboxDwsEnv } from '../../activities/dws/config.js';
+import { createDataConverter } from '../../codec/data-converter.js';
+import { formatKeyEntry, parseKeyRing } from '../../codec/keyring.js';
+import { SandboxControlClient } from '../../sandbox/control-client.js';
+import { startSandbox, type RunningSandbox } from '../../sandbox/server.js';
+import { build } from '../../scripts/build.js';
+import { startDevServer, type RunningDevServer } from '../../scripts/dev-server.js';
 import {
   freePort,
   projectRoot,
@@ -28,14 +28,14 @@ import {
   stopProcess,
   waitForLine,
   workerStartedLine,
-} from '../scripts/processes.js';
-import { Rollout } from '../scripts/rollout.js';
-import { verificationWorkflowId, verificationWorkflowPrefix } from '../workflows/ids.js';
-import { submitOtpSignal } from '../workflows/messages.js';
-import { verificationSearchAttributes } from '../workflows/search-attributes.js';
-import { verifyContactChange } from '../workflows/verification.js';
-import { uniqueName } from './helpers/temporal.js';
-import { waitForStep } from './helpers/verification-env.js';
+} from '../../scripts/processes.js';
+import { Rollout } from '../../scripts/rollout.js';
+import { verificationWorkflowId, verificationWorkflowPrefix } from '../../workflows/ids.js';
+import { submitOtpSignal } from '../../workflows/messages.js';
+import { verificationSearchAttributes } from '../../workflows/search-attributes.js';
+import { verifyContactChange } from '../../workflows/verification.js';
+import { uniqueName } from '../helpers/temporal.js';
+import { waitForStep } from '../helpers/verification-env.js';
 
 const { VersioningBehavior } = proto.temporal.api.enums.v1;
 

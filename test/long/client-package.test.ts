@@ -10,8 +10,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { projectRoot } from '../scripts/processes.js';
-import { withVerificationWorker, verificationStack } from './helpers/verification-env.js';
+import { projectRoot } from '../../scripts/processes.js';
+import { withVerificationWorker, verificationStack } from '../helpers/verification-env.js';
 
 const run = promisify(execFile);
 const tsc = join(projectRoot, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -36,7 +36,7 @@ const workerOnly = [
 /** The docs' connect-and-start snippet, as written there: it must compile in a backend as shown. */
 function docsSnippet(): string {
   const docs = readFileSync(join(projectRoot, 'docs', 'backend-client.md'), 'utf8');
-  const snippet = /<!-- compiled by test\/client-package\.test\.ts -->\s*```ts\n([\s\S]*?)```/.exec(
+  const snippet = /<!-- compiled by test\/long\/client-package\.test\.ts -->\s*```ts\n([\s\S]*?)```/.exec(
     docs,
   )?.[1];
   assert.ok(snippet, 'docs/backend-client.md marks its install snippet for this test');
