@@ -7,7 +7,7 @@
  * or token in any span. The shipped Prometheus rules pass `promtool check rules` and their unit tests.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,19 @@ import { launchChromium } from '../../scripts/browser.js';
 import { debianToolPath } from '../../scripts/debian-tool.js';
 import { startEmbedded, type Embedded } from '../../scripts/embedded.js';
 import { startJaeger, type RunningJaeger } from '../../scripts/jaeger.js';
-import { freePort, projectRoot } from '../../scripts/processes.js';
+import {
+  freePort,
+  projectRoot,
+  spawnNode,
+  stopProcess,
+  waitForLine,
+  workerStartedLine,
+} from '../../scripts/processes.js';
+import { sandboxDwsEnv } from '../../activities/dws/config.js';
+import { formatKeyEntry } from '../../codec/keyring.js';
+import { startSandbox } from '../../sandbox/server.js';
+import { startDevServer } from '../../scripts/dev-server.js';
+import { verificationSearchAttributes } from '../../workflows/search-attributes.js';
 
 interface JaegerSpan {
   traceID: string;
@@ -233,6 +245,96 @@ describe('traces in Jaeger, end to end', function () {
       if (shot) await page.screenshot({ path: resolve(shot), fullPage: true });
     } finally {
       await browser.close();
+    }
+  });
+
+  it('carries one trace from the HTTP service process through Temporal to the worker process', async function () {
+    this.timeout(180_000);
+    // Production's shape: `npm run http` and `npm run worker` as processes of their own, each exporting
+    // under its own service name; the start's trace holds spans of both.
+    const server = await startDevServer({
+      port: await freePort(),
+      uiPort: await freePort(),
+      dbFile: join(folder, 'processes.sqlite'),
+      searchAttributes: verificationSearchAttributes,
+    });
+    const sandbox = await startSandbox({ port: 0 });
+    const httpPort = await freePort();
+    const common = {
+      PATH: process.env.PATH,
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_CODEC_KEYS: formatKeyEntry('observability-1', randomBytes(32)),
+      OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+    };
+    const children: ChildProcess[] = [];
+    try {
+      const worker = spawnNode('worker/main.ts', { env: { ...common, ...sandboxDwsEnv(sandbox.url) } });
+      children.push(worker);
+      await waitForLine(worker, workerStartedLine, { name: 'worker', timeoutMs: 120_000 });
+      const service = spawnNode('http/main.ts', {
+        env: { ...common, HTTP_PORT: String(httpPort), HTTP_CODEC_ENDPOINT: 'false' },
+      });
+      children.push(service);
+      const started = await waitForLine(service, /HTTP service listening/, {
+        name: 'HTTP service',
+        timeoutMs: 60_000,
+      });
+      assert.match(started, /"tracing":"dws-verify-http to http:\/\/127\.0\.0\.1:\d+\/v1\/traces/);
+
+      const control = new SandboxControlClient(sandbox.url);
+      const { customerId } = await control.addCustomer();
+      const api = got.extend({
+        prefixUrl: `http://127.0.0.1:${httpPort}`,
+        headers: { authorization: `Bearer ${devHttpToken}` },
+      });
+      const answer = await api
+        .post('verifications', { json: { customerId, change: { email: 'processes.new@example.com' } } })
+        .json<{ verificationId: string }>();
+      // The workflow's own span ends with the run: finish the journey, so the whole chain is exported.
+      const code = await control.latestOtp(customerId);
+      await api.post(`verifications/${answer.verificationId}/otp`, { json: { customerId, code } }).json();
+      await api.get(`verifications/${answer.verificationId}/outcome`).json();
+
+      const tags = JSON.stringify({ 'verification.id': answer.verificationId });
+      const reachesRequest = (candidate: JaegerTrace) => {
+        const call = candidate.spans.find(
+          (span) => span.operationName.startsWith('DWS') && span.operationName.endsWith('triggerChallenge'),
+        );
+        return !!call && chain(call, candidate).at(-1) === 'POST /verifications';
+      };
+      let trace: JaegerTrace | undefined;
+      for (let tries = 0; tries < 75 && !trace; tries++) {
+        const found = (
+          await got(`${jaeger.uiUrl}/api/traces`, {
+            searchParams: { service: 'dws-verify-http', tags, lookback: '1h' },
+          }).json<{ data: JaegerTrace[] }>()
+        ).data.find(reachesRequest);
+        if (found) trace = found;
+        else await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(trace, "the start's trace, with the worker's spans, reached Jaeger");
+      const services = (span: JaegerSpan) => trace!.processes[span.processID]!.serviceName;
+      const call = trace.spans.find(
+        (span) => span.operationName.startsWith('DWS') && span.operationName.endsWith('triggerChallenge'),
+      )!;
+      const byId = new Map(trace.spans.map((span) => [span.spanID, span]));
+      const path: string[] = [];
+      for (let at: JaegerSpan | undefined = call; at; at = byId.get(parentOf(at) ?? '')) {
+        path.push(`${services(at)}: ${at.operationName.split(':')[0]}`);
+      }
+      assert.deepEqual(path, [
+        'dws-verify-worker: DWS POST /ams/api/v1/security/triggerChallenge',
+        'dws-verify-worker: RunActivity',
+        'dws-verify-worker: StartActivity',
+        'dws-verify-worker: RunWorkflow',
+        'dws-verify-http: UpdateWithStartWorkflow',
+        'dws-verify-http: POST /verifications',
+      ]);
+    } finally {
+      await Promise.allSettled(children.map((child) => stopProcess(child, { graceMs: 10_000 })));
+      await sandbox.close();
+      await server.stop();
     }
   });
 
