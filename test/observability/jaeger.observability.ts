@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import got from 'got';
@@ -259,7 +259,18 @@ describe('traces in Jaeger, end to end', function () {
       searchAttributes: verificationSearchAttributes,
     });
     const sandbox = await startSandbox({ port: 0 });
-    const httpPort = await freePort();
+    const [httpPort, httpMetricsPort, workerMetricsPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
+    // One failed attempt of an activity and of a local activity, so their failure counters exist.
+    sandbox.faults.update({
+      failNext: [
+        { api: 'modifyCustomer', kind: 'serverError', count: 1, status: 500 },
+        { api: 'triggerChallenge', kind: 'serverError', count: 1, status: 500 },
+      ],
+    });
     const common = {
       PATH: process.env.PATH,
       TEMPORAL_ADDRESS: server.address,
@@ -269,11 +280,22 @@ describe('traces in Jaeger, end to end', function () {
     };
     const children: ChildProcess[] = [];
     try {
-      const worker = spawnNode('worker/main.ts', { env: { ...common, ...sandboxDwsEnv(sandbox.url) } });
+      const worker = spawnNode('worker/main.ts', {
+        env: {
+          ...common,
+          ...sandboxDwsEnv(sandbox.url),
+          WORKER_METRICS_ADDRESS: `127.0.0.1:${workerMetricsPort}`,
+        },
+      });
       children.push(worker);
       await waitForLine(worker, workerStartedLine, { name: 'worker', timeoutMs: 120_000 });
       const service = spawnNode('http/main.ts', {
-        env: { ...common, HTTP_PORT: String(httpPort), HTTP_CODEC_ENDPOINT: 'false' },
+        env: {
+          ...common,
+          HTTP_PORT: String(httpPort),
+          HTTP_CODEC_ENDPOINT: 'false',
+          HTTP_METRICS_ADDRESS: `127.0.0.1:${httpMetricsPort}`,
+        },
       });
       children.push(service);
       const started = await waitForLine(service, /HTTP service listening/, {
@@ -331,6 +353,35 @@ describe('traces in Jaeger, end to end', function () {
         'dws-verify-http: UpdateWithStartWorkflow',
         'dws-verify-http: POST /verifications',
       ]);
+
+      // Every series the shipped rules read exists, under that name, in what the two processes export.
+      const scraped = (
+        await Promise.all(
+          [httpMetricsPort, workerMetricsPort].map((port) => got(`http://127.0.0.1:${port}/metrics`).text()),
+        )
+      ).join('\n');
+      const rules = readFileSync(join(projectRoot, 'observability', 'rules.yml'), 'utf8');
+      const referenced = new Set(rules.match(/\b(?:dws_http|temporal)_[a-z_]+/g));
+      assert.ok(referenced.size >= 8, [...referenced].join(', '));
+      for (const name of referenced) {
+        // A labelled series that never counted (no 429 here) shows as its TYPE line only.
+        const family = name.replace(/_(bucket|count|sum)$/, '');
+        assert.match(
+          scraped,
+          new RegExp(`^(${name}[{ ]|# TYPE ${family} )`, 'm'),
+          `${name}, which the rules read, is exported`,
+        );
+      }
+      for (const counted of [
+        'temporal_activity_execution_failed',
+        'temporal_local_activity_execution_failed',
+      ]) {
+        assert.match(
+          scraped,
+          new RegExp(`^${counted}\\{[^}]*\\} [1-9]`, 'm'),
+          `${counted} counted the failed attempt`,
+        );
+      }
     } finally {
       await Promise.allSettled(children.map((child) => stopProcess(child, { graceMs: 10_000 })));
       await sandbox.close();
