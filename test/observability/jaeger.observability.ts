@@ -142,7 +142,7 @@ describe('traces in Jaeger, end to end', function () {
     const tags = JSON.stringify({ 'verification.id': verificationId });
     // Jaeger's batch stores within a moment of receiving: ask until the four requests are there.
     let traces: JaegerTrace[] = [];
-    for (let tries = 0; tries < 50; tries++) {
+    for (let tries = 0; tries < 150; tries++) {
       traces = (
         await query
           .get('traces', {
@@ -326,7 +326,7 @@ describe('traces in Jaeger, end to end', function () {
         return !!call && chain(call, candidate).at(-1) === 'POST /verifications';
       };
       let trace: JaegerTrace | undefined;
-      for (let tries = 0; tries < 75 && !trace; tries++) {
+      for (let tries = 0; tries < 150 && !trace; tries++) {
         const found = (
           await got(`${jaeger.uiUrl}/api/traces`, {
             searchParams: { service: 'dws-verify-http', tags, lookback: '1h' },
