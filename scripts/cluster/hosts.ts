@@ -1,0 +1,174 @@
+/**
+ * The Temporal Server processes of a cluster, each stoppable, restartable and killable on its own: one
+ * process running every role (the default, quickest to start), or the multi-host shape production runs,
+ * where frontend, history (two hosts), matching (two) and the internal worker service are separate
+ * processes on loopback, each with its own gRPC and membership (ringpop) ports, finding each other through
+ * the membership table in the shared PostgreSQL. A killed history host's shards move to the one left.
+ */
+import { join } from 'node:path';
+import { freePort } from '../processes.js';
+import {
+  freeMembershipPort,
+  pickClusterPorts,
+  TemporalServerProcess,
+  type ClusterPorts,
+  type DatabaseAccess,
+  type TemporalService,
+} from './temporal-server.js';
+
+export type ClusterShape = 'single' | 'multi';
+
+export const clusterShapes: readonly ClusterShape[] = ['single', 'multi'];
+
+/** One Temporal Server process of the cluster. */
+export interface ClusterHost {
+  /** `temporal` (every role in one process), or the role and its number: `history-2` */
+  readonly name: string;
+  /** the roles it runs */
+  readonly services: readonly TemporalService[];
+  /** its own gRPC address */
+  readonly address: string;
+  /** its Prometheus endpoint */
+  readonly metricsUrl: string;
+  readonly pid: number | undefined;
+  readonly running: boolean;
+}
+
+/** How many processes of each role the multi-host shape runs, in the order they start. */
+export const multiHostLayout: ReadonlyArray<[TemporalService, number]> = [
+  ['history', 2],
+  ['matching', 2],
+  ['frontend', 1],
+  ['worker', 1],
+];
+
+export interface HostsOptions {
+  shape: ClusterShape;
+  binary: string;
+  configDir: string;
+  logsDir: string;
+  db: DatabaseAccess;
+  historyShards: number;
+  frontendPort?: number;
+}
+
+export class TemporalHosts {
+  private constructor(
+    private readonly processes: Map<string, TemporalServerProcess>,
+    /** the ports the frontend and the first host of each role listen on */
+    readonly ports: ClusterPorts,
+    readonly shape: ClusterShape,
+  ) {}
+
+  /** Writes each host's config on its own ports; nothing is started yet. */
+  static async create(options: HostsOptions): Promise<TemporalHosts> {
+    const taken = new Set<number>();
+    const ports = await pickClusterPorts(options.frontendPort, taken);
+    const processes = new Map<string, TemporalServerProcess>();
+    const add = (name: string, hostPorts: ClusterPorts, services?: readonly TemporalService[]) =>
+      processes.set(
+        name,
+        new TemporalServerProcess({
+          binary: options.binary,
+          name,
+          ...(services ? { services } : {}),
+          configDir: options.configDir,
+          logFile: join(options.logsDir, `${name}.log`),
+          db: options.db,
+          ports: hostPorts,
+          historyShards: options.historyShards,
+        }),
+      );
+    if (options.shape === 'single') {
+      add('temporal', ports);
+      return new TemporalHosts(processes, ports, 'single');
+    }
+    for (const [service, count] of multiHostLayout) {
+      for (let n = 1; n <= count; n++) {
+        // The first host of a role keeps the shared ports; each further one gets its own pair. Every
+        // config names the same frontend, which is what the worker service and the cluster metadata use.
+        const own =
+          n === 1
+            ? {}
+            : { [service]: await freePort(), [`${service}Membership`]: await freeMembershipPort(taken) };
+        // The frontend keeps the cluster's metrics and profiler ports (RunningCluster.metricsUrl).
+        const observed =
+          service === 'frontend' && n === 1 ? {} : { metrics: await freePort(), pprof: await freePort() };
+        add(`${service}-${n}`, { ...ports, ...own, ...observed }, [service]);
+      }
+    }
+    return new TemporalHosts(processes, ports, 'multi');
+  }
+
+  /** The frontend's address, for TEMPORAL_ADDRESS. */
+  get address(): string {
+    return `127.0.0.1:${this.ports.frontend}`;
+  }
+
+  list(): ClusterHost[] {
+    return [...this.processes].map(([name, process]) => ({
+      name,
+      services: process.services,
+      address: process.hostAddress,
+      metricsUrl: process.metricsUrl,
+      get pid() {
+        return process.pid;
+      },
+      get running() {
+        return process.running;
+      },
+    }));
+  }
+
+  private host(name: string): TemporalServerProcess {
+    const found = this.processes.get(name);
+    if (!found) {
+      throw new Error(`the cluster has no host ${name}; it has ${[...this.processes.keys()].join(', ')}`);
+    }
+    return found;
+  }
+
+  /** Starts every host not running; each role's hosts in parallel, the roles in layout order. */
+  async startAll(): Promise<void> {
+    const byRole = new Map<string, TemporalServerProcess[]>();
+    for (const process of this.processes.values()) {
+      const role = process.services.join('+');
+      byRole.set(role, [...(byRole.get(role) ?? []), process]);
+    }
+    for (const group of byRole.values()) {
+      await Promise.all(group.filter((p) => !p.running).map((p) => p.start()));
+    }
+  }
+
+  /** SIGTERM: the server's own graceful shutdown (a history host hands its shards over first). */
+  async stop(name: string): Promise<void> {
+    await this.host(name).stop();
+  }
+
+  async start(name: string): Promise<void> {
+    await this.host(name).start();
+  }
+
+  /** A rolling upgrade's step: SIGTERM, wait for the exit, start again on the same ports, wait until it serves. */
+  async restart(name: string): Promise<void> {
+    await this.stop(name);
+    await this.start(name);
+  }
+
+  /** SIGKILL: no shutdown, no hand-over, exactly what a crashed or evicted host does. */
+  async kill(name: string): Promise<void> {
+    await this.host(name).kill();
+  }
+
+  /** Every host SIGKILLed and started again: the whole server lost at once. */
+  async killAndRestartAll(): Promise<void> {
+    for (const process of this.processes.values()) if (process.running) await process.kill();
+    await this.startAll();
+  }
+
+  async stopAll(): Promise<void> {
+    // The frontend first, so no new call reaches a history host on its way out.
+    const order = [...this.processes.values()].reverse();
+    for (const process of order) await process.stop();
+  }
+}
