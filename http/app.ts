@@ -45,6 +45,11 @@ export interface HttpAppOptions {
   codec?: CodecServerOptions;
   /** false (default) for none; true or pino options for JSON logs, always with redaction */
   logger?: HttpLoggerOption;
+  /**
+   * true once the replica is stopping (startHttpService's close): /readyz answers 503 so the load balancer
+   * stops sending it requests, and every answer says `Connection: close` so kept-alive clients move on
+   */
+  draining?: () => boolean;
 }
 
 const readinessTimeoutMs = 2000;
@@ -77,6 +82,10 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   app.setNotFoundHandler(handleNotFound);
   app.addHook('onRoute', (route) => knownRoutes.add(route));
   app.addHook('onResponse', logRequest);
+  const draining = options.draining ?? (() => false);
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining()) reply.header('connection', 'close');
+  });
 
   const limits = options.limitsStore ?? new MemoryLimitsStore();
   if (!options.limitsStore) app.addHook('onClose', () => limits.close());
@@ -123,11 +132,13 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
       schema: {
         operationId: 'readiness',
         tags: ['operations'],
-        summary: 'Readiness: Temporal answers',
+        summary: 'Readiness: Temporal answers and the replica is not stopping',
         response: { 200: healthSchema, 503: healthSchema },
       },
     },
     async (_request, reply) => {
+      // Checked first: a stopping replica must leave the balancer whether or not Temporal answers.
+      if (draining()) return reply.code(503).send({ ok: false, draining: true });
       const { client } = options.verifications;
       const up = await client.connection
         .withDeadline(Date.now() + readinessTimeoutMs, () => client.workflowService.getSystemInfo({}))

@@ -60,7 +60,11 @@ export interface RunningHttpService {
   verifications: VerificationClient;
   /** whether the local UI decodes without a sign-in, and if not, why; absent without /codec */
   codecLocalUiAccess?: LocalUiAccessDecision;
-  /** stops accepting, lets in-flight requests finish, closes the Temporal connection if it opened it */
+  /**
+   * The graceful stop: /readyz answers 503 for `config.drainSeconds` while everything else is still
+   * served, then the port stops accepting, in-flight requests finish, and the Temporal connection closes
+   * if this opened it
+   */
   close(): Promise<void>;
 }
 
@@ -98,8 +102,10 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
   };
 
   let app: FastifyInstance;
+  let draining = false;
   try {
     app = await buildHttpApp({
+      draining: () => draining,
       verifications: client,
       callers: config.callers,
       rateLimits: config.rateLimits,
@@ -132,7 +138,14 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
     verifications: client,
     ...(codecLocalUiAccess ? { codecLocalUiAccess } : {}),
     close: () => {
-      closing ??= app.close().finally(closeConnection);
+      closing ??= (async () => {
+        draining = true;
+        if (config.drainSeconds > 0) {
+          app.log.info({ drainSeconds: config.drainSeconds }, 'HTTP service draining: /readyz answers 503');
+          await new Promise((resolve) => setTimeout(resolve, config.drainSeconds * 1000));
+        }
+        await app.close();
+      })().finally(closeConnection);
       return closing;
     },
   };

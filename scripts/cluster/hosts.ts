@@ -34,7 +34,7 @@ export interface ClusterHost {
   readonly running: boolean;
 }
 
-/** How many processes of each role the multi-host shape runs, in the order they start. */
+/** How many processes of each role the multi-host shape runs. */
 export const multiHostLayout: ReadonlyArray<[TemporalService, number]> = [
   ['history', 2],
   ['matching', 2],
@@ -128,16 +128,12 @@ export class TemporalHosts {
     return found;
   }
 
-  /** Starts every host not running; each role's hosts in parallel, the roles in layout order. */
+  /**
+   * Starts every host not running, all at once as an orchestrator would: a history host does not serve
+   * until matching hosts have joined the membership, so starting role by role would wait on itself.
+   */
   async startAll(): Promise<void> {
-    const byRole = new Map<string, TemporalServerProcess[]>();
-    for (const process of this.processes.values()) {
-      const role = process.services.join('+');
-      byRole.set(role, [...(byRole.get(role) ?? []), process]);
-    }
-    for (const group of byRole.values()) {
-      await Promise.all(group.filter((p) => !p.running).map((p) => p.start()));
-    }
+    await Promise.all([...this.processes.values()].filter((p) => !p.running).map((p) => p.start()));
   }
 
   /** SIGTERM: the server's own graceful shutdown (a history host hands its shards over first). */

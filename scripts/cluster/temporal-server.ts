@@ -174,9 +174,16 @@ export function writeServerConfig(options: TemporalServerOptions): string {
   writeFileSync(
     dynamicConfig,
     [
-      '# Dynamic config of the dws-verify cluster, polled every 10 s. Server defaults throughout: with SQL',
+      '# Dynamic config of the dws-verify cluster, polled every 10 s. Server defaults, but for Worker',
+      '# Deployments: both switches stated (as for the dev server), and a build that stopped being current',
+      '# shows DRAINED within seconds instead of minutes, so a rollout tried here is not a wait. With SQL',
       '# visibility a registered search attribute is usable once the namespace cache refreshes (2 s).',
-      '{}',
+      JSON.stringify({
+        'system.enableDeploymentVersions': [{ value: true }],
+        'frontend.workerVersioningWorkflowAPIs': [{ value: true }],
+        'matching.wv.VersionDrainageStatusVisibilityGracePeriod': [{ value: '5s' }],
+        'matching.wv.VersionDrainageStatusRefreshInterval': [{ value: '1s' }],
+      }),
       '',
     ].join('\n'),
     { mode: 0o600 },
