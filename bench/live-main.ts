@@ -42,6 +42,9 @@ console.log(
 console.log(formatLiveTable(result));
 for (const phase of result.phases) {
   if (phase.errors.length) console.log(`  ${phase.phase} errors: ${phase.errors.join(' | ')}`);
+  for (const [what, count] of Object.entries(phase.unavailable)) {
+    console.log(`  ${phase.phase}: ${count} × ${what}`);
+  }
 }
 const folder = join(projectRoot, '.bench');
 mkdirSync(folder, { recursive: true });

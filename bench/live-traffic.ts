@@ -74,6 +74,8 @@ export interface PhaseFigures {
   actionSeconds: number;
   /** the first few errors (answers not retried, or the deadline), for the report */
   errors: string[];
+  /** the 5xx answers by step, why, and the last restart that began before each was sent */
+  unavailable: Record<string, number>;
 }
 
 export interface LiveTrafficResult {
@@ -236,39 +238,46 @@ export async function runLiveTraffic(options: LiveTrafficOptions): Promise<LiveT
     });
     closers.push(async () => users.close());
 
+    const events: Array<{ at: number; what: string }> = [];
+    const event = (what: string) => {
+      events.push({ at: Date.now(), what });
+      log(`    ${what}`);
+    };
     let workerB: Service | undefined;
     const actions: Record<LivePhase, () => Promise<void>> = {
       quiet: async () => {},
       'temporal-rolling-upgrade': async () => {
         for (const name of upgradeOrder) {
+          event(`restart ${name}`);
           await cluster.restartHost(name);
-          log(`    restarted ${name}`);
+          event(`${name} serves again`);
           await sleep(settleMs);
         }
       },
       'history-host-killed': async () => {
+        event('SIGKILL history-2');
         await cluster.killHost('history-2');
-        log('    SIGKILLed history-2, left down');
         // The phase lasts until well past the membership's failure detection and the shards' move.
         await sleep(killObservedMs);
       },
       'worker-rollout': async () => {
         workerB = worker('b');
         closers.push(() => workerB!.close());
+        event('start worker build live-b');
         await workerB.start();
+        event('promote live-b');
         await rollout.promote('live-b', wait);
-        log('    build live-b is current');
         await rollout.drain('live-a', wait);
+        event('live-a drained: stop its worker');
         await workerA.stop();
-        log('    build live-a drained and stopped');
       },
       'http-replicas-restarted': async () => {
         for (const replica of replicas) {
+          event(`restart ${replica.name}`);
           await replica.stop();
           await replica.start();
           // Back in the balancer after `rise` good checks; the next one stops only once this one serves.
           await sleep(haproxyTakeOutMs(checkIntervalMs) + checkIntervalMs);
-          log(`    restarted ${replica.name}`);
         }
       },
     };
@@ -277,7 +286,7 @@ export async function runLiveTraffic(options: LiveTrafficOptions): Promise<LiveT
     for (const phase of options.phases ?? livePhases) {
       log(`  phase ${phase}`);
       const journeys = await runPhase(users, phase, options, actions[phase]);
-      figures.push(await phaseFigures(phase, journeys.list, journeys.actionSeconds, control));
+      figures.push(await phaseFigures(phase, journeys.list, journeys.actionSeconds, control, events));
     }
     return {
       phases: figures,
@@ -335,7 +344,16 @@ async function phaseFigures(
   journeys: readonly Journey[],
   actionSeconds: number,
   control: SandboxControlClient,
+  events: ReadonlyArray<{ at: number; what: string }>,
 ): Promise<PhaseFigures> {
+  const unavailable: Record<string, number> = {};
+  for (const answer of journeys.flatMap((journey) => journey.answers)) {
+    if (answer.status < 500) continue;
+    const sent = answer.at - answer.ms;
+    const after = events.filter((e) => e.at <= sent).at(-1)?.what ?? 'no restart';
+    const key = `${answer.step} ${answer.why ?? answer.status} (after: ${after})`;
+    unavailable[key] = (unavailable[key] ?? 0) + 1;
+  }
   const ledgers = await control.ledgers();
   const applied = (journey: Journey) => ledgers[journey.customerId]?.entries.length ?? 0;
   const answers = journeys.flatMap((journey) => journey.answers);
@@ -362,6 +380,7 @@ async function phaseFigures(
     stepsMs,
     actionSeconds: Math.round(actionSeconds * 10) / 10,
     errors: [...new Set(journeys.flatMap((j) => (j.error ? [j.error] : [])))].slice(0, 5),
+    unavailable,
   };
 }
 

@@ -19,6 +19,8 @@ export interface Answer {
   status: number;
   ms: number;
   at: number;
+  /** a 5xx's `error` and `reason` (TEMPORAL_UNAVAILABLE/NO_ANSWER_IN_TIME), or the balancer's status */
+  why?: string;
 }
 
 export interface Journey {
@@ -134,7 +136,13 @@ export class LiveUsers {
         throw new Error(`${step}: no answer (${(err as Error).message})`, { cause: err });
       }
       const now = Date.now();
-      journey.answers.push({ step, status: response.statusCode, ms: now - sent, at: now });
+      journey.answers.push({
+        step,
+        status: response.statusCode,
+        ms: now - sent,
+        at: now,
+        ...(response.statusCode >= 500 ? { why: whyUnavailable(response.statusCode, response.body) } : {}),
+      });
       if (response.statusCode === 200 || response.statusCode === 201) {
         journey.stepsMs[step] = now - began;
         if (firstRetried !== undefined) journey.retriedForMs[step] = now - firstRetried;
@@ -159,5 +167,14 @@ export class LiveUsers {
       if (Date.now() > deadline) throw new Error('no code reached the outbox');
       await sleep(100);
     }
+  }
+}
+
+function whyUnavailable(status: number, body: string): string {
+  try {
+    const { error, reason } = JSON.parse(body) as { error?: string; reason?: string };
+    return [error, reason].filter(Boolean).join('/') || String(status);
+  } catch {
+    return `${status} from the balancer`;
   }
 }

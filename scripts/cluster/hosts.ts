@@ -42,6 +42,17 @@ export const multiHostLayout: ReadonlyArray<[TemporalService, number]> = [
   ['worker', 1],
 ];
 
+/**
+ * A host told to stop (SIGTERM) first leaves the membership ring, then keeps serving what it still gets
+ * for this long while the others take over its shards (history) and task queue partitions (matching),
+ * then exits: a rolling upgrade hands work over instead of dropping it. The server's default is 0 s.
+ */
+export const multiHostDrain = {
+  'history.shutdownDrainDuration': '3s',
+  'matching.shutdownDrainDuration': '3s',
+  'frontend.shutdownDrainDuration': '2s',
+};
+
 export interface HostsOptions {
   shape: ClusterShape;
   binary: string;
@@ -77,6 +88,7 @@ export class TemporalHosts {
           db: options.db,
           ports: hostPorts,
           historyShards: options.historyShards,
+          ...(options.shape === 'multi' ? { dynamicConfig: multiHostDrain } : {}),
         }),
       );
     if (options.shape === 'single') {
@@ -129,11 +141,15 @@ export class TemporalHosts {
   }
 
   /**
-   * Starts every host not running, all at once as an orchestrator would: a history host does not serve
-   * until matching hosts have joined the membership, so starting role by role would wait on itself.
+   * Starts every host not running. The frontend first, alone: the first process on a fresh database writes
+   * the cluster's metadata, and two doing it at once fail. Then the others all at once, as an orchestrator
+   * would: a history host does not serve until matching hosts have joined, so role by role would wait.
    */
   async startAll(): Promise<void> {
-    await Promise.all([...this.processes.values()].filter((p) => !p.running).map((p) => p.start()));
+    const stopped = [...this.processes.values()].filter((p) => !p.running);
+    const first = stopped.find((p) => p.services.includes('frontend'));
+    await first?.start();
+    await Promise.all(stopped.filter((p) => p !== first).map((p) => p.start()));
   }
 
   /** SIGTERM: the server's own graceful shutdown (a history host hands its shards over first). */

@@ -149,6 +149,8 @@ export interface TemporalServerOptions {
   db: DatabaseAccess;
   ports: ClusterPorts;
   historyShards: number;
+  /** dynamic config beside the cluster's own (key: value) */
+  dynamicConfig?: Record<string, unknown>;
 }
 
 function datastore(database: string, db: DatabaseAccess, maxConns: number) {
@@ -183,6 +185,9 @@ export function writeServerConfig(options: TemporalServerOptions): string {
         'frontend.workerVersioningWorkflowAPIs': [{ value: true }],
         'matching.wv.VersionDrainageStatusVisibilityGracePeriod': [{ value: '5s' }],
         'matching.wv.VersionDrainageStatusRefreshInterval': [{ value: '1s' }],
+        ...Object.fromEntries(
+          Object.entries(options.dynamicConfig ?? {}).map(([key, value]) => [key, [{ value }]]),
+        ),
       }),
       '',
     ].join('\n'),

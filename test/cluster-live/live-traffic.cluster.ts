@@ -34,6 +34,11 @@ describe('live traffic while everything restarts (multi-host cluster, worker rol
       log: (line) => console.log(`    ${line}`),
     });
     console.log(`\n${formatLiveTable(result)}\n`);
+    for (const phase of result.phases) {
+      for (const [what, count] of Object.entries(phase.unavailable)) {
+        console.log(`    ${phase.phase}: ${count} × ${what}`);
+      }
+    }
   });
 
   after(function () {
