@@ -126,19 +126,27 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     async () => ({ ok: true }),
   );
 
-  app.get(
+  app.get<{ Querystring: { scope?: 'replica' } }>(
     '/readyz',
     {
       schema: {
         operationId: 'readiness',
         tags: ['operations'],
         summary: 'Readiness: Temporal answers and the replica is not stopping',
+        description:
+          'For monitoring: 200 when Temporal answers, 503 when it does not or when the replica is stopping (draining). For a load balancer, ?scope=replica: 503 only while this replica is stopping. Temporal being away is every replica at once, and each still answers that itself (503 TEMPORAL_UNAVAILABLE with Retry-After), better than a balancer with no replica left.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { scope: { type: 'string', enum: ['replica'] } },
+        },
         response: { 200: healthSchema, 503: healthSchema },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       // Checked first: a stopping replica must leave the balancer whether or not Temporal answers.
       if (draining()) return reply.code(503).send({ ok: false, draining: true });
+      if (request.query.scope === 'replica') return { ok: true };
       const { client } = options.verifications;
       const up = await client.connection
         .withDeadline(Date.now() + readinessTimeoutMs, () => client.workflowService.getSystemInfo({}))

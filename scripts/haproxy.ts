@@ -1,7 +1,7 @@
 /**
  * HAProxy in front of the HTTP service's replicas, as a team would run it: round robin, each replica
- * health-checked on /readyz (a stopping replica answers 503 there first and is taken out before it stops
- * listening), and a request whose connection to a replica failed sent to another one. Debian's `haproxy`
+ * health-checked on /readyz?scope=replica (a stopping replica answers 503 there first and is taken out
+ * before it stops listening), and a request whose connection to a replica failed sent to another one. Debian's `haproxy`
  * (scripts/debian-tool.ts installs it when run as root). Used by the live-traffic run and its bench case.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -69,7 +69,8 @@ export function haproxyConfig(options: HaproxyOptions & { port: number }): strin
     '',
     'backend replicas',
     '  balance roundrobin',
-    '  option httpchk GET /readyz',
+    // The replica's own readiness: Temporal away is every replica at once, and each answers that itself.
+    '  option httpchk GET /readyz?scope=replica',
     '  http-check expect status 200',
     `  default-server inter ${inter}ms fall ${fall} rise ${rise}`,
     ...options.backends.map((backend) => `  server ${backend.name} 127.0.0.1:${backend.port} check`),

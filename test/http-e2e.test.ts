@@ -4,6 +4,7 @@ import { Agent } from 'node:http';
 import got, { RequestError, type Got } from 'got';
 import { loadHttpConfig } from '../http/config.js';
 import { startHttpService } from '../http/server.js';
+import { Client, Connection } from '@temporalio/client';
 import { encryptPin, VerificationClient } from '@dws-verify/client';
 import type { VerificationState } from '../workflows/types.js';
 import { leakedFields } from './helpers/history-scan.js';
@@ -108,6 +109,7 @@ describe('HTTP service on a loopback port, end to end', function () {
         })
         .json<{ verificationId: string }>();
       assert.equal((await http.get('readyz')).statusCode, 200);
+      assert.deepEqual(JSON.parse((await http.get('readyz?scope=replica')).body), { ok: true });
 
       // A long poll in flight when the stop begins: it runs to its own end (202, still waiting).
       const inFlight = http.get(`verifications/${started.verificationId}/outcome`, {
@@ -119,6 +121,8 @@ describe('HTTP service on a loopback port, end to end', function () {
       const ready = await http.get('readyz');
       assert.equal(ready.statusCode, 503);
       assert.deepEqual(JSON.parse(ready.body), { ok: false, draining: true });
+      const replicaReady = await http.get('readyz?scope=replica');
+      assert.equal(replicaReady.statusCode, 503, 'the balancer check flips too');
       const state = await http.get(`verifications/${started.verificationId}`);
       assert.equal(state.statusCode, 200, 'requests are still served while the balancer takes it out');
       assert.equal(state.headers.connection, 'close', 'kept-alive clients are told to move on');
@@ -131,6 +135,30 @@ describe('HTTP service on a loopback port, end to end', function () {
         (err: unknown) => err instanceof RequestError && err.code === 'ECONNREFUSED',
       );
     });
+  });
+
+  it("keeps the balancer's check green while Temporal is away: each replica answers the outage itself", async function () {
+    // Nothing listens on port 1: Temporal is away for this service from the start.
+    const away = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
+    const service = await startHttpService({
+      config: loadHttpConfig({ HTTP_PORT: '0', HTTP_AUTH_TOKENS: token }),
+      verifications: new VerificationClient(away, 'nowhere'),
+      logger: false,
+    });
+    try {
+      const http = got.extend({ prefixUrl: service.url, retry: { limit: 0 }, throwHttpErrors: false });
+      const monitoring = await http.get('readyz');
+      assert.equal(monitoring.statusCode, 503);
+      assert.deepEqual(JSON.parse(monitoring.body), { ok: false, temporal: 'down' });
+      const balancer = await http.get('readyz?scope=replica');
+      assert.equal(balancer.statusCode, 200, 'the replica stays in the balancer');
+      const unknownScope = await http.get('readyz?scope=everything');
+      assert.equal(unknownScope.statusCode, 400);
+      assert.equal(JSON.parse(unknownScope.body).field, 'scope');
+    } finally {
+      await service.close();
+      await away.connection.close();
+    }
   });
 
   it('changes an email driven only through HTTP: start, poll, code from the outbox, verdict, outcome', async function () {
