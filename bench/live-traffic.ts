@@ -74,7 +74,7 @@ export interface PhaseFigures {
   actionSeconds: number;
   /** the first few errors (answers not retried, or the deadline), for the report */
   errors: string[];
-  /** the 5xx answers by step, why, and the last restart that began before each was sent */
+  /** the 5xx answers by step, why, and the restarts while each waited (else the last one before it) */
   unavailable: Record<string, number>;
 }
 
@@ -349,9 +349,12 @@ async function phaseFigures(
   const unavailable: Record<string, number> = {};
   for (const answer of journeys.flatMap((journey) => journey.answers)) {
     if (answer.status < 500) continue;
+    // What happened while the request waited, else the last thing before it was sent.
     const sent = answer.at - answer.ms;
-    const after = events.filter((e) => e.at <= sent).at(-1)?.what ?? 'no restart';
-    const key = `${answer.step} ${answer.why ?? answer.status} (after: ${after})`;
+    const during = events.filter((e) => e.at >= sent && e.at <= answer.at).map((e) => e.what);
+    const before = events.filter((e) => e.at < sent).at(-1)?.what ?? 'no restart';
+    const when = during.length > 0 ? `during: ${during.join(', ')}` : `after: ${before}`;
+    const key = `${answer.step} ${answer.why ?? answer.status} (${when})`;
     unavailable[key] = (unavailable[key] ?? 0) + 1;
   }
   const ledgers = await control.ledgers();
