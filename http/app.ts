@@ -23,7 +23,7 @@ import {
 import { errorHandlers, KnownRoutes } from './error-answers.js';
 import { loggerOptions, logRequest, type HttpLoggerOption } from './logging.js';
 import { verificationRoutes } from './routes.js';
-import { healthSchema, requiredHeadersOut } from './schemas.js';
+import { errorSchema, healthSchema, requiredHeadersOut } from './schemas.js';
 
 export interface HttpAppOptions {
   verifications: VerificationClient;
@@ -140,7 +140,7 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
           additionalProperties: false,
           properties: { scope: { type: 'string', enum: ['replica'] } },
         },
-        response: { 200: healthSchema, 503: healthSchema },
+        response: { 200: healthSchema, 400: errorSchema, 503: healthSchema },
       },
     },
     async (request, reply) => {
