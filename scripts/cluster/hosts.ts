@@ -179,8 +179,11 @@ export class TemporalHosts {
   }
 
   async stopAll(): Promise<void> {
-    // The frontend first, so no new call reaches a history host on its way out.
-    const order = [...this.processes.values()].reverse();
-    for (const process of order) await process.stop();
+    // The frontend first, so no new call comes in; then the rest together (each drains a few seconds,
+    // and handing shards over to a host that is stopping too helps nothing).
+    const all = [...this.processes.values()];
+    const frontend = all.filter((p) => p.services.includes('frontend'));
+    await Promise.all(frontend.map((p) => p.stop()));
+    await Promise.all(all.filter((p) => !frontend.includes(p)).map((p) => p.stop()));
   }
 }
