@@ -25,7 +25,7 @@ import { loggerOptions, logRequest, type HttpLoggerOption } from './logging.js';
 import type { HttpMetrics } from './metrics.js';
 import { observeRequests } from './observability.js';
 import { verificationRoutes } from './routes.js';
-import { healthSchema, requiredHeadersOut } from './schemas.js';
+import { errorSchema, healthSchema, requiredHeadersOut } from './schemas.js';
 
 export interface HttpAppOptions {
   verifications: VerificationClient;
@@ -51,6 +51,11 @@ export interface HttpAppOptions {
   traced?: boolean;
   /** counts every answer into these series (./metrics.ts); default none */
   metrics?: HttpMetrics;
+  /**
+   * true once the replica is stopping (startHttpService's close): /readyz answers 503 so the load balancer
+   * stops sending it requests, and every answer says `Connection: close` so kept-alive clients move on
+   */
+  draining?: () => boolean;
 }
 
 const readinessTimeoutMs = 2000;
@@ -86,6 +91,10 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
   observeRequests(app, {
     traced: options.traced ?? false,
     ...(options.metrics ? { metrics: options.metrics } : {}),
+  });
+  const draining = options.draining ?? (() => false);
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining()) reply.header('connection', 'close');
   });
 
   const limits = options.limitsStore ?? new MemoryLimitsStore();
@@ -127,17 +136,27 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     async () => ({ ok: true }),
   );
 
-  app.get(
+  app.get<{ Querystring: { scope?: 'replica' } }>(
     '/readyz',
     {
       schema: {
         operationId: 'readiness',
         tags: ['operations'],
-        summary: 'Readiness: Temporal answers',
-        response: { 200: healthSchema, 503: healthSchema },
+        summary: 'Readiness: Temporal answers and the replica is not stopping',
+        description:
+          'For monitoring: 200 when Temporal answers, 503 when it does not or when the replica is stopping (draining). For a load balancer, ?scope=replica: 503 only while this replica is stopping. Temporal being away is every replica at once, and each still answers that itself (503 TEMPORAL_UNAVAILABLE with Retry-After), better than a balancer with no replica left.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { scope: { type: 'string', enum: ['replica'] } },
+        },
+        response: { 200: healthSchema, 400: errorSchema, 503: healthSchema },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
+      // Checked first: a stopping replica must leave the balancer whether or not Temporal answers.
+      if (draining()) return reply.code(503).send({ ok: false, draining: true });
+      if (request.query.scope === 'replica') return { ok: true };
       const { client } = options.verifications;
       const up = await client.connection
         .withDeadline(Date.now() + readinessTimeoutMs, () => client.workflowService.getSystemInfo({}))

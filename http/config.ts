@@ -97,6 +97,12 @@ export interface HttpConfig {
   /** every route answers within this (503 with Retry-After when Temporal or every worker is away) */
   answerWithinSeconds: number;
   /**
+   * On SIGTERM, how long /readyz answers 503 (draining) while the service still serves everything, so the
+   * load balancer takes the replica out before it stops listening; then in-flight requests finish and the
+   * process exits. Set it above the balancer's check interval times its fall count (docs/deploying.md).
+   */
+  drainSeconds: number;
+  /**
    * The reverse proxies whose X-Forwarded-For is believed (addresses, CIDRs, or proxy-addr's names
    * `loopback`, `linklocal`, `uniquelocal`): the client address is the right-most one not among them,
    * so a forged left-most entry changes nothing. Empty: X-Forwarded-For is ignored.
@@ -157,6 +163,7 @@ export function loadHttpConfig(env: Env = process.env, options: LoadHttpConfigOp
       min: 1,
       max: 120,
     }),
+    drainSeconds: readInt(env, 'HTTP_DRAIN_SECONDS', 0, { min: 0, max: 300 }),
     trustedProxies: readTrustedProxies(env),
     limits: readLimitsSettings(env),
     ...metricsSection(env),

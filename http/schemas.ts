@@ -239,7 +239,12 @@ export const errorSchema = {
 export const healthSchema = {
   type: 'object',
   required: ['ok'],
-  properties: { ok: { type: 'boolean' }, temporal: { type: 'string', enum: ['up', 'down'] } },
+  properties: {
+    ok: { type: 'boolean' },
+    temporal: { type: 'string', enum: ['up', 'down'] },
+    /** true once the replica was told to stop: the balancer should send it nothing new */
+    draining: { type: 'boolean' },
+  },
 } as const;
 
 /**

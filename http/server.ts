@@ -70,7 +70,11 @@ export interface RunningHttpService {
   codecLocalUiAccess?: LocalUiAccessDecision;
   /** the Prometheus endpoint, e.g. http://127.0.0.1:9465/metrics; absent while HTTP_METRICS_ADDRESS is unset */
   metricsUrl?: string;
-  /** stops accepting, lets in-flight requests finish, closes the Temporal connection if it opened it */
+  /**
+   * The graceful stop: /readyz answers 503 for `config.drainSeconds` while everything else is still
+   * served, then the port stops accepting, in-flight requests finish, and the Temporal connection closes
+   * if this opened it
+   */
   close(): Promise<void>;
 }
 
@@ -116,8 +120,10 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
   };
 
   let app: FastifyInstance;
+  let draining = false;
   try {
     app = await buildHttpApp({
+      draining: () => draining,
       verifications: client,
       callers: config.callers,
       rateLimits: config.rateLimits,
@@ -156,7 +162,14 @@ export async function startHttpService(options: HttpServiceOptions = {}): Promis
     ...(codecLocalUiAccess ? { codecLocalUiAccess } : {}),
     ...(metricsListener ? { metricsUrl: metricsListener.url } : {}),
     close: () => {
-      closing ??= app.close().finally(closeConnection);
+      closing ??= (async () => {
+        draining = true;
+        if (config.drainSeconds > 0) {
+          app.log.info({ drainSeconds: config.drainSeconds }, 'HTTP service draining: /readyz answers 503');
+          await new Promise((resolve) => setTimeout(resolve, config.drainSeconds * 1000));
+        }
+        await app.close();
+      })().finally(closeConnection);
       return closing;
     },
   };

@@ -4,6 +4,7 @@ import { Agent } from 'node:http';
 import got, { RequestError, type Got } from 'got';
 import { loadHttpConfig } from '../http/config.js';
 import { startHttpService } from '../http/server.js';
+import { Client, Connection } from '@temporalio/client';
 import { encryptPin, VerificationClient } from '@dws-verify/client';
 import type { VerificationState } from '../workflows/types.js';
 import { leakedFields } from './helpers/history-scan.js';
@@ -84,6 +85,80 @@ describe('HTTP service on a loopback port, end to end', function () {
         await service.close();
       }
     });
+  });
+
+  it('stops gracefully: readiness flips to 503 first, everything else is served while it drains, in-flight requests finish', async function () {
+    await withVerificationWorker(stack.env, stack.sandbox, async ({ taskQueue, control }) => {
+      const service = await startHttpService({
+        config: loadHttpConfig({ HTTP_PORT: '0', HTTP_AUTH_TOKENS: token, HTTP_DRAIN_SECONDS: '1' }),
+        verifications: new VerificationClient(stack.env.client, taskQueue),
+        logger: false,
+      });
+      const http = got.extend({
+        prefixUrl: service.url,
+        headers: { authorization: `Bearer ${token}` },
+        retry: { limit: 0 },
+        throwHttpErrors: false,
+        // Each request on its own connection: the port is closed at the end of the drain.
+        agent: { http: new Agent({ keepAlive: false }) },
+      });
+      const customer = await control.addCustomer();
+      const started = await http
+        .post('verifications', {
+          json: { customerId: customer.customerId, change: { email: 'drain@example.com' } },
+        })
+        .json<{ verificationId: string }>();
+      assert.equal((await http.get('readyz')).statusCode, 200);
+      assert.deepEqual(JSON.parse((await http.get('readyz?scope=replica')).body), { ok: true });
+
+      // A long poll in flight when the stop begins: it runs to its own end (202, still waiting).
+      const inFlight = http.get(`verifications/${started.verificationId}/outcome`, {
+        searchParams: { waitSeconds: 2 },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const closed = service.close();
+
+      const ready = await http.get('readyz');
+      assert.equal(ready.statusCode, 503);
+      assert.deepEqual(JSON.parse(ready.body), { ok: false, draining: true });
+      const replicaReady = await http.get('readyz?scope=replica');
+      assert.equal(replicaReady.statusCode, 503, 'the balancer check flips too');
+      const state = await http.get(`verifications/${started.verificationId}`);
+      assert.equal(state.statusCode, 200, 'requests are still served while the balancer takes it out');
+      assert.equal(state.headers.connection, 'close', 'kept-alive clients are told to move on');
+
+      const pending = await inFlight;
+      assert.equal(pending.statusCode, 202, pending.body);
+      await closed;
+      await assert.rejects(
+        http.get('healthz', { timeout: { request: 5000 }, throwHttpErrors: true }),
+        (err: unknown) => err instanceof RequestError && err.code === 'ECONNREFUSED',
+      );
+    });
+  });
+
+  it("keeps the balancer's check green while Temporal is away: each replica answers the outage itself", async function () {
+    // Nothing listens on port 1: Temporal is away for this service from the start.
+    const away = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
+    const service = await startHttpService({
+      config: loadHttpConfig({ HTTP_PORT: '0', HTTP_AUTH_TOKENS: token }),
+      verifications: new VerificationClient(away, 'nowhere'),
+      logger: false,
+    });
+    try {
+      const http = got.extend({ prefixUrl: service.url, retry: { limit: 0 }, throwHttpErrors: false });
+      const monitoring = await http.get('readyz');
+      assert.equal(monitoring.statusCode, 503);
+      assert.deepEqual(JSON.parse(monitoring.body), { ok: false, temporal: 'down' });
+      const balancer = await http.get('readyz?scope=replica');
+      assert.equal(balancer.statusCode, 200, 'the replica stays in the balancer');
+      const unknownScope = await http.get('readyz?scope=everything');
+      assert.equal(unknownScope.statusCode, 400);
+      assert.equal(JSON.parse(unknownScope.body).field, 'scope');
+    } finally {
+      await service.close();
+      await away.connection.close();
+    }
   });
 
   it('changes an email driven only through HTTP: start, poll, code from the outbox, verdict, outcome', async function () {

@@ -1,8 +1,9 @@
 /**
  * A production-shaped Temporal cluster on this machine: PostgreSQL (persistence and visibility in
- * separate databases), Temporal Server with several history shards, the namespace and the project's
- * search attributes, and optionally the Web UI, all on loopback ports. `npm run cluster` runs it in the
- * foreground; tests and the bench call startCluster() and get the address and a stop().
+ * separate databases), Temporal Server with several history shards (one process, or with `shape: 'multi'`
+ * one process per host and role: ./hosts.ts), the namespace and the project's search attributes, and
+ * optionally the Web UI, all on loopback ports. `npm run cluster` runs it in the foreground; tests and the
+ * bench call startCluster() and get the address, each host to stop, restart or kill, and a stop().
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,12 +21,8 @@ import {
   temporalServerVersion,
   type ClusterBinaries,
 } from './provision.js';
-import {
-  pickClusterPorts,
-  setupSchemas,
-  TemporalServerProcess,
-  type DatabaseAccess,
-} from './temporal-server.js';
+import { TemporalHosts, type ClusterHost, type ClusterShape } from './hosts.js';
+import { setupSchemas, type DatabaseAccess } from './temporal-server.js';
 import { startUiServer, type RunningUiServer } from './ui.js';
 
 export interface ClusterOptions {
@@ -45,6 +42,11 @@ export interface ClusterOptions {
   codecEndpoint?: string;
   namespace?: string;
   historyShards?: number;
+  /**
+   * 'single' (default): one server process runs every role, the quickest to start. 'multi': frontend,
+   * history ×2, matching ×2 and the internal worker service as separate processes (./hosts.ts).
+   */
+  shape?: ClusterShape;
   log?: (line: string) => void;
 }
 
@@ -60,9 +62,20 @@ export interface RunningCluster {
   pprofUrl: string;
   postgres: { host: string; port: number; pid: number | undefined };
   stateDir: string;
-  /** pid of the Temporal server process (changes on restart) */
+  shape: ClusterShape;
+  /** pid of the (first) Temporal server process (changes on restart) */
   readonly serverPid: number | undefined;
-  /** SIGKILL the Temporal server and start it again on the same ports and databases */
+  /** the server processes: `temporal`, or frontend-1, history-1, history-2, matching-1, ... */
+  hosts(): ClusterHost[];
+  /** SIGTERM one host and wait until it has exited (a history host hands its shards over first) */
+  stopHost(name: string): Promise<void>;
+  /** start a stopped host on its ports and wait until it serves */
+  startHost(name: string): Promise<void>;
+  /** stopHost, then startHost: one step of a rolling upgrade */
+  restartHost(name: string): Promise<void>;
+  /** SIGKILL one host, left down */
+  killHost(name: string): Promise<void>;
+  /** SIGKILL every Temporal server process and start them again on the same ports and databases */
   killAndRestartServer(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -122,20 +135,29 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
     await setupSchemas(binaries, db, fresh || !existsSync(schemaMarker));
     writeFileSync(schemaMarker, `${new Date().toISOString()}\n`);
 
-    const ports = await pickClusterPorts(options.frontendPort || undefined);
-    const server = new TemporalServerProcess({
+    const shape = options.shape ?? 'single';
+    const server = await TemporalHosts.create({
+      shape,
       binary: binaries.temporalServer,
       configDir: stateDir,
-      logFile: join(logs, 'temporal.log'),
+      logsDir: logs,
       db,
-      ports,
       historyShards,
+      ...(options.frontendPort ? { frontendPort: options.frontendPort } : {}),
     });
+    const ports = server.ports;
     log(
-      `Starting Temporal Server ${temporalServerVersion} (${historyShards} history shards) on ${server.address} ...`,
+      `Starting Temporal Server ${temporalServerVersion} (${historyShards} history shards${
+        shape === 'multi'
+          ? `, hosts ${server
+              .list()
+              .map((host) => host.name)
+              .join(', ')}`
+          : ''
+      }) on ${server.address} ...`,
     );
-    await server.start();
-    stops.push(() => server.stop());
+    stops.push(() => server.stopAll());
+    await server.startAll();
     await prepareNamespace(server.address, namespace, log);
 
     let ui: RunningUiServer | undefined;
@@ -161,13 +183,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       pprofUrl: `http://127.0.0.1:${ports.pprof}/debug/pprof`,
       postgres: { host: postgres.host, port: postgres.port, pid: postgres.process.pid },
       stateDir,
+      shape,
       get serverPid() {
-        return server.pid;
+        return server.list()[0]?.pid;
       },
-      async killAndRestartServer() {
-        await server.kill();
-        await server.start();
-      },
+      hosts: () => server.list(),
+      stopHost: (name) => server.stop(name),
+      startHost: (name) => server.start(name),
+      restartHost: (name) => server.restart(name),
+      killHost: (name) => server.kill(name),
+      killAndRestartServer: () => server.killAndRestartAll(),
       stop,
     };
   } catch (err) {

@@ -2,11 +2,13 @@
  * `npm run cluster`: the production-shaped cluster in the foreground until Ctrl-C (or SIGTERM), with its
  * Web UI. Its workflows are kept across restarts in the cache's state folder.
  *
- *   npm run cluster -- [--port 7233] [--ui-port 8233] [--db-port 15432] [--no-ui] [--codec-endpoint URL]
+ *   npm run cluster -- [--hosts single|multi] [--port 7233] [--ui-port 8233] [--db-port 15432] [--no-ui]
+ *                      [--codec-endpoint URL]
  */
 import { parseArgs } from 'node:util';
 import { stopOnSignals } from '../../config/shutdown.js';
 import { startCluster, type RunningCluster } from './cluster.js';
+import { clusterShapes, type ClusterShape } from './hosts.js';
 import { ClusterSetupError, temporalServerVersion } from './provision.js';
 
 function port(value: string | undefined, fallback: number, flag: string): number {
@@ -18,11 +20,19 @@ function port(value: string | undefined, fallback: number, flag: string): number
   return parsed;
 }
 
+function shape(value: string): ClusterShape {
+  if (!(clusterShapes as readonly string[]).includes(value)) {
+    throw new ClusterSetupError(`--hosts must be ${clusterShapes.join(' or ')}, not ${value}`);
+  }
+  return value as ClusterShape;
+}
+
 async function main(): Promise<void> {
   let cluster: RunningCluster;
   try {
     const { values } = parseArgs({
       options: {
+        hosts: { type: 'string', default: 'single' },
         port: { type: 'string' },
         'ui-port': { type: 'string' },
         'db-port': { type: 'string' },
@@ -32,6 +42,7 @@ async function main(): Promise<void> {
     });
     // The dev server's ports: one runs or the other, and the codec endpoint's default UI origin fits.
     cluster = await startCluster({
+      shape: shape(values.hosts),
       frontendPort: port(values.port, 7233, 'port'),
       postgresPort: port(values['db-port'], 15432, 'db-port'),
       ...(values['no-ui'] ? {} : { uiPort: port(values['ui-port'], 8233, 'ui-port') }),
@@ -46,7 +57,14 @@ async function main(): Promise<void> {
   }
   console.log(`
 Temporal cluster ready: Temporal Server ${temporalServerVersion}, ${cluster.historyShards} history shards, PostgreSQL persistence and visibility.
-  Frontend    ${cluster.address}   namespace ${cluster.namespace}
+  Frontend    ${cluster.address}   namespace ${cluster.namespace}${
+    cluster.shape === 'multi'
+      ? `\n  Hosts       ${cluster
+          .hosts()
+          .map((host) => `${host.name} ${host.address}`)
+          .join(', ')}   (logs/<host>.log)`
+      : ''
+  }
   Web UI      ${cluster.uiUrl ?? '(not started: --no-ui)'}
   PostgreSQL  ${cluster.postgres.host}:${cluster.postgres.port}   databases temporal, temporal_visibility
   Metrics     ${cluster.metricsUrl}

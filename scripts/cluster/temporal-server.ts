@@ -1,7 +1,8 @@
 /**
  * Temporal Server as a production cluster runs it: PostgreSQL for persistence and for visibility
  * (separate databases), several history shards, every service on its own loopback port. One process runs
- * the four services; a restart is a restart of that process on the same ports and databases.
+ * the four services, or (the multi-host cluster, ./multi-host.ts) each process runs one of them with its
+ * own ports; a restart is a restart of that process on the same ports and databases.
  */
 import { execFile, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -45,7 +46,7 @@ export interface ClusterPorts {
  * (cluster_membership.rpc_port), and the kernel hands out ephemeral ports from 32768 up, so membership
  * ports are picked by hand from the range below.
  */
-async function freeMembershipPort(taken: Set<number>): Promise<number> {
+export async function freeMembershipPort(taken: Set<number>): Promise<number> {
   for (let tries = 0; tries < 200; tries++) {
     const candidate = 20_000 + Math.floor(Math.random() * 12_768);
     if (taken.has(candidate)) continue;
@@ -63,8 +64,10 @@ async function freeMembershipPort(taken: Set<number>): Promise<number> {
 }
 
 /** The frontend where asked, everything else wherever there is room. */
-export async function pickClusterPorts(frontend?: number): Promise<ClusterPorts> {
-  const taken = new Set<number>();
+export async function pickClusterPorts(
+  frontend?: number,
+  taken: Set<number> = new Set<number>(),
+): Promise<ClusterPorts> {
   const member = () => freeMembershipPort(taken);
   return {
     frontend: frontend ?? (await freePort()),
@@ -123,14 +126,31 @@ export async function setupSchemas(
   }
 }
 
+/** The roles a Temporal Server process can run (`temporal-server start --service ...`). */
+export type TemporalService = 'frontend' | 'history' | 'matching' | 'worker';
+
+/** What each role answers on the standard gRPC health service once it serves. */
+const healthServiceNames: Record<TemporalService, string> = {
+  frontend: 'temporal.api.workflowservice.v1.WorkflowService',
+  history: 'temporal.api.workflowservice.v1.HistoryService',
+  matching: 'temporal.api.workflowservice.v1.MatchingService',
+  worker: '',
+};
+
 export interface TemporalServerOptions {
   binary: string;
+  /** what the config file is named after: `temporal` (one process, every role) or the host's name */
+  name?: string;
+  /** the roles this process runs; default all four in one process */
+  services?: readonly TemporalService[];
   /** where the generated config and dynamic config are written */
   configDir: string;
   logFile: string;
   db: DatabaseAccess;
   ports: ClusterPorts;
   historyShards: number;
+  /** dynamic config beside the cluster's own (key: value) */
+  dynamicConfig?: Record<string, unknown>;
 }
 
 function datastore(database: string, db: DatabaseAccess, maxConns: number) {
@@ -156,9 +176,19 @@ export function writeServerConfig(options: TemporalServerOptions): string {
   writeFileSync(
     dynamicConfig,
     [
-      '# Dynamic config of the dws-verify cluster, polled every 10 s. Server defaults throughout: with SQL',
+      '# Dynamic config of the dws-verify cluster, polled every 10 s. Server defaults, but for Worker',
+      '# Deployments: both switches stated (as for the dev server), and a build that stopped being current',
+      '# shows DRAINED within seconds instead of minutes, so a rollout tried here is not a wait. With SQL',
       '# visibility a registered search attribute is usable once the namespace cache refreshes (2 s).',
-      '{}',
+      JSON.stringify({
+        'system.enableDeploymentVersions': [{ value: true }],
+        'frontend.workerVersioningWorkflowAPIs': [{ value: true }],
+        'matching.wv.VersionDrainageStatusVisibilityGracePeriod': [{ value: '5s' }],
+        'matching.wv.VersionDrainageStatusRefreshInterval': [{ value: '1s' }],
+        ...Object.fromEntries(
+          Object.entries(options.dynamicConfig ?? {}).map(([key, value]) => [key, [{ value }]]),
+        ),
+      }),
       '',
     ].join('\n'),
     { mode: 0o600 },
@@ -209,10 +239,12 @@ export function writeServerConfig(options: TemporalServerOptions): string {
         },
       },
     },
+    // The internal worker service of a multi-host cluster reaches the frontend here.
+    publicClient: { hostPort: `127.0.0.1:${ports.frontend}` },
     dcRedirectionPolicy: { policy: 'noop' },
     dynamicConfigClient: { filepath: dynamicConfig, pollInterval: '10s' },
   };
-  const file = join(options.configDir, 'temporal.yaml');
+  const file = join(options.configDir, `${options.name ?? 'temporal'}.yaml`);
   // The file holds the database password.
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   return file;
@@ -229,15 +261,53 @@ export async function frontendAnswers(address: string): Promise<boolean> {
   }
 }
 
+/**
+ * Whether a role answers SERVING on its own gRPC port. The internal worker service serves no gRPC API of
+ * its own, so it counts as ready once the standard health service answers at all.
+ */
+export async function hostServes(address: string, service: TemporalService): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+  try {
+    const { status } = await connection.healthService.check({ service: healthServiceNames[service] });
+    return service === 'worker' || status === 1;
+  } finally {
+    await connection.close();
+  }
+}
+
 /** The server process on fixed ports and databases, so killing and starting it again loses nothing. */
 export class TemporalServerProcess {
   private child: ChildProcess | undefined;
   private readonly configFile: string;
+  /** the frontend, which every process's config names */
   readonly address: string;
+  /** this process's own gRPC address: the frontend's, or the one role's it runs */
+  readonly hostAddress: string;
 
   constructor(private readonly options: TemporalServerOptions) {
     this.configFile = writeServerConfig(options);
     this.address = `127.0.0.1:${options.ports.frontend}`;
+    const only = options.services?.length === 1 ? options.services[0] : undefined;
+    this.hostAddress = only ? `127.0.0.1:${options.ports[only]}` : this.address;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  get services(): readonly TemporalService[] {
+    return this.options.services ?? ['frontend', 'history', 'matching', 'worker'];
+  }
+
+  get metricsUrl(): string {
+    return `http://127.0.0.1:${this.options.ports.metrics}/metrics`;
+  }
+
+  /** Ready once its role serves; a process with the frontend, once the frontend reads the database. */
+  private answers(): Promise<boolean> {
+    const services = this.options.services;
+    if (!services || services.includes('frontend')) return frontendAnswers(this.address);
+    return hostServes(this.hostAddress, services[0]!);
   }
 
   get pid(): number | undefined {
@@ -248,7 +318,13 @@ export class TemporalServerProcess {
     if (this.child) throw new Error('the Temporal server is already running');
     const child = spawnLogged(
       this.options.binary,
-      ['--config-file', this.configFile, '--allow-no-auth', 'start'],
+      [
+        '--config-file',
+        this.configFile,
+        '--allow-no-auth',
+        'start',
+        ...(this.options.services ?? []).flatMap((service) => ['--service', service]),
+      ],
       {
         logFile: this.options.logFile,
         cwd: this.options.configDir,
@@ -261,12 +337,12 @@ export class TemporalServerProcess {
     await readyOrExit(
       child,
       pollUntil(
-        () => frontendAnswers(this.address),
+        () => this.answers(),
         180_000,
-        `Temporal Server did not answer on ${this.address}`,
+        `Temporal Server${this.options.name ? ` ${this.options.name}` : ''} did not answer on ${this.hostAddress}`,
         500,
       ),
-      'Temporal Server',
+      `Temporal Server${this.options.name ? ` ${this.options.name}` : ''}`,
       this.options.logFile,
     );
   }
