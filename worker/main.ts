@@ -38,6 +38,8 @@ Runtime.instance().logger.info('worker started', {
     : { versioning: 'off' }),
   metrics: config.metricsAddress ?? 'off',
   limits: describeLimitsStore(config.limits),
+  // Endpoint names only: URLs can carry credentials, secrets never leave the configuration.
+  webhookEndpoints: config.webhooks.endpoints.map(({ caller, id }) => `${caller}/${id}`).join(', ') || 'none',
 });
 // SIGINT/SIGTERM are handled by the Runtime: polling stops, in-flight tasks get shutdownGraceTime.
 try {
