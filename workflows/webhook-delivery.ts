@@ -14,20 +14,13 @@ import {
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
-import {
-  webhookFailureTypes,
-  type WebhookActivities,
-  type WebhookAttemptDetails,
-} from '../activities/webhooks/types.js';
+import type { WebhookActivities, WebhookAttemptDetails } from '../activities/webhooks/types.js';
+import { webhookFailureTypes } from './failures.js';
 import { redeliverUpdate, webhookDeliveryQuery } from './messages.js';
 import { webhookDeliveryKey } from './search-attributes.js';
-import type {
-  EventDelivery,
-  WebhookDeliveryInput,
-  WebhookDeliveryState,
-  WebhookEvent,
-} from './types.js';
+import type { EventDelivery, WebhookDeliveryInput, WebhookDeliveryState, WebhookEvent } from './types.js';
 
 /** Backoff of a delivery's attempts: Standard Webhooks senders retry over days, sparser as they go. */
 export const webhookRetry = {
@@ -60,9 +53,18 @@ export async function deliverWebhooks(input: WebhookDeliveryInput): Promise<Webh
     // The receiver's timeout is the activity's own (got's); this only catches a worker that hangs.
     startToCloseTimeout: `${input.timeoutSeconds + 5} seconds`,
     scheduleToCloseTimeout: `${input.retryHours} hours`,
-    retry: { ...webhookRetry, nonRetryableErrorTypes: [webhookFailureTypes.gone, webhookFailureTypes.removed] },
+    retry: {
+      ...webhookRetry,
+      nonRetryableErrorTypes: [webhookFailureTypes.gone, webhookFailureTypes.removed],
+    },
   });
   let redeliverAsked = false;
+  // Marked by a start that redelivers a closed delivery, or by this run once something gave up.
+  let marked = workflowInfo().typedSearchAttributes.get(webhookDeliveryKey) !== undefined;
+  const mark = (value: 'GAVE_UP' | 'REDELIVERING' | 'DELIVERED') => {
+    upsertSearchAttributes([{ key: webhookDeliveryKey, value }]);
+    marked = true;
+  };
 
   setHandler(webhookDeliveryQuery, () => state);
   setHandler(
@@ -121,17 +123,17 @@ export async function deliverWebhooks(input: WebhookDeliveryInput): Promise<Webh
     if (state.deliveries.every((delivery) => delivery.status === 'DELIVERED')) {
       state.status = 'DELIVERED';
       // Only a redelivered one was ever marked; a first-time success costs no upsert.
-      if (state.redeliveries > 0) upsertSearchAttributes([{ key: webhookDeliveryKey, value: 'DELIVERED' }]);
+      if (marked) mark('DELIVERED');
       setCurrentDetails(describeDelivery(state));
       return state;
     }
     state.status = 'GAVE_UP';
-    upsertSearchAttributes([{ key: webhookDeliveryKey, value: 'GAVE_UP' }]);
+    mark('GAVE_UP');
     setCurrentDetails(describeDelivery(state));
     redeliverAsked = false;
     if (!(await condition(() => redeliverAsked, `${input.retryHours} hours`))) return state;
     state.status = 'DELIVERING';
-    upsertSearchAttributes([{ key: webhookDeliveryKey, value: 'REDELIVERING' }]);
+    mark('REDELIVERING');
   }
 }
 

@@ -71,12 +71,7 @@ function parseEntry(entry: string, where: string): WebhookEndpoint {
   if (secrets.length === 0) throw new ConfigError(where, `(${caller}/${id}) has no whsec_ secret`);
   for (const [n, value] of secrets.entries()) {
     // The message says which secret and what is wrong with it, never the secret itself.
-    let bytes = 0;
-    try {
-      bytes = value.startsWith('whsec_') ? webhookSecretKey(value).length : 0;
-    } catch {
-      bytes = 0;
-    }
+    const bytes = keyBytes(value);
     if (bytes < minKeyBytes || bytes > maxKeyBytes) {
       throw new ConfigError(
         where,
@@ -106,4 +101,14 @@ function parseWebhookUrl(value: string, where: string): string {
 /** The endpoints of one caller. */
 export function endpointsOf(settings: WebhookSettings, caller: string): WebhookEndpoint[] {
   return settings.endpoints.filter((endpoint) => endpoint.caller === caller);
+}
+
+/** The length of a whsec_ secret's key, 0 for anything else. */
+function keyBytes(secret: string): number {
+  if (!secret.startsWith('whsec_')) return 0;
+  try {
+    return webhookSecretKey(secret).length;
+  } catch {
+    return 0;
+  }
 }

@@ -5,6 +5,8 @@
 import type { CustomerUser } from '../dws/types.js';
 import type { OutcomeStatus, VerificationStep, WebhookEvent } from '../../workflows/types.js';
 
+export { webhookFailureTypes } from '../../workflows/failures.js';
+
 /** What the verification knows when it finishes; the activity masks it into events. */
 export interface WebhookEventsInput {
   caller: string;
@@ -44,16 +46,6 @@ export interface WebhookDelivered {
   attempt: number;
   status: number;
 }
-
-/** The failure types a delivery attempt ends with: retried, or final. */
-export const webhookFailureTypes = {
-  /** a non-2xx answer, no answer within the timeout, or no connection: retried */
-  failed: 'WEBHOOK_ATTEMPT_FAILED',
-  /** the receiver answered 410 Gone: no more attempts */
-  gone: 'WEBHOOK_ENDPOINT_GONE',
-  /** the operator removed the endpoint from WEBHOOK_ENDPOINTS: no more attempts */
-  removed: 'WEBHOOK_ENDPOINT_REMOVED',
-} as const;
 
 /** Carried as the failure's details, so the workflow and the operator read the last answer. */
 export interface WebhookAttemptDetails {
