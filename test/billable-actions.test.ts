@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import type { temporal } from '@temporalio/proto';
-import { countActions, runJourneys } from '../bench/billable-actions.js';
+import {
+  countActions,
+  journeyWebhookEndpoints,
+  runJourneys,
+  startAcceptingReceiver,
+} from '../bench/billable-actions.js';
+import { parseWebhookEndpoints } from '../activities/webhooks/config.js';
 import { withVerificationWorker, verificationStack } from './helpers/verification-env.js';
 
 type Event = temporal.api.history.v1.IHistoryEvent;
@@ -60,7 +66,7 @@ describe('billable actions (Temporal Cloud) per journey', function () {
   describe('the documented HTTP journeys on the dev server', function () {
     const stack = verificationStack();
 
-    it('a successful email change costs at most 10; the phone change with risk and a wrong code beside it', async function () {
+    it('a successful email change costs at most 11; the phone change with risk and a wrong code beside it', async function () {
       await withVerificationWorker(stack.env, stack.sandbox, async ({ control, taskQueue }) => {
         const journeys = await runJourneys({ client: stack.env.client, taskQueue, control });
         for (const { total, journey, byCategory } of journeys) {
@@ -71,8 +77,9 @@ describe('billable actions (Temporal Cloud) per journey', function () {
         }
         const email = journeys.find((j) => j.journey.startsWith('email change: start'));
         assert.ok(email, 'the email journey ran');
+        // 10 before webhooks, plus the local activity that asks for the caller's endpoints (it has none).
         assert.ok(
-          email.total <= 10,
+          email.total <= 11,
           `the email journey costs ${email.total} actions: ${JSON.stringify(email)}`,
         );
         assert.equal(email.byCategory['workflow started'], 1);
@@ -82,6 +89,46 @@ describe('billable actions (Temporal Cloud) per journey', function () {
         const polling = journeys.find((j) => j.journey.includes('poll'));
         assert.ok(polling && polling.byCategory.query > 0 && polling.total > email.total);
       });
+    });
+
+    it('with a webhook endpoint the email change costs 3 more: the delivery’s start and one attempt per event', async function () {
+      const receiver = await startAcceptingReceiver();
+      const webhooks = {
+        endpoints: parseWebhookEndpoints(journeyWebhookEndpoints(receiver.url), 'the bench endpoint'),
+        retryHours: 72,
+        timeoutSeconds: 5,
+      };
+      try {
+        const [without, withWebhooks] = await Promise.all([
+          withVerificationWorker(stack.env, stack.sandbox, ({ control, taskQueue }) =>
+            runJourneys({ client: stack.env.client, taskQueue, control }),
+          ),
+          withVerificationWorker(
+            stack.env,
+            stack.sandbox,
+            ({ control, taskQueue }) =>
+              runJourneys({
+                client: stack.env.client,
+                taskQueue,
+                control,
+                label: 'with one webhook endpoint',
+              }),
+            { webhooks },
+          ),
+        ]);
+        for (const { total, journey } of withWebhooks) console.log(`      ${total} actions: ${journey}`);
+        const email = (list: typeof without) =>
+          list.find((j) => j.journey.startsWith('email change: start'))!;
+        assert.equal(email(withWebhooks).total, email(without).total + 3);
+        assert.equal(
+          email(withWebhooks).byCategory['workflow started'],
+          2,
+          'the verification and its delivery',
+        );
+        assert.equal(email(withWebhooks).byCategory.activity, email(without).byCategory.activity + 2);
+      } finally {
+        await receiver.close();
+      }
     });
   });
 });
