@@ -4,6 +4,11 @@ import { signWebhook, verifyWebhook, WebhookVerificationError } from '@dws-verif
 import { parseWebhookEndpoints, readWebhookSettings } from '../../activities/webhooks/config.js';
 import { webhookEvents } from '../../activities/webhooks/events.js';
 import { ConfigError } from '../../config/errors.js';
+import { buildHttpApp } from '../../http/app.js';
+import type { VerificationClient } from '../../client/index.js';
+import { defaultPolicy } from '../../workflows/types.js';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
 
 // Standard Webhooks' own test vector (its README and every library's tests).
 const vector = {
@@ -126,5 +131,46 @@ describe('webhook events', function () {
       change: { email: 42, mobileNoInfo: 'x' } as never,
     });
     assert.deepEqual(malformed[0]?.type === 'verification.completed' && malformed[0].data.change, {});
+  });
+});
+
+describe('webhook events in the OpenAPI document', function () {
+  it('publishes each payload’s schema and the request a receiver gets; real events are valid against them', async function () {
+    const app = await buildHttpApp({
+      verifications: { policy: defaultPolicy } as VerificationClient,
+      authTokens: ['webhooks-doc-token-0123456789abcdef'],
+    });
+    try {
+      const doc = (await app.inject({ url: '/openapi.json' })).json<{
+        components: { schemas: Record<string, object> };
+        'x-webhooks': Record<
+          string,
+          { post: { requestBody: { content: Record<string, { schema: { $ref: string } }> } } }
+        >;
+      }>();
+      assert.deepEqual(Object.keys(doc['x-webhooks']), ['verification.completed', 'contact.changed']);
+      const ajv = new Ajv({ strict: false });
+      addFormats.default(ajv);
+      const events = webhookEvents({
+        caller: 'orders',
+        verificationId: 'contact-change-1',
+        runId: 'r1',
+        customerId: '1',
+        requestKey: 'order-1',
+        finishedAt: '2026-12-02T10:00:00.000Z',
+        outcome: 'MODIFIED',
+        resultCode: 'SUCCESS',
+        change: { mobileNoInfo: { countryCode: '65', phoneNo: '87654321' } },
+        numberOnFile: '+65******5551',
+      });
+      for (const event of events) {
+        const ref = doc['x-webhooks'][event.type]!.post.requestBody.content['application/json']!.schema.$ref;
+        const schema = doc.components.schemas[ref.replace('#/components/schemas/', '')]!;
+        assert.ok(ajv.validate(schema, event), `${event.type}: ${ajv.errorsText()}`);
+        assert.ok(!ajv.validate(schema, { ...event, type: 'something.else' }));
+      }
+    } finally {
+      await app.close();
+    }
   });
 });
