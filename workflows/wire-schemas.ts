@@ -12,7 +12,7 @@
  * docs/backend-client.md ("Versions and compatibility") says which client speaks which; CHANGELOG in
  * client/ records each change.
  */
-export const wireContractVersion = '1.0';
+export const wireContractVersion = '1.1';
 
 export const customerIdSchema = {
   type: 'string',
