@@ -6,12 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isGrpcDeadlineError, type Client, type WorkflowHandle } from '@temporalio/client';
-import {
-  callerMemoKey,
-  callerNamePattern,
-  defaultCallerName,
-  submissionUpdateId,
-} from '../workflows/ids.js';
+import { callerMemoKey, callerNamePattern, defaultCallerName, submissionUpdateId } from '../workflows/ids.js';
 import {
   cancelSignal,
   requestResendUpdate,

@@ -13,7 +13,6 @@ export const verificationResultCodeKey = defineSearchAttributeKey(
   SearchAttributeType.KEYWORD,
 );
 
-
 /**
  * A webhook delivery's state where an operator must act: `GAVE_UP` (some event not delivered within the
  * retry period, or refused with 410), `REDELIVERING` after an operator's redeliver, `DELIVERED` once a

@@ -555,10 +555,16 @@ const eventId = {
 } as const;
 
 const eventSubject = {
-  verificationId: { type: 'string', description: 'the verification (workflow) id: contact-change-<customerId>' },
+  verificationId: {
+    type: 'string',
+    description: 'the verification (workflow) id: contact-change-<customerId>',
+  },
   runId: { type: 'string', description: 'the run of that verification this event is about' },
   customerId: { type: 'string', description: 'the DWS customer' },
-  caller: { type: 'string', description: 'the caller that started the verification, whose endpoints receive it' },
+  caller: {
+    type: 'string',
+    description: 'the caller that started the verification, whose endpoints receive it',
+  },
   requestKey: { ...requestKeySchema, description: "the start's requestKey, when it had one" },
 } as const;
 

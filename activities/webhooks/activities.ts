@@ -45,7 +45,11 @@ export function createWebhookActivities(settings: WebhookSettings): WebhookActiv
       };
     },
 
-    async deliverWebhookEvent({ caller, endpoint: id, event }: DeliverWebhookInput): Promise<WebhookDelivered> {
+    async deliverWebhookEvent({
+      caller,
+      endpoint: id,
+      event,
+    }: DeliverWebhookInput): Promise<WebhookDelivered> {
       const { attempt } = Context.current().info;
       const endpoint = endpointsOf(settings, caller).find((candidate) => candidate.id === id);
       if (!endpoint) {
@@ -87,7 +91,10 @@ export function createWebhookActivities(settings: WebhookSettings): WebhookActiv
         throw err;
       }
       if (status >= 200 && status < 300) return { attempt, status };
-      throw failed(status, status === 410 ? 'answered 410 Gone: no more attempts' : `answered HTTP ${status}`);
+      throw failed(
+        status,
+        status === 410 ? 'answered 410 Gone: no more attempts' : `answered HTTP ${status}`,
+      );
     },
   };
 }

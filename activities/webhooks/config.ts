@@ -49,10 +49,13 @@ export function readWebhookSettings(env: Env): WebhookSettings {
 }
 
 export function parseWebhookEndpoints(text: string, variable: string): WebhookEndpoint[] {
-  const endpoints = listEntries(text).map((entry, index) => parseEntry(entry, `${variable} entry ${index + 1}`));
+  const endpoints = listEntries(text).map((entry, index) =>
+    parseEntry(entry, `${variable} entry ${index + 1}`),
+  );
   const seen = new Set<string>();
   for (const { caller, id } of endpoints) {
-    if (seen.has(`${caller}/${id}`)) throw new ConfigError(variable, `names the endpoint ${caller}/${id} twice`);
+    if (seen.has(`${caller}/${id}`))
+      throw new ConfigError(variable, `names the endpoint ${caller}/${id} twice`);
     seen.add(`${caller}/${id}`);
   }
   return endpoints;
