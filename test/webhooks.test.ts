@@ -155,7 +155,7 @@ describe('webhooks: outcomes pushed to the caller’s endpoints (dev server)', f
     });
   });
 
-  it('every outcome is announced (REJECTED with its result code, no contact.changed); a caller without endpoints starts no delivery', async function () {
+  it('every outcome is announced (REJECTED with its result code, CANCELLED by an operator; no contact.changed); a caller without endpoints starts no delivery', async function () {
     await run(async (rig) => {
       const orders = new VerificationClient(stack.env.client, rig.taskQueue, { caller: 'orders' });
       // A customer DWS does not know: REJECTED at the consult.
@@ -178,6 +178,24 @@ describe('webhooks: outcomes pushed to the caller’s endpoints (dev server)', f
       assert.equal(event.type === 'verification.completed' && event.data.outcome, 'REJECTED');
       assert.equal(event.type === 'verification.completed' && event.data.failedStep, 'CONSULTING');
       assert.ok(event.type === 'verification.completed' && event.data.resultCode);
+
+      // An operator's cancel (Temporal cancellation) ends the flow CANCELLED, and that is announced too.
+      const { customerId: cancelledCustomer } = await rig.control.addCustomer();
+      await orders.start({ customerId: cancelledCustomer, change: { email: 'c.d@example.com' } });
+      const cancelledFlow = stack.env.client.workflow.getHandle(orders.verificationId(cancelledCustomer));
+      await cancelledFlow.cancel();
+      assert.equal((await orders.result(cancelledCustomer)).status, 'CANCELLED');
+      const { runId: cancelledRun } = await cancelledFlow.describe();
+      const cancelled = await stack.env.client.workflow
+        .getHandle<() => Promise<WebhookDeliveryState>>(
+          webhookDeliveryWorkflowId(orders.verificationId(cancelledCustomer), cancelledRun),
+        )
+        .result();
+      const [cancelledEvent] = (await deliveriesOf([cancelled.deliveries[0]!.eventId])).deliveries;
+      assert.equal(
+        (JSON.parse(cancelledEvent!.body) as { data: { outcome: string } }).data.outcome,
+        'CANCELLED',
+      );
 
       // "billing" has no endpoint: the flow finishes without a delivery, and no child was ever started.
       const { verificationId: billingId, runId: billingRun } = await completeChange(rig, 'billing', {
