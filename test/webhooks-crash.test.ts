@@ -54,6 +54,8 @@ describe('webhooks: a delivery through a worker crash and a server restart', fun
         }),
         WEBHOOK_ENDPOINTS: `orders/main ${receiver.url} ${secret}`,
         WEBHOOK_TIMEOUT_SECONDS: '3',
+        // The attempts lost with the worker are retried once the server times them out, a second later.
+        WEBHOOK_FIRST_RETRY_SECONDS: '1',
       },
     });
     await worker.start();

@@ -77,6 +77,7 @@ describe('webhooks: retries over days (time-skipping server)', function () {
       events,
       retryHours: settings.retryHours,
       timeoutSeconds: settings.timeoutSeconds,
+      ...(settings.firstRetrySeconds ? { firstRetrySeconds: settings.firstRetrySeconds } : {}),
     };
     return env.client.workflow.start(deliverWebhooks, {
       taskQueue,
@@ -139,7 +140,8 @@ describe('webhooks: retries over days (time-skipping server)', function () {
 
   it('a receiver that never answers is cut off at the bound each time, and the delivery gives up after the period', async function () {
     const taskQueue = uniqueName('webhooks');
-    const settings = settingsFor(receiver, { retryHours: 1, timeoutSeconds: 1 });
+    // A first wait of 20 minutes keeps it to a few attempts (each up to a real second) in the hour.
+    const settings = settingsFor(receiver, { retryHours: 1, timeoutSeconds: 1, firstRetrySeconds: 1200 });
     await receiver.answer([], 'hang');
     const [completed] = modifiedEvents();
     const w = await worker(settings, taskQueue);

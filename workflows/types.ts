@@ -118,4 +118,6 @@ export interface WebhookDeliveryInput {
   events: WebhookEvent[];
   retryHours: number;
   timeoutSeconds: number;
+  /** the wait before the second attempt (doubling up to an hour); 10 s when absent */
+  firstRetrySeconds?: number;
 }

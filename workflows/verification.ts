@@ -170,6 +170,7 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
             events: prepared.events,
             retryHours: prepared.retryHours,
             timeoutSeconds: prepared.timeoutSeconds,
+            firstRetrySeconds: prepared.firstRetrySeconds,
           },
         ],
         parentClosePolicy: ParentClosePolicy.ABANDON,

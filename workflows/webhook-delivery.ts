@@ -22,12 +22,11 @@ import { redeliverUpdate, webhookDeliveryQuery } from './messages.js';
 import { webhookDeliveryKey } from './search-attributes.js';
 import type { EventDelivery, WebhookDeliveryInput, WebhookDeliveryState, WebhookEvent } from './types.js';
 
-/** Backoff of a delivery's attempts: Standard Webhooks senders retry over days, sparser as they go. */
-export const webhookRetry = {
-  initialInterval: '10 seconds',
-  backoffCoefficient: 2,
-  maximumInterval: '1 hour',
-} as const;
+/**
+ * Backoff of a delivery's attempts: Standard Webhooks senders retry over days, sparser as they go. The
+ * first wait is the operator's (WEBHOOK_FIRST_RETRY_SECONDS, 10 s by default).
+ */
+export const webhookRetry = { backoffCoefficient: 2, maximumInterval: '1 hour' } as const;
 
 /** What may be asked again: every delivery that did not reach its receiver. */
 const redeliverable: ReadonlySet<EventDelivery['status']> = new Set(['GAVE_UP', 'GONE', 'REMOVED']);
@@ -55,6 +54,7 @@ export async function deliverWebhooks(input: WebhookDeliveryInput): Promise<Webh
     scheduleToCloseTimeout: `${input.retryHours} hours`,
     retry: {
       ...webhookRetry,
+      initialInterval: `${input.firstRetrySeconds ?? 10} seconds`,
       nonRetryableErrorTypes: [webhookFailureTypes.gone, webhookFailureTypes.removed],
     },
   });

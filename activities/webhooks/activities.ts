@@ -9,7 +9,7 @@ import https from 'node:https';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import got, { RequestError, TimeoutError } from 'got';
 import { signWebhook } from '@dws-verify/client';
-import { endpointsOf, type WebhookSettings } from './config.js';
+import { defaultFirstRetrySeconds, endpointsOf, type WebhookSettings } from './config.js';
 import { webhookEvents } from './events.js';
 import {
   webhookFailureTypes,
@@ -42,6 +42,7 @@ export function createWebhookActivities(settings: WebhookSettings): WebhookActiv
         events: endpoints.length > 0 ? webhookEvents(input) : [],
         retryHours: settings.retryHours,
         timeoutSeconds: settings.timeoutSeconds,
+        firstRetrySeconds: settings.firstRetrySeconds ?? defaultFirstRetrySeconds,
       };
     },
 

@@ -24,7 +24,11 @@ export interface WebhookSettings {
   retryHours: number;
   /** how long one attempt may wait for the receiver's answer (WEBHOOK_TIMEOUT_SECONDS, default 10) */
   timeoutSeconds: number;
+  /** the wait before the second attempt, doubled for each next one up to an hour (default 10) */
+  firstRetrySeconds?: number;
 }
+
+export const defaultFirstRetrySeconds = 10;
 
 export const defaultWebhookSettings: WebhookSettings = { endpoints: [], retryHours: 72, timeoutSeconds: 10 };
 
@@ -44,6 +48,10 @@ export function readWebhookSettings(env: Env): WebhookSettings {
     timeoutSeconds: readInt(env, 'WEBHOOK_TIMEOUT_SECONDS', defaultWebhookSettings.timeoutSeconds, {
       min: 1,
       max: 60,
+    }),
+    firstRetrySeconds: readInt(env, 'WEBHOOK_FIRST_RETRY_SECONDS', defaultFirstRetrySeconds, {
+      min: 1,
+      max: 3600,
     }),
   };
 }

@@ -33,6 +33,7 @@ export interface PreparedWebhookEvents {
   events: WebhookEvent[];
   retryHours: number;
   timeoutSeconds: number;
+  firstRetrySeconds: number;
 }
 
 export interface DeliverWebhookInput {

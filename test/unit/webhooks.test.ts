@@ -71,7 +71,12 @@ describe('webhook endpoint settings', function () {
         ['billing', 'b1', 'http://127.0.0.1:9/h', 1],
       ],
     );
-    assert.deepEqual(readWebhookSettings({}), { endpoints: [], retryHours: 72, timeoutSeconds: 10 });
+    assert.deepEqual(readWebhookSettings({}), {
+      endpoints: [],
+      retryHours: 72,
+      timeoutSeconds: 10,
+      firstRetrySeconds: 10,
+    });
   });
 
   it('a wrong entry names the variable, the entry and what is wrong, never the secret', function () {
