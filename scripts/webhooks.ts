@@ -5,12 +5,14 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/common';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { createDataConverter } from '../codec/data-converter.js';
 import { loadKeyRing } from '../codec/keyring.js';
 import { exitForStartFailure } from '../config/errors.js';
 import { isLocalDevelopment, temporalTargetFromEnv } from '../config/temporal.js';
+import { nothingToRedeliver } from '../workflows/failures.js';
 import { redeliverUpdate, webhookDeliveryQuery } from '../workflows/messages.js';
 import { webhookDeliveryKey } from '../workflows/search-attributes.js';
 import type { WebhookDeliveryInput, WebhookDeliveryState } from '../workflows/types.js';
@@ -54,7 +56,24 @@ export async function deliveryReport(client: Client, deliveryId: string): Promis
 export async function redeliver(client: Client, deliveryId: string): Promise<{ queued: number }> {
   const handle = client.workflow.getHandle(deliveryId);
   const description = await handle.describe();
-  if (description.status.name === 'RUNNING') return handle.executeUpdate(redeliverUpdate);
+  if (description.status.name === 'RUNNING') {
+    return handle.executeUpdate(redeliverUpdate).catch((err: unknown) => {
+      // Read by type: a failure's message reaches a client without the codec only as "Encoded failure".
+      if (
+        err instanceof WorkflowUpdateFailedError &&
+        (err.cause as ApplicationFailure)?.type === nothingToRedeliver
+      ) {
+        throw new Error(`${deliveryId} is delivering: there is nothing to redeliver`, { cause: err });
+      }
+      throw err;
+    });
+  }
+  const ended = (await handle.result().catch(() => undefined)) as WebhookDeliveryState | undefined;
+  if (ended?.status !== 'GAVE_UP') {
+    throw new Error(
+      `${deliveryId} ended ${ended?.status ?? description.status.name}: there is nothing to redeliver`,
+    );
+  }
   const history = await handle.fetchHistory();
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
   const [input] = (await decodeArrayFromPayloads(

@@ -237,6 +237,8 @@ describe('webhooks: outcomes pushed to the caller’s endpoints (dev server)', f
       );
 
       assert.deepEqual(await redeliver(stack.env.client, deliveryId), { queued: 2 });
+      // A second one, sent before the first has delivered or after: nothing is queued twice.
+      await assert.rejects(redeliver(stack.env.client, deliveryId), /nothing to redeliver/);
       const state = await stack.env.client.workflow
         .getHandle<() => Promise<WebhookDeliveryState>>(deliveryId)
         .result();

@@ -31,6 +31,9 @@ export function callerFailureType(cause: unknown): CallerFailureType | undefined
     : undefined;
 }
 
+/** The delivery's `redeliver` update refused: nothing gave up (it is delivering, or delivered). */
+export const nothingToRedeliver = 'NOTHING_TO_REDELIVER';
+
 /**
  * The failure types a webhook delivery attempt (activities/webhooks) ends with, read by the delivery
  * workflow's retry policy: one of them is retried, the other two are final.

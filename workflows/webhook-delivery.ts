@@ -17,7 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { WebhookActivities, WebhookAttemptDetails } from '../activities/webhooks/types.js';
-import { webhookFailureTypes } from './failures.js';
+import { nothingToRedeliver, webhookFailureTypes } from './failures.js';
 import { redeliverUpdate, webhookDeliveryQuery } from './messages.js';
 import { webhookDeliveryKey } from './search-attributes.js';
 import type { EventDelivery, WebhookDeliveryInput, WebhookDeliveryState, WebhookEvent } from './types.js';
@@ -72,6 +72,8 @@ export async function deliverWebhooks(input: WebhookDeliveryInput): Promise<Webh
     () => {
       const queued = state.deliveries.filter((delivery) => redeliverable.has(delivery.status));
       for (const delivery of queued) delivery.status = 'PENDING';
+      // At once, so a second redeliver sent before the loop wakes is refused rather than counted.
+      state.status = 'DELIVERING';
       state.redeliveries += 1;
       redeliverAsked = true;
       return { queued: queued.length };
@@ -80,7 +82,7 @@ export async function deliverWebhooks(input: WebhookDeliveryInput): Promise<Webh
       validator: () => {
         if (state.status !== 'GAVE_UP') {
           throw ApplicationFailure.create({
-            type: 'NOTHING_TO_REDELIVER',
+            type: nothingToRedeliver,
             message: `the delivery is ${state.status}: only one that gave up can be redelivered`,
           });
         }
@@ -132,7 +134,6 @@ export async function deliverWebhooks(input: WebhookDeliveryInput): Promise<Webh
     setCurrentDetails(describeDelivery(state));
     redeliverAsked = false;
     if (!(await condition(() => redeliverAsked, `${input.retryHours} hours`))) return state;
-    state.status = 'DELIVERING';
     mark('REDELIVERING');
   }
 }
