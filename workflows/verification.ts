@@ -74,12 +74,12 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
   setHandler(requestResendUpdate, session.requestResend, { validator: session.checkOpen });
   setHandler(cancelSignal, session.cancel);
 
-  const outcome = await change();
+  const outcome = await changeContact();
   // Outside the flow's own cancellation: a cancelled flow's outcome is announced like any other.
   await CancellationScope.nonCancellable(() => announce(outcome));
   return outcome;
 
-  async function change(): Promise<VerificationOutcome> {
+  async function changeContact(): Promise<VerificationOutcome> {
     try {
       const refused = journey.refusedInput();
       if (refused) return journey.finish(refused);
