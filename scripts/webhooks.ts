@@ -1,6 +1,6 @@
 /**
- * The operator's webhook tool (docs/webhooks.md, "Operating"): `npm run webhooks -- status <delivery or
- * verification id>`, `npm run webhooks -- redeliver <delivery id>`, `npm run webhooks -- gave-up`. It
+ * The operator's webhook tool (docs/webhooks.md, "Operating deliveries"): `npm run webhooks -- status <delivery
+ * id>`, `npm run webhooks -- redeliver <delivery id>`, `npm run webhooks -- gave-up`. It
  * reads the same TEMPORAL_* settings and codec keys (TEMPORAL_CODEC_KEYS) as the worker.
  */
 import { resolve } from 'node:path';
