@@ -5,6 +5,8 @@
  * upserts, signals, updates) and from the client's own calls (queries and rejected updates never
  * reach history). The journeys are the app's documented HTTP journeys, run through the HTTP service.
  */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { Client, type WorkflowClientInterceptor } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import type { FastifyInstance } from 'fastify';
@@ -112,6 +114,59 @@ export interface JourneyRig {
   client: Client;
   taskQueue: string;
   control: SandboxControlClient;
+  /** said after each journey's name: what the worker was configured with (e.g. a webhook endpoint) */
+  label?: string;
+}
+
+/** Two counts of one journey (the verification and the delivery it started) as one. */
+export function addActions(a: JourneyActions, b: JourneyActions): JourneyActions {
+  const byCategory = Object.fromEntries(
+    actionCategories.map((c) => [c, a.byCategory[c] + b.byCategory[c]]),
+  ) as Record<ActionCategory, number>;
+  return { journey: a.journey, total: a.total + b.total, byCategory };
+}
+
+/**
+ * The verification's own actions, plus those of the webhook delivery it started, if any (a child
+ * workflow: its start and its activities are billed like any other), counted once it has finished.
+ */
+async function journeyActions(
+  client: Client,
+  journey: string,
+  workflowId: string,
+  calls: Pick<ClientCallCounter, 'queries' | 'updates'>,
+): Promise<JourneyActions> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const own = countActions(journey, history, calls);
+  const child = history.events?.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes)
+    ?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+  if (!child) return own;
+  const delivery = client.workflow.getHandle(child);
+  await delivery.result();
+  return addActions(own, countActions(journey, await delivery.fetchHistory(), { queries: 0, updates: 0 }));
+}
+
+/**
+ * A receiver for the bench's webhook journeys: answers every delivery 204 at once (what it costs in
+ * actions is the subject, not what a receiver does).
+ */
+export async function startAcceptingReceiver(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => response.writeHead(204).end());
+  });
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/hooks`,
+    close: () => new Promise((closed) => server.close(() => closed())),
+  };
+}
+
+/** WEBHOOK_ENDPOINTS for the journeys' caller ("default", the HTTP_AUTH_TOKENS caller) to `url`. */
+export function journeyWebhookEndpoints(url: string): string {
+  return `default/bench ${url} whsec_${randomBytes(32).toString('base64')}`;
 }
 
 const token = 'billable-actions-journey';
@@ -149,8 +204,8 @@ export async function runJourneys(rig: JourneyRig): Promise<JourneyActions[]> {
     for (const [name, journey] of journeys) {
       counter.reset();
       const customerId = await journey(app);
-      const history = await client.workflow.getHandle(verificationWorkflowId(customerId)).fetchHistory();
-      results.push(countActions(name, history, counter));
+      const label = rig.label ? `${name}, ${rig.label}` : name;
+      results.push(await journeyActions(client, label, verificationWorkflowId(customerId), counter));
     }
     return results;
   } finally {

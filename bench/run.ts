@@ -12,7 +12,12 @@ import { VerificationClient } from '@dws-verify/client';
 import { runCapacity, type CapacityResult } from './capacity.js';
 import { runCase, type CaseDefinition, type CaseKind, type CaseResult } from './cases.js';
 import { runHttpOtp } from './http-otp.js';
-import { runJourneys, type JourneyActions } from './billable-actions.js';
+import {
+  journeyWebhookEndpoints,
+  runJourneys,
+  startAcceptingReceiver,
+  type JourneyActions,
+} from './billable-actions.js';
 import { createCustomer, directFlow, orchestratedFlow, pollingFlow } from './flows.js';
 import { describeMachine } from './machine.js';
 import { profileServer } from './server-profile.js';
@@ -236,6 +241,24 @@ async function runCases(
         taskQueue: verifications.taskQueue,
         control: stack.sandboxControl,
       });
+      // The same journeys with a webhook endpoint for their caller: what the events add.
+      const receiver = await startAcceptingReceiver();
+      try {
+        await stack.startWorkers('verification', 1, `bench-${run}-actions-webhooks`, {
+          ...options.workerEnv,
+          WEBHOOK_ENDPOINTS: journeyWebhookEndpoints(receiver.url),
+        });
+        counted.push(
+          ...(await runJourneys({
+            client: stack.client,
+            taskQueue: `bench-${run}-actions-webhooks`,
+            control: stack.sandboxControl,
+            label: 'with one webhook endpoint',
+          })),
+        );
+      } finally {
+        await receiver.close();
+      }
       for (const journey of counted) log(`  ${journey.total} actions: ${journey.journey}`);
       return counted;
     });

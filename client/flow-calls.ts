@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isGrpcDeadlineError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { submissionUpdateId } from '../workflows/ids.js';
+import { callerMemoKey, callerNamePattern, defaultCallerName, submissionUpdateId } from '../workflows/ids.js';
 import {
   cancelSignal,
   requestResendUpdate,
@@ -41,20 +41,13 @@ export interface Caller {
   operator?: boolean;
 }
 
-/**
- * The owner of a verification that records none: started before callers had names, or by a client
- * without a caller. The HTTP service's HTTP_AUTH_TOKENS caller has this name, so what it started before
- * the upgrade stays its own.
- */
-export const defaultCallerName = 'default';
-
-export const callerNamePattern = /^[A-Za-z0-9._-]{1,64}$/;
+export { callerNamePattern, defaultCallerName };
 
 /** What a call does to a verification: an operator may read and cancel; answering is the owner's alone. */
 export type Access = 'read' | 'cancel' | 'answer';
 
 /** Where the owner's name is kept in a run's memo. */
-const ownerMemoKey = 'caller';
+const ownerMemoKey = callerMemoKey;
 
 /** The memo a run is started with, so a later call can tell whose it is. */
 export function ownerMemo(caller: Caller | undefined): Record<string, string> {

@@ -28,6 +28,14 @@ export {
   VerificationUnavailableError,
   type UnavailableReason,
 } from './errors.js';
+export {
+  defaultWebhookToleranceSeconds,
+  signWebhook,
+  verifyWebhook,
+  webhookSecretKey,
+  WebhookVerificationError,
+  type VerifyWebhookOptions,
+} from './webhooks.js';
 export { encryptPin, PIN_ENCRYPTION_ALGORITHM, type PinEncryptionInfo } from './pin-encryption.js';
 export { temporalTargetFromEnv, type TemporalTarget } from '../config/temporal.js';
 export { ConfigError } from '../config/errors.js';
@@ -54,4 +62,6 @@ export type {
   VerificationPolicy,
   VerificationState,
   VerificationStep,
+  WebhookEvent,
+  WebhookEventType,
 } from '../workflows/types.js';

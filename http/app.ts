@@ -3,7 +3,7 @@
  * listens. Layout:
  *   /verifications...   bearer-token routes for the app and the backend (./routes.ts)
  *   /healthz, /readyz   unauthenticated probes
- *   /openapi.json       the OpenAPI 3 document generated from the route schemas
+ *   /openapi.json       the OpenAPI 3 document generated from the route schemas, with the webhook events
  *   /codec/...          the payload codec endpoint for the Temporal UI, when `codec` is given (its own
  *                       tokens, origin check and CORS, see ../codec/codec-server.ts)
  */
@@ -26,6 +26,7 @@ import type { HttpMetrics } from './metrics.js';
 import { observeRequests } from './observability.js';
 import { verificationRoutes } from './routes.js';
 import { errorSchema, healthSchema, requiredHeadersOut } from './schemas.js';
+import { withWebhookEvents } from './webhooks-openapi.js';
 
 export interface HttpAppOptions {
   verifications: VerificationClient;
@@ -113,7 +114,9 @@ export async function buildHttpApp(options: HttpAppOptions): Promise<FastifyInst
     },
     hideUntagged: true,
     transformObject: (document) =>
-      'openapiObject' in document ? requiredHeadersOut(document.openapiObject) : document.swaggerObject,
+      'openapiObject' in document
+        ? withWebhookEvents(requiredHeadersOut(document.openapiObject))
+        : document.swaggerObject,
   });
 
   await app.register(verificationRoutes, {

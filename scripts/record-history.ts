@@ -1,7 +1,7 @@
 /**
  * Records the history of one complete flow (against a throwaway dev server and the sandbox) as a replay
  * fixture: `npx tsx scripts/record-history.ts <name> [--payment-method] [--wonder | --reject | --pin |
- * --journey | --cancel | --loose-policy | --malformed | --trigger-refused | --verify-refused]`. The name
+ * --journey | --cancel | --loose-policy | --malformed | --trigger-refused | --verify-refused] [--webhooks]`. The name
  * says which patch the history belongs to (docs/patches.md):
  * `<patch id>.<workflow type>.<before|marker>[.<variant>]`. A "before" history is recorded with the code
  * before the patch, so run this script in a worktree of that commit (docs/patches.md says how).
@@ -21,6 +21,9 @@ import { changeWonderPaymentMethod } from '../workflows/payment-method.js';
 import { verifyContactChange } from '../workflows/verification.js';
 import { temporalCliPath } from './temporal-binaries.js';
 import { createActivities, workflowsPath } from '../worker/run.js';
+import { parseWebhookEndpoints } from '../activities/webhooks/config.js';
+import { journeyWebhookEndpoints, startAcceptingReceiver } from '../bench/billable-actions.js';
+import { webhookDeliveryWorkflowId } from '../workflows/ids.js';
 
 const name = process.argv[2] ?? 'verify-email';
 // `--wonder`: the flow also carries the change to a seeded Wonder customer.
@@ -67,7 +70,11 @@ const env = await TestWorkflowEnvironment.createLocal({
     searchAttributes: verificationSearchAttributes,
   },
 });
+// `--webhooks`: the caller "default" has an endpoint (a loopback receiver answering 204), so the finished
+// flow starts its webhook delivery; the recording waits for the delivery too.
+const withWebhooks = process.argv.includes('--webhooks');
 const sandbox = await startSandbox(triggerRefused ? { maxSendsPerAuthentication: 0 } : {});
+const receiver = withWebhooks ? await startAcceptingReceiver() : undefined;
 try {
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -76,6 +83,15 @@ try {
     activities: createActivities({
       dws: sandboxDwsConfig(sandbox.url),
       wonder: sandboxWonderConfig(sandbox.url),
+      ...(receiver
+        ? {
+            webhooks: {
+              endpoints: parseWebhookEndpoints(journeyWebhookEndpoints(receiver.url), '--webhooks'),
+              retryHours: 72,
+              timeoutSeconds: 10,
+            },
+          }
+        : {}),
     }),
   });
   const customerId = rejected
@@ -97,6 +113,7 @@ try {
       if (!code) throw new Error('no code in the outbox');
       console.log('verdict', (await verifications.verifyOtp(customerId, code)).verdict);
       console.log('outcome', (await verifications.result(customerId)).status);
+      if (receiver) await deliveryOf(verifications.verificationId(customerId));
       return verifications.verificationId(customerId);
     });
   }
@@ -200,5 +217,15 @@ try {
   console.log(`recorded ${path.pathname}`);
 } finally {
   await sandbox.close();
+  await receiver?.close();
   await env.teardown();
+}
+
+/** Waits for the run's webhook delivery to finish, so the worker is not stopped under it. */
+async function deliveryOf(verificationId: string): Promise<void> {
+  const { runId } = await env.client.workflow.getHandle(verificationId).describe();
+  const delivered = await env.client.workflow
+    .getHandle(webhookDeliveryWorkflowId(verificationId, runId))
+    .result();
+  console.log('webhooks', (delivered as { status: string }).status);
 }

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import type { temporal } from '@temporalio/proto';
-import { countActions, runJourneys } from '../bench/billable-actions.js';
+import {
+  countActions,
+  type JourneyActions,
+  journeyWebhookEndpoints,
+  runJourneys,
+  startAcceptingReceiver,
+} from '../bench/billable-actions.js';
+import { parseWebhookEndpoints } from '../activities/webhooks/config.js';
 import { withVerificationWorker, verificationStack } from './helpers/verification-env.js';
 
 type Event = temporal.api.history.v1.IHistoryEvent;
@@ -59,10 +66,12 @@ describe('billable actions (Temporal Cloud) per journey', function () {
 
   describe('the documented HTTP journeys on the dev server', function () {
     const stack = verificationStack();
+    let without: JourneyActions[] | undefined;
 
-    it('a successful email change costs at most 10; the phone change with risk and a wrong code beside it', async function () {
+    it('a successful email change costs at most 11; the phone change with risk and a wrong code beside it', async function () {
       await withVerificationWorker(stack.env, stack.sandbox, async ({ control, taskQueue }) => {
         const journeys = await runJourneys({ client: stack.env.client, taskQueue, control });
+        without = journeys;
         for (const { total, journey, byCategory } of journeys) {
           const categories = Object.entries(byCategory).filter(([, n]) => n > 0);
           console.log(
@@ -71,8 +80,9 @@ describe('billable actions (Temporal Cloud) per journey', function () {
         }
         const email = journeys.find((j) => j.journey.startsWith('email change: start'));
         assert.ok(email, 'the email journey ran');
+        // 10 before webhooks, plus the local activity that asks for the caller's endpoints (it has none).
         assert.ok(
-          email.total <= 10,
+          email.total <= 11,
           `the email journey costs ${email.total} actions: ${JSON.stringify(email)}`,
         );
         assert.equal(email.byCategory['workflow started'], 1);
@@ -82,6 +92,38 @@ describe('billable actions (Temporal Cloud) per journey', function () {
         const polling = journeys.find((j) => j.journey.includes('poll'));
         assert.ok(polling && polling.byCategory.query > 0 && polling.total > email.total);
       });
+    });
+
+    it('with a webhook endpoint the email change costs 3 more: the delivery’s start and one attempt per event', async function () {
+      const receiver = await startAcceptingReceiver();
+      const webhooks = {
+        endpoints: parseWebhookEndpoints(journeyWebhookEndpoints(receiver.url), 'the bench endpoint'),
+        retryHours: 72,
+        timeoutSeconds: 5,
+      };
+      try {
+        const withWebhooks = await withVerificationWorker(
+          stack.env,
+          stack.sandbox,
+          ({ control, taskQueue }) =>
+            runJourneys({ client: stack.env.client, taskQueue, control, label: 'with one webhook endpoint' }),
+          { webhooks },
+        );
+        // The same journeys without an endpoint, counted by the test before.
+        assert.ok(without, 'the journeys without webhooks ran first');
+        for (const { total, journey } of withWebhooks) console.log(`      ${total} actions: ${journey}`);
+        const email = (list: JourneyActions[]) =>
+          list.find((j) => j.journey.startsWith('email change: start'))!;
+        assert.equal(email(withWebhooks).total, email(without).total + 3);
+        assert.equal(
+          email(withWebhooks).byCategory['workflow started'],
+          2,
+          'the verification and its delivery',
+        );
+        assert.equal(email(withWebhooks).byCategory.activity, email(without).byCategory.activity + 2);
+      } finally {
+        await receiver.close();
+      }
     });
   });
 });

@@ -3,6 +3,7 @@
  * stops the process with one sentence naming it.
  */
 import { dwsConfigFromEnv, sandboxDwsConfig, type DwsConfig } from '../activities/dws/config.js';
+import { readWebhookSettings, type WebhookSettings } from '../activities/webhooks/config.js';
 import { sandboxWonderConfig, wonderConfigFromEnv, type WonderConfig } from '../activities/wonder/config.js';
 import { ConfigError } from '../config/errors.js';
 import { readHostPort, readInt, readString, readUrl, type Env } from '../config/settings.js';
@@ -38,6 +39,8 @@ export interface WorkerConfig {
   wonder?: WonderConfig;
   /** where the send budget counts (LIMITS_REDIS_URL) and its windows (SEND_BUDGET_PER_CUSTOMER) */
   limits: LimitsSettings;
+  /** each caller's webhook endpoints and the delivery's bounds (WEBHOOK_*, docs/webhooks.md) */
+  webhooks: WebhookSettings;
 }
 
 export interface ProviderUrls {
@@ -68,6 +71,7 @@ export function loadWorkerConfig(env: Env = process.env, providers: ProviderUrls
         : sandboxDwsConfig(providers.sandboxUrl),
     ...wonderSection(env, providers),
     limits: readLimitsSettings(env),
+    webhooks: readWebhookSettings(env),
   };
 }
 

@@ -47,6 +47,8 @@ Runtime.instance().logger.info('worker started', {
   metrics: config.metricsAddress ?? 'off',
   limits: describeLimitsStore(config.limits),
   tracing: describeTracing(tracing),
+  // Endpoint names only: URLs can carry credentials, secrets never leave the configuration.
+  webhookEndpoints: config.webhooks.endpoints.map(({ caller, id }) => `${caller}/${id}`).join(', ') || 'none',
 });
 // SIGINT/SIGTERM are handled by the Runtime: polling stops, in-flight tasks get shutdownGraceTime.
 try {

@@ -18,6 +18,8 @@ import {
 import { failureConverterPath } from '../codec/data-converter.js';
 import { createDwsActivities } from '../activities/dws/activities.js';
 import { DwsClient } from '../activities/dws/client.js';
+import { createWebhookActivities } from '../activities/webhooks/activities.js';
+import { defaultWebhookSettings } from '../activities/webhooks/config.js';
 import { createWonderActivities } from '../activities/wonder/activities.js';
 import { WonderClient } from '../activities/wonder/client.js';
 import { createLimitsStore, type CreateLimitsStoreOptions, type LimitsSettings } from '../limits/config.js';
@@ -34,16 +36,18 @@ export const workflowsPath = fileURLToPath(
 );
 
 /**
- * The provider activities. Without a `sendBudget` the codes count in this process's memory under the
+ * The provider and webhook activities. Without a `sendBudget` the codes count in this process's memory under the
  * default windows: what tests and the benchmark get; the worker passes the one its settings name.
  */
 export function createActivities(
-  config: Pick<WorkerConfig, 'dws' | 'wonder'>,
+  config: Pick<WorkerConfig, 'dws' | 'wonder'> & Partial<Pick<WorkerConfig, 'webhooks'>>,
   sendBudget: SendBudget = new SendBudget(new MemoryLimitsStore()),
 ) {
   return {
     ...createDwsActivities(new DwsClient(config.dws), sendBudget),
     ...(config.wonder ? createWonderActivities(new WonderClient(config.wonder)) : {}),
+    // Always registered: every finishing verification asks which endpoints its caller has (maybe none).
+    ...createWebhookActivities(config.webhooks ?? defaultWebhookSettings),
   };
 }
 

@@ -55,6 +55,8 @@ export type Possession =
   | { proven: false; status: 'REJECTED'; resultCode: 'TOO_MANY_CHALLENGES'; resultMessage: string };
 
 export class ChallengeSession {
+  /** the first code's challenge, as sent: where it went tells whose number was on file */
+  firstChallenge: ActionForm | undefined;
   private readonly inbox = new ChallengeInbox();
   private cancelRequest: { reason?: string } | undefined;
   private lastSentAt = 0;
@@ -191,6 +193,12 @@ export class ChallengeSession {
     state.resendsLeft = this.policy.maxResends;
     if (this.cancelled) return this.end('CANCELLED', 'cancelled');
     await this.sendCode(challenge, 'challenge sent');
+    if (round === 1) {
+      this.firstChallenge ??= {
+        challengeType: challenge.actionForm.challengeType,
+        challengeRenderValue: state.maskedDestination ?? '',
+      };
+    }
 
     for (;;) {
       this.journal.enter('AWAITING_INPUT');

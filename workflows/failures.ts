@@ -30,3 +30,19 @@ export function callerFailureType(cause: unknown): CallerFailureType | undefined
     ? (cause.type as CallerFailureType)
     : undefined;
 }
+
+/** The delivery's `redeliver` update refused: nothing gave up (it is delivering, or delivered). */
+export const nothingToRedeliver = 'NOTHING_TO_REDELIVER';
+
+/**
+ * The failure types a webhook delivery attempt (activities/webhooks) ends with, read by the delivery
+ * workflow's retry policy: one of them is retried, the other two are final.
+ */
+export const webhookFailureTypes = {
+  /** a non-2xx answer, no answer within the timeout, or no connection: retried */
+  failed: 'WEBHOOK_ATTEMPT_FAILED',
+  /** the receiver answered 410 Gone: no more attempts */
+  gone: 'WEBHOOK_ENDPOINT_GONE',
+  /** the operator removed the endpoint from WEBHOOK_ENDPOINTS: no more attempts */
+  removed: 'WEBHOOK_ENDPOINT_REMOVED',
+} as const;

@@ -29,3 +29,23 @@ export function submissionUpdateId(kind: SubmissionKind, key: string): string {
 export function submissionKeyOf(updateId: string): string {
   return updateId.replace(/^(otp|resend):/, '');
 }
+
+/**
+ * The owner of a verification that records none: started before callers had names, or by a client
+ * without a caller. The HTTP service's HTTP_AUTH_TOKENS caller has this name, so what it started before
+ * the upgrade stays its own.
+ */
+export const defaultCallerName = 'default';
+
+export const callerNamePattern = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Where a run's memo keeps the name of the caller that started it (read by the client and the workflow). */
+export const callerMemoKey = 'caller';
+
+/**
+ * The delivery of one verification run's events (workflows/webhook-delivery.ts): one per run, so a
+ * retried start of the delivery, or the workflow task that starts it replayed, meets the same id.
+ */
+export function webhookDeliveryWorkflowId(verificationId: string, runId: string): string {
+  return `webhooks-${verificationId}-${runId}`;
+}

@@ -10,6 +10,7 @@ import type {
   OtpVerdict,
   ResendAnswer,
   VerificationState,
+  WebhookDeliveryState,
 } from './types.js';
 
 /** Fire-and-forget messages; the app reads the state by query. */
@@ -28,3 +29,9 @@ export const requestResendUpdate = defineUpdate<ResendAnswer>('requestResend');
 export const challengeSentUpdate = defineUpdate<ChallengeAnswer>('challengeSent');
 
 export const stateQuery = defineQuery<VerificationState>('state');
+
+/** The webhook delivery's state (workflows/webhook-delivery.ts). */
+export const webhookDeliveryQuery = defineQuery<WebhookDeliveryState>('webhookDeliveries');
+
+/** An operator's redelivery of what gave up (or met 410): answered with how many deliveries it queued. */
+export const redeliverUpdate = defineUpdate<{ queued: number }>('redeliver');

@@ -21,12 +21,14 @@ export const patches = {
   checkedInput: 'checked-input',
   /** a local activity's final "no" (trigger, verify) ends the flow REJECTED instead of failing the workflow */
   localUserCallFailures: 'local-user-call-failures',
+  /** a finished contact change hands its events to the caller's webhook endpoints (a delivery child) */
+  webhookEvents: 'webhook-events',
 } as const;
 
 export type PatchId = (typeof patches)[keyof typeof patches];
 
 /** The workflow types of workflows/index.ts, by the names histories carry. */
-export type WorkflowTypeName = 'verifyContactChange' | 'changeWonderPaymentMethod';
+export type WorkflowTypeName = 'verifyContactChange' | 'changeWonderPaymentMethod' | 'deliverWebhooks';
 
 export interface PatchLife {
   /**
@@ -81,6 +83,11 @@ export const patchLives: Record<PatchId, PatchLife> = {
   },
   'local-user-call-failures': {
     since: { verifyContactChange: '2026-12-02', changeWonderPaymentMethod: '2026-12-02' },
+    phase: 'active',
+    deprecateFrom: '2026-12-09',
+  },
+  'webhook-events': {
+    since: { verifyContactChange: '2026-12-02' },
     phase: 'active',
     deprecateFrom: '2026-12-09',
   },

@@ -13,8 +13,17 @@ export const verificationResultCodeKey = defineSearchAttributeKey(
   SearchAttributeType.KEYWORD,
 );
 
+/**
+ * A webhook delivery's state where an operator must act: `GAVE_UP` (some event not delivered within the
+ * retry period, or refused with 410), `REDELIVERING` after an operator's redeliver, `DELIVERED` once a
+ * redelivery succeeded. Absent from deliveries that simply succeeded: no upsert, no action.
+ */
+export const webhookDeliveryKey = defineSearchAttributeKey('WebhookDelivery', SearchAttributeType.KEYWORD);
+
+/** Every attribute the workflows write: registered by the worker (worker/search-attributes.ts) and the tests. */
 export const verificationSearchAttributes = [
   verificationStepKey,
   verificationOutcomeKey,
   verificationResultCodeKey,
+  webhookDeliveryKey,
 ];

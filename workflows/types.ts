@@ -20,6 +20,7 @@ import type {
   verdictSchema,
   verificationInputSchema,
   verificationOutcomeSchema,
+  webhookEventSchema,
   wonderSyncTargetSchema,
 } from './wire-schemas.js';
 
@@ -80,3 +81,43 @@ export type VerifyContactChangeWorkflow = (input: VerificationInput) => Promise<
 export type ChangeWonderPaymentMethodWorkflow = (
   input: PaymentMethodChangeInput,
 ) => Promise<PaymentMethodChangeOutcome>;
+
+export type WebhookEvent = FromSchema<typeof webhookEventSchema>;
+export type WebhookEventType = WebhookEvent['type'];
+
+/** One event to one endpoint, as the delivery workflow's query shows it. */
+export interface EventDelivery {
+  endpoint: string;
+  eventId: string;
+  type: WebhookEventType;
+  /** PENDING: being attempted; GONE: the receiver answered 410; REMOVED: no longer configured */
+  status: 'PENDING' | 'DELIVERED' | 'GAVE_UP' | 'GONE' | 'REMOVED';
+  /** attempts made so far, over every redelivery (a running one's are in the UI's pending activity) */
+  attempts: number;
+  /** the last attempt's answer: an HTTP status, 'timeout' or 'unreachable' */
+  lastAnswer?: number | 'timeout' | 'unreachable';
+  /** why the last attempt failed, naming the endpoint, never its URL */
+  lastError?: string;
+  deliveredAt?: string;
+}
+
+/** The webhook delivery of one verification run (workflows/webhook-delivery.ts). */
+export interface WebhookDeliveryState {
+  verificationId: string;
+  caller: string;
+  /** GAVE_UP: some event was not delivered; it waits for an operator's redeliver until it closes */
+  status: 'DELIVERING' | 'DELIVERED' | 'GAVE_UP';
+  deliveries: EventDelivery[];
+  redeliveries: number;
+}
+
+export interface WebhookDeliveryInput {
+  verificationId: string;
+  caller: string;
+  endpoints: string[];
+  events: WebhookEvent[];
+  retryHours: number;
+  timeoutSeconds: number;
+  /** the wait before the second attempt (doubling up to an hour); 10 s when absent */
+  firstRetrySeconds?: number;
+}

@@ -4,9 +4,23 @@
  * → optionally carry the change to the Wonder customer record.
  * Every provider call is an activity; every requestId is made here once, so retries reuse it.
  */
-import { CancellationScope, deprecatePatch, isCancellation, setHandler, uuid4 } from '@temporalio/workflow';
+import {
+  CancellationScope,
+  deprecatePatch,
+  isCancellation,
+  log,
+  ParentClosePolicy,
+  patched,
+  proxyLocalActivities,
+  setHandler,
+  startChild,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { CustomerUser } from '../activities/dws/types.js';
+import type { WebhookActivities } from '../activities/webhooks/types.js';
 import type { WonderCustomerUpdate } from '../activities/wonder/types.js';
+import { callerMemoKey, defaultCallerName, webhookDeliveryWorkflowId } from './ids.js';
 import { contactChangeInputProblem } from './input-contract.js';
 import { VerificationJourney } from './journey.js';
 import { patches } from './patches.js';
@@ -22,8 +36,18 @@ import {
 import { dws, wonder } from './provider-activities.js';
 import { providerFailure } from './provider-failure.js';
 import type { VerificationInput, VerificationOutcome, WonderSyncTarget } from './types.js';
+import { deliverWebhooks } from './webhook-delivery.js';
 
 type Modified = Extract<VerificationOutcome, { status: 'MODIFIED' }>;
+
+/**
+ * Asked as the flow finishes: the caller's endpoints and the events, masked. A local activity, so a flow
+ * whose caller has no endpoint pays one action and no more; bounded, since the outcome waits for it.
+ */
+const webhooksLocal = proxyLocalActivities<WebhookActivities>({
+  startToCloseTimeout: '5 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
+});
 
 export async function verifyContactChange(input: VerificationInput): Promise<VerificationOutcome> {
   const inputProblem = contactChangeInputProblem(input);
@@ -50,45 +74,117 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
   setHandler(requestResendUpdate, session.requestResend, { validator: session.checkOpen });
   setHandler(cancelSignal, session.cancel);
 
-  try {
-    const refused = journey.refusedInput();
-    if (refused) return journey.finish(refused);
-    const possession = await session.confirmPossession(input);
-    if (!possession.proven) return journey.finish(journey.unproven(possession));
-    if (session.cancelled) return journey.finish(journey.cancelled());
+  const outcome = await changeContact();
+  // Outside the flow's own cancellation: a cancelled flow's outcome is announced like any other.
+  await CancellationScope.nonCancellable(() => announce(outcome));
+  return outcome;
 
-    journal.enter('MODIFYING');
-    const modifyRequest = {
-      requestId: uuid4(),
-      authenticationId: possession.challenge.authenticationId,
-      customerId: input.customerId,
-      user: input.change,
-      env: input.env,
-    };
-    // Once sent, the modify runs to its answer even if the workflow is cancelled: the outcome must say
-    // what the provider did, not what we hoped.
-    const modified = await CancellationScope.nonCancellable(() => dws.modifyCustomer(modifyRequest));
-    if (modified.applied) {
-      journal.note('modified', modified.resultCode);
-    } else {
-      // A challenge the modify call added is resumed by verifyAndResume, which applies the change itself.
-      journal.note('modification needs another challenge', modified.resultCode);
-      const resumed = await session.passRounds(
-        { authenticationId: modified.authenticationId, actionForm: modified.actionForm },
-        possession.round + 1,
-      );
-      if (!resumed.proven) return journey.finish(journey.unproven(resumed));
+  async function changeContact(): Promise<VerificationOutcome> {
+    try {
+      const refused = journey.refusedInput();
+      if (refused) return journey.finish(refused);
+      const possession = await session.confirmPossession(input);
+      if (!possession.proven) return journey.finish(journey.unproven(possession));
+      if (session.cancelled) return journey.finish(journey.cancelled());
+
+      journal.enter('MODIFYING');
+      const modifyRequest = {
+        requestId: uuid4(),
+        authenticationId: possession.challenge.authenticationId,
+        customerId: input.customerId,
+        user: input.change,
+        env: input.env,
+      };
+      // Once sent, the modify runs to its answer even if the workflow is cancelled: the outcome must say
+      // what the provider did, not what we hoped.
+      const modified = await CancellationScope.nonCancellable(() => dws.modifyCustomer(modifyRequest));
+      if (modified.applied) {
+        journal.note('modified', modified.resultCode);
+      } else {
+        // A challenge the modify call added is resumed by verifyAndResume, which applies the change itself.
+        journal.note('modification needs another challenge', modified.resultCode);
+        const resumed = await session.passRounds(
+          { authenticationId: modified.authenticationId, actionForm: modified.actionForm },
+          possession.round + 1,
+        );
+        if (!resumed.proven) return journey.finish(journey.unproven(resumed));
+      }
+
+      const wonderFailure = input.wonder ? await carryToWonder(input.wonder) : undefined;
+      return journey.finish({
+        status: 'MODIFIED',
+        ...journey.base(),
+        wonderSync: state.wonderSync,
+        ...(wonderFailure ? { wonderFailure } : {}),
+      });
+    } catch (err) {
+      return journey.failed(err);
     }
+  }
 
-    const wonderFailure = input.wonder ? await carryToWonder(input.wonder) : undefined;
-    return journey.finish({
-      status: 'MODIFIED',
-      ...journey.base(),
-      wonderSync: state.wonderSync,
-      ...(wonderFailure ? { wonderFailure } : {}),
-    });
-  } catch (err) {
-    return journey.failed(err);
+  /**
+   * The caller's backends learn the outcome without asking (docs/webhooks.md): the events go to a
+   * delivery workflow of their own, started as an abandoned child, so this flow ends as soon as the
+   * delivery has started and never waits for a receiver. Flows from before it (no marker) announce nothing.
+   */
+  async function announce(final: VerificationOutcome): Promise<void> {
+    if (!patched(patches.webhookEvents)) return;
+    const info = workflowInfo();
+    const owner = info.memo?.[callerMemoKey];
+    const caller = typeof owner === 'string' ? owner : defaultCallerName;
+    const first = session.firstChallenge;
+    const numberOnFile =
+      first?.challengeType === 'sms' &&
+      first.challengeRenderValue &&
+      (input.businessSceneCode ?? 'MOBILE_AVAILABLE') === 'MOBILE_AVAILABLE'
+        ? first.challengeRenderValue
+        : undefined;
+    try {
+      const prepared = await webhooksLocal.prepareWebhookEvents({
+        caller,
+        verificationId: info.workflowId,
+        runId: info.runId,
+        customerId: typeof input.customerId === 'string' ? input.customerId : '',
+        ...(typeof input.requestKey === 'string' ? { requestKey: input.requestKey } : {}),
+        finishedAt: new Date().toISOString(),
+        outcome: final.status,
+        ...('resultCode' in final
+          ? { resultCode: final.resultCode, failedStep: final.failedStep }
+          : state.lastResultCode
+            ? { resultCode: state.lastResultCode }
+            : {}),
+        wonderSync: state.wonderSync,
+        change: input.change ?? {},
+        ...(state.maskedDestination ? { maskedDestination: state.maskedDestination } : {}),
+        ...(numberOnFile ? { numberOnFile } : {}),
+      });
+      if (prepared.endpoints.length === 0) return;
+      const deliveryId = webhookDeliveryWorkflowId(info.workflowId, info.runId);
+      await startChild(deliverWebhooks, {
+        workflowId: deliveryId,
+        args: [
+          {
+            verificationId: info.workflowId,
+            caller,
+            endpoints: prepared.endpoints,
+            events: prepared.events,
+            retryHours: prepared.retryHours,
+            timeoutSeconds: prepared.timeoutSeconds,
+            firstRetrySeconds: prepared.firstRetrySeconds,
+          },
+        ],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `Webhook events of ${info.workflowId} (${final.status}) to ${caller}: ${prepared.endpoints.join(', ')}`,
+      });
+      journal.record(
+        'DONE',
+        `events ${prepared.events.map((e) => e.type).join(', ')} handed to ${deliveryId} for ${prepared.endpoints.length} endpoint(s)`,
+      );
+    } catch (err) {
+      // The outcome stands whatever happens to its announcement; the operator reads why in the timeline.
+      journal.record('DONE', `events not handed over: ${err instanceof Error ? err.message : String(err)}`);
+      log.warn('webhook events not handed over', { error: String(err) });
+    }
   }
 
   /**

@@ -12,7 +12,7 @@
  * docs/backend-client.md ("Versions and compatibility") says which client speaks which; CHANGELOG in
  * client/ records each change.
  */
-export const wireContractVersion = '1.0';
+export const wireContractVersion = '1.1';
 
 export const customerIdSchema = {
   type: 'string',
@@ -529,4 +529,119 @@ export const challengeAnswerSchema = {
     ),
     variant(['outcome'] as const, { outcome: verificationOutcomeSchema } as const),
   ],
+} as const;
+
+/**
+ * The events pushed to a caller's webhook endpoints (docs/webhooks.md): Standard Webhooks' shape
+ * (`type`, `timestamp`, `data`) plus the `id` sent as `webhook-id`. They carry ids, outcomes and result
+ * codes, and contact data only masked: never a code, a PIN, a full phone number or email address.
+ */
+export const webhookEventTypes = ['verification.completed', 'contact.changed'] as const;
+
+const maskedPhone = {
+  type: 'string',
+  description: 'masked: country code and at most the last four digits, e.g. "+65******7777"',
+} as const;
+const maskedEmail = {
+  type: 'string',
+  description: 'masked: the mailbox name shows its ends only, the domain stays, e.g. "j*****y@example.com"',
+} as const;
+
+const eventId = {
+  type: 'string',
+  pattern: '^evt_[0-9A-Za-z_]{1,120}$',
+  description:
+    'the event id, also sent as the webhook-id header: the same on every attempt and every redelivery, so a receiver deduplicates by it',
+} as const;
+
+const eventSubject = {
+  verificationId: {
+    type: 'string',
+    description: 'the verification (workflow) id: contact-change-<customerId>',
+  },
+  runId: { type: 'string', description: 'the run of that verification this event is about' },
+  customerId: { type: 'string', description: 'the DWS customer' },
+  caller: {
+    type: 'string',
+    description: 'the caller that started the verification, whose endpoints receive it',
+  },
+  requestKey: { ...requestKeySchema, description: "the start's requestKey, when it had one" },
+} as const;
+
+export const verificationCompletedEventSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type', 'timestamp', 'data'],
+  properties: {
+    id: eventId,
+    type: { type: 'string', const: 'verification.completed' },
+    timestamp: { ...isoTime, description: 'when the verification finished (workflow clock)' },
+    data: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['verificationId', 'runId', 'customerId', 'caller', 'outcome', 'change'],
+      properties: {
+        ...eventSubject,
+        outcome: outcomeStatusSchema,
+        resultCode: {
+          type: 'string',
+          description:
+            "the provider's result code of the flow's last answer (SUCCESS for MODIFIED; the refusal's code for REJECTED, ours such as INVALID_INPUT included)",
+        },
+        failedStep: { ...stepSchema, description: 'REJECTED only: the step the refusal came at' },
+        change: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { email: maskedEmail, phone: maskedPhone },
+          description: 'what was asked for, masked (applied only when outcome is MODIFIED)',
+        },
+        maskedDestination: {
+          type: 'string',
+          description: 'where the last code went, as DWS rendered it (absent for a PIN or before any code)',
+        },
+        wonderSync: wonderSyncSchema,
+      },
+    },
+  },
+} as const;
+
+export const contactChangedEventSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type', 'timestamp', 'data'],
+  properties: {
+    id: eventId,
+    type: { type: 'string', const: 'contact.changed' },
+    timestamp: { ...isoTime, description: 'when the change was applied at DWS (workflow clock)' },
+    data: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['verificationId', 'runId', 'customerId', 'caller', 'changes'],
+      properties: {
+        ...eventSubject,
+        changes: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['contact', 'newValue'],
+            properties: {
+              contact: { type: 'string', enum: ['email', 'phone'] },
+              newValue: { type: 'string', description: 'the new value, masked' },
+              previousValue: {
+                type: 'string',
+                description:
+                  'phone only, when known: the number the first code went to (DWS renders it masked), which was the number on file. For the full old address, read your own records before updating them: that is where the notice goes',
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export const webhookEventSchema = {
+  oneOf: [verificationCompletedEventSchema, contactChangedEventSchema],
 } as const;

@@ -7,6 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { sandboxDwsConfig } from '../../activities/dws/config.js';
+import type { WebhookSettings } from '../../activities/webhooks/config.js';
 import { sandboxWonderConfig } from '../../activities/wonder/config.js';
 import type { SendBudget } from '../../limits/send-budget.js';
 import { createActivities } from '../../worker/run.js';
@@ -35,6 +36,8 @@ export async function startVerificationSandbox(): Promise<RunningSandbox> {
 export interface VerificationWorkerOptions {
   /** where the worker counts codes sent; default: its own memory, with the default windows */
   sendBudget?: SendBudget;
+  /** the callers' webhook endpoints; default none */
+  webhooks?: WebhookSettings;
 }
 
 export async function createVerificationWorker(
@@ -48,7 +51,11 @@ export async function createVerificationWorker(
     taskQueue,
     workflowBundle: await workflowBundle(verificationWorkflows),
     activities: createActivities(
-      { dws: sandboxDwsConfig(sandboxUrl), wonder: sandboxWonderConfig(sandboxUrl) },
+      {
+        dws: sandboxDwsConfig(sandboxUrl),
+        wonder: sandboxWonderConfig(sandboxUrl),
+        ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+      },
       options.sendBudget,
     ),
   });

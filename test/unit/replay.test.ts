@@ -29,6 +29,7 @@ interface Fixture {
 
 interface HistoryEvent {
   workflowExecutionStartedEventAttributes?: { workflowType: { name: string } };
+  startChildWorkflowExecutionInitiatedEventAttributes?: { workflowId: string };
   markerRecordedEventAttributes?: {
     markerName: string;
     details?: Record<string, { payloads: { data: string }[] }>;
@@ -118,12 +119,30 @@ describe('patch lifecycle', function () {
   }
 });
 
+/**
+ * The workflow id a history ran under, where its commands name it: a verification derives its webhook
+ * delivery's id from its own (webhookDeliveryWorkflowId). Histories carry no id of their own, and a
+ * replay without one runs as "fake".
+ */
+function recordedWorkflowId(events: HistoryEvent[]): string | undefined {
+  for (const event of events) {
+    const child = event.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ?? '';
+    const delivery = /^webhooks-(.+)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.exec(
+      child,
+    );
+    if (delivery) return delivery[1];
+  }
+  return undefined;
+}
+
 describe('workflow determinism', function () {
   for (const { file } of fixtures) {
     it(`replays ${file} with the current code`, async function () {
+      const recorded = history(file);
       await Worker.runReplayHistory(
         { workflowBundle: await workflowBundle(verificationWorkflows) },
-        history(file),
+        recorded,
+        recordedWorkflowId(recorded.events),
       );
     });
   }
