@@ -153,7 +153,12 @@ describe('workflow determinism', function () {
     const bundle = await workflowBundle(verificationWorkflows, [workflowTracingModule]);
     const sinks = { exporter: { export: { fn: () => undefined } } };
     for (const { file } of fixtures) {
-      await Worker.runReplayHistory({ workflowBundle: bundle, sinks }, history(file)).catch((err: Error) => {
+      const recorded = history(file);
+      await Worker.runReplayHistory(
+        { workflowBundle: bundle, sinks },
+        recorded,
+        recordedWorkflowId(recorded.events),
+      ).catch((err: Error) => {
         throw new Error(`${file}: ${err.message}`);
       });
     }
