@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { createDataConverter } from '../codec/data-converter.js';
@@ -57,7 +57,7 @@ export async function redeliver(client: Client, deliveryId: string): Promise<{ q
   const handle = client.workflow.getHandle(deliveryId);
   const description = await handle.describe();
   if (description.status.name === 'RUNNING') {
-    return handle.executeUpdate(redeliverUpdate).catch((err: unknown) => {
+    const queued = await handle.executeUpdate(redeliverUpdate).catch((err: unknown) => {
       // Read by type: a failure's message reaches a client without the codec only as "Encoded failure".
       if (
         err instanceof WorkflowUpdateFailedError &&
@@ -65,8 +65,12 @@ export async function redeliver(client: Client, deliveryId: string): Promise<{ q
       ) {
         throw new Error(`${deliveryId} is delivering: there is nothing to redeliver`, { cause: err });
       }
+      // The run closed between the describe and the update (it had just delivered, or its wait for an
+      // operator ran out): answered below from how it ended, like a delivery found closed.
+      if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
     });
+    if (queued) return queued;
   }
   const ended = (await handle.result().catch(() => undefined)) as WebhookDeliveryState | undefined;
   if (ended?.status !== 'GAVE_UP') {
