@@ -22,11 +22,19 @@ export interface BenchChildOptions {
   /** stdout and stderr go here, not to the bench's own output */
   logFile: string;
   onMessage?: (message: unknown) => void;
+  /** the Node binary and the checkout to run from (bench/levers.ts compares both) */
+  node?: string;
+  cwd?: string;
 }
 
 export function spawnBenchChild(options: BenchChildOptions): NodeChild {
   const log = createWriteStream(options.logFile, { flags: 'a' });
-  const child = spawnNode(options.entry, { env: options.env, ipc: true });
+  const child = spawnNode(options.entry, {
+    env: options.env,
+    ipc: true,
+    ...(options.node ? { node: options.node } : {}),
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+  });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   if (options.onMessage) child.on('message', options.onMessage);

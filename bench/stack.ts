@@ -23,11 +23,12 @@ import { OtpMailbox } from './otp-mailbox.js';
 import { killOnExit, killPidOnExit, spawnBenchChild, waitForMessage, type NodeChild } from './processes.js';
 import { isSandboxMessage, type SandboxMessage } from './sandbox-messages.js';
 
-export type WorkerKind = 'verification' | 'ceiling';
+export type WorkerKind = 'verification' | 'ceiling' | 'retired-patches';
 
 const workerEntries: Record<WorkerKind, string> = {
   verification: 'worker/main.ts',
   ceiling: 'bench/ceiling-worker.ts',
+  'retired-patches': 'bench/retired-patches-worker.ts',
 };
 
 /** A worker process with the SDK's Prometheus endpoint on a port of its own. */
@@ -60,6 +61,7 @@ export interface BenchStack {
     count: number,
     taskQueue: string,
     env: Record<string, string>,
+    build?: WorkerBuild,
   ): Promise<BenchWorker[]>;
   stop(): Promise<void>;
 }
@@ -75,19 +77,33 @@ export const benchAnswerWithinMs = 180_000;
 /** Variables a developer's shell may hold that must not point the bench's workers anywhere else. */
 const foreignSettings = /^(TEMPORAL_|DWS_|WONDER_|HTTP_)/;
 
+/** Which code and which Node a worker runs: bench/levers.ts sets either to compare it with this checkout's. */
+export interface WorkerBuild {
+  /** a Node binary other than the bench's own */
+  node?: string;
+  /** a checkout of another commit, with its own node_modules, run under tsx */
+  root?: string;
+}
+
 export interface BenchStackOptions {
   logDir: string;
   serverKind: ServerKind;
   serverDb: ServerDb;
   /** run workers from this folder of compiled JS (what production runs) instead of under tsx */
   compiledDir?: string;
+  /** added to the Temporal server's environment (e.g. GOGC) */
+  serverEnv?: Record<string, string>;
+  /** the cluster's dynamic config beside its own (e.g. system.enableActivityEagerExecution) */
+  dynamicConfig?: Record<string, unknown>;
   log: (line: string) => void;
 }
 
 export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
   const { logDir, log, serverKind, serverDb, compiledDir } = options;
-  const entryOf = (kind: WorkerKind) =>
-    compiledDir ? join(compiledDir, workerEntries[kind].replace(/\.ts$/, '.js')) : workerEntries[kind];
+  const entryOf = (kind: WorkerKind, build: WorkerBuild) =>
+    compiledDir && !build.root
+      ? join(compiledDir, workerEntries[kind].replace(/\.ts$/, '.js'))
+      : workerEntries[kind];
   mkdirSync(logDir, { recursive: true });
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -95,7 +111,10 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
   };
 
   try {
-    const temporal = await startTemporal(serverKind, serverDb, log);
+    const temporal = await startTemporal(serverKind, serverDb, log, {
+      ...(options.serverEnv ? { env: options.serverEnv } : {}),
+      ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}),
+    });
     stops.push(() => temporal.stop());
     const mailbox = new OtpMailbox();
     const onMessage = (message: unknown) => {
@@ -129,13 +148,16 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
       count: number,
       taskQueue: string,
       env: Record<string, string>,
+      build: WorkerBuild = {},
     ): Promise<BenchWorker[]> => {
       const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
       const workers = ports.map((metricsPort) => {
         const name = `${kind}-worker-${++workerCount}`;
         const child = spawnBenchChild({
           name,
-          entry: entryOf(kind),
+          entry: entryOf(kind, build),
+          ...(build.node ? { node: build.node } : {}),
+          ...(build.root ? { cwd: build.root } : {}),
           env: {
             ...inheritedEnv(),
             TEMPORAL_ADDRESS: temporal.address,
@@ -211,12 +233,18 @@ async function startTemporal(
   kind: ServerKind,
   serverDb: ServerDb,
   log: (line: string) => void,
+  tuning: { env?: Record<string, string>; dynamicConfig?: Record<string, unknown> },
 ): Promise<BenchTemporal> {
   const dataDir = mkdtempSync(join(tmpdir(), `dws-bench-${kind}-`));
   const removeData = async () => rmSync(dataDir, { recursive: true, force: true });
   if (kind === 'cluster') {
     const began = performance.now();
-    const cluster = await startCluster({ stateDir: dataDir, log }).catch(async (err: unknown) => {
+    const cluster = await startCluster({
+      stateDir: dataDir,
+      log,
+      ...(tuning.env ? { serverEnv: tuning.env } : {}),
+      ...(tuning.dynamicConfig ? { dynamicConfig: tuning.dynamicConfig } : {}),
+    }).catch(async (err: unknown) => {
       await removeData();
       throw err;
     });
@@ -254,7 +282,12 @@ async function startTemporal(
     // SQLite reads ':memory:' as a database that lives and dies with the server process.
     dbFile: serverDb === 'memory' ? ':memory:' : join(dataDir, 'temporal.sqlite'),
     searchAttributes: verificationSearchAttributes,
+    ...(tuning.env ? { env: tuning.env } : {}),
     extraArgs: [
+      ...Object.entries(tuning.dynamicConfig ?? {}).flatMap(([key, value]) => [
+        '--dynamic-config-value',
+        `${key}=${JSON.stringify(value)}`,
+      ]),
       '--headless',
       '--metrics-port',
       String(metricsPort),

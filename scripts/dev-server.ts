@@ -24,6 +24,8 @@ export interface DevServerOptions {
   /** passed through, e.g. `--ui-codec-endpoint` */
   extraArgs?: string[];
   stdio?: 'inherit' | 'ignore';
+  /** added to the server's environment, e.g. the Go runtime's GOGC */
+  env?: Record<string, string>;
 }
 
 export interface RunningDevServer {
@@ -101,7 +103,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
   const port = options.port ?? 7233;
   const uiPort = options.uiPort ?? 8233;
   mkdirSync(resolve(options.dbFile ?? defaultDevServerDbFile, '..'), { recursive: true });
-  const child = spawn(temporalCliPath(), devServerArgs(options), { stdio: options.stdio ?? 'ignore' });
+  const child = spawn(temporalCliPath(), devServerArgs(options), {
+    stdio: options.stdio ?? 'ignore',
+    env: { ...process.env, ...options.env },
+  });
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code) => reject(new Error(`the Temporal dev server exited early with code ${code}`))),
   );

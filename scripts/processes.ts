@@ -30,6 +30,10 @@ export interface SpawnNodeOptions {
   env: NodeJS.ProcessEnv;
   /** adds an IPC channel (process.send in the child) */
   ipc?: boolean;
+  /** another Node binary (the bench's Node 24 runs); default this process's */
+  node?: string;
+  /** another checkout to run from (the bench's earlier commit); default the project root */
+  cwd?: string;
 }
 
 /**
@@ -38,8 +42,8 @@ export interface SpawnNodeOptions {
  */
 export function spawnNode(entry: string, options: SpawnNodeOptions): ChildProcess {
   const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  return spawn(process.execPath, [...loader, entry], {
-    cwd: projectRoot,
+  return spawn(options.node ?? process.execPath, [...loader, entry], {
+    cwd: options.cwd ?? projectRoot,
     env: options.env,
     stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });

@@ -47,6 +47,10 @@ export interface ClusterOptions {
    * history ×2, matching ×2 and the internal worker service as separate processes (./hosts.ts).
    */
   shape?: ClusterShape;
+  /** dynamic config beside the cluster's own (clusterDynamicConfig), e.g. a lever the bench compares */
+  dynamicConfig?: Record<string, unknown>;
+  /** added to every server process's environment, e.g. the Go runtime's GOGC */
+  serverEnv?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -144,6 +148,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Runnin
       db,
       historyShards,
       ...(options.frontendPort ? { frontendPort: options.frontendPort } : {}),
+      ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}),
+      ...(options.serverEnv ? { env: options.serverEnv } : {}),
     });
     const ports = server.ports;
     log(

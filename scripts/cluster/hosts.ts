@@ -61,6 +61,10 @@ export interface HostsOptions {
   db: DatabaseAccess;
   historyShards: number;
   frontendPort?: number;
+  /** dynamic config beside the cluster's own, for every host */
+  dynamicConfig?: Record<string, unknown>;
+  /** added to every host's environment */
+  env?: Record<string, string>;
 }
 
 export class TemporalHosts {
@@ -88,7 +92,8 @@ export class TemporalHosts {
           db: options.db,
           ports: hostPorts,
           historyShards: options.historyShards,
-          ...(options.shape === 'multi' ? { dynamicConfig: multiHostDrain } : {}),
+          dynamicConfig: { ...(options.shape === 'multi' ? multiHostDrain : {}), ...options.dynamicConfig },
+          ...(options.env ? { env: options.env } : {}),
         }),
       );
     if (options.shape === 'single') {

@@ -151,6 +151,8 @@ export interface TemporalServerOptions {
   historyShards: number;
   /** dynamic config beside the cluster's own (key: value) */
   dynamicConfig?: Record<string, unknown>;
+  /** added to the server's environment, e.g. the Go runtime's GOGC */
+  env?: Record<string, string>;
 }
 
 function datastore(database: string, db: DatabaseAccess, maxConns: number) {
@@ -176,7 +178,8 @@ export function writeServerConfig(options: TemporalServerOptions): string {
   writeFileSync(
     dynamicConfig,
     [
-      '# Dynamic config of the dws-verify cluster, polled every 10 s. Server defaults, but for Worker',
+      '# Dynamic config of the dws-verify cluster, polled every 10 s. Server defaults, but eager activity',
+      '# dispatch is on (as in the dev server and in v1.32), and for Worker',
       '# Deployments: both switches stated (as for the dev server), and a build that stopped being current',
       '# shows DRAINED within seconds instead of minutes, so a rollout tried here is not a wait. With SQL',
       '# visibility a registered search attribute is usable once the namespace cache refreshes (2 s).',
@@ -185,6 +188,10 @@ export function writeServerConfig(options: TemporalServerOptions): string {
         'frontend.workerVersioningWorkflowAPIs': [{ value: true }],
         'matching.wv.VersionDrainageStatusVisibilityGracePeriod': [{ value: '5s' }],
         'matching.wv.VersionDrainageStatusRefreshInterval': [{ value: '1s' }],
+        // Off by default until Temporal Server v1.32 (the dev server has it on): an activity scheduled by
+        // a workflow task goes back to the worker in the task's answer instead of through matching and
+        // the database. Measured in BENCHMARKS.md (round 4, the eager lever).
+        'system.enableActivityEagerExecution': [{ value: true }],
         ...Object.fromEntries(
           Object.entries(options.dynamicConfig ?? {}).map(([key, value]) => [key, [{ value }]]),
         ),
@@ -328,6 +335,7 @@ export class TemporalServerProcess {
       {
         logFile: this.options.logFile,
         cwd: this.options.configDir,
+        env: { ...process.env, ...this.options.env },
       },
     );
     this.child = child;
