@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { ClusterSetupError, type ClusterBinaries } from './provision.js';
+import { temporalServerGoEnv } from '../go-runtime.js';
 import { freePort, pollUntil, readyOrExit, spawnLogged, stopProcess } from '../processes.js';
 
 const run = promisify(execFile);
@@ -335,7 +336,7 @@ export class TemporalServerProcess {
       {
         logFile: this.options.logFile,
         cwd: this.options.configDir,
-        env: { ...process.env, ...this.options.env },
+        env: { ...process.env, ...temporalServerGoEnv(), ...this.options.env },
       },
     );
     this.child = child;
