@@ -23,11 +23,12 @@ import { OtpMailbox } from './otp-mailbox.js';
 import { killOnExit, killPidOnExit, spawnBenchChild, waitForMessage, type NodeChild } from './processes.js';
 import { isSandboxMessage, type SandboxMessage } from './sandbox-messages.js';
 
-export type WorkerKind = 'verification' | 'ceiling';
+export type WorkerKind = 'verification' | 'ceiling' | 'retired-patches';
 
 const workerEntries: Record<WorkerKind, string> = {
   verification: 'worker/main.ts',
   ceiling: 'bench/ceiling-worker.ts',
+  'retired-patches': 'bench/retired-patches-worker.ts',
 };
 
 /** A worker process with the SDK's Prometheus endpoint on a port of its own. */

@@ -10,6 +10,7 @@ import type { DataConverter } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   DefaultLogger,
+  type BundleOptions,
   NativeConnection,
   Worker,
   type Logger,
@@ -165,11 +166,14 @@ export function buildWorkflowBundle(
   path: string = workflowsPath,
   logger: Logger = quietLogger,
   workflowInterceptorModules: string[] = [],
+  /** the benchmark's variants only (bench/retired-patches-worker.ts); a product bundle is built as is */
+  webpackConfigHook?: BundleOptions['webpackConfigHook'],
 ) {
   return bundleWorkflowCode({
     workflowsPath: path,
     failureConverterPath,
     logger,
     workflowInterceptorModules,
+    ...(webpackConfigHook ? { webpackConfigHook } : {}),
   });
 }
