@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from '@temporalio/worker';
 import { ConfigError } from '../config/errors.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
 import { defaultWorkflowStackFrames, loadWorkerConfig } from '../worker/config.js';
-import { createWorker } from '../worker/run.js';
+import { createWorker, withWorkflowStackFrames } from '../worker/run.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
 import { verifyContactChange } from '../workflows/verification.js';
 import { uniqueName, workflowBundle } from './helpers/temporal.js';
@@ -82,6 +86,27 @@ describe('WORKER_WORKFLOW_STACK_FRAMES: the stacks the UI shows of a waiting flo
 
 describe('WORKER_WORKFLOW_STACK_FRAMES: the setting', function () {
   const sandboxUrl = 'http://127.0.0.1:9';
+
+  it('applies to a bundle file too (what a compiled worker loads), which still replays', async function () {
+    this.timeout(60_000);
+    const folder = mkdtempSync(join(tmpdir(), 'stack-frames-'));
+    try {
+      const codePath = join(folder, 'workflow-bundle.js');
+      const { code } = await workflowBundle(verificationWorkflows);
+      writeFileSync(codePath, code);
+      const prefixed = await withWorkflowStackFrames({ codePath }, 0);
+      assert.ok('code' in prefixed && prefixed.code === `Error.stackTraceLimit = 0;${code}`);
+      const history = JSON.parse(
+        readFileSync(
+          new URL('fixtures/histories/wonder-sync.verifyContactChange.marker.json', import.meta.url),
+          'utf8',
+        ),
+      );
+      await Worker.runReplayHistory({ workflowBundle: prefixed }, history);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 
   it('takes a whole number from 0 to 100', function () {
     for (const frames of [0, 10, 100]) {
