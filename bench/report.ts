@@ -373,7 +373,8 @@ export function writeReport(report: BenchReport, folder: string): string {
 function describeTuning(t: WorkerTuning): string {
   return (
     `cache ${t.maxCachedWorkflows} workflows, ${t.maxConcurrentWorkflowTaskExecutions} workflow-task slots, ` +
-    `${t.maxConcurrentActivityTaskExecutions} activity slots, pollers ${t.workflowTaskPollers} workflow / ${t.activityTaskPollers} activity`
+    `${t.maxConcurrentActivityTaskExecutions} activity slots, pollers ${t.workflowTaskPollers} workflow / ${t.activityTaskPollers} activity, ` +
+    `workflow stack frames ${t.workflowStackFrames}`
   );
 }
 

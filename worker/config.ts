@@ -19,6 +19,12 @@ export interface WorkerTuning {
   workflowTaskPollers: number;
   activityTaskPollers: number;
   shutdownGraceSeconds: number;
+  /**
+   * The workflow sandbox's `Error.stackTraceLimit` (WORKER_WORKFLOW_STACK_FRAMES): how deep the SDK's
+   * capture for the UI's Stack Trace tab goes on every promise a workflow creates, and how deep the
+   * stacks of errors raised in workflow code are.
+   */
+  workflowStackFrames: number;
 }
 
 /** Temporal Worker Deployments: this worker is one version (deployment name, build id) of the deployment. */
@@ -43,6 +49,13 @@ export interface WorkerConfig {
   webhooks: WebhookSettings;
 }
 
+/**
+ * The capture's first frame is the SDK's hook, so 3 keeps the two innermost of the workflow's own: where
+ * each pending promise waits and its caller, what the Stack Trace tab is read for. V8's default of 10
+ * adds the callers above and the SDK's internals, at nearly twice the hook's time (docs/operators.md).
+ */
+export const defaultWorkflowStackFrames = 3;
+
 export interface ProviderUrls {
   /** the provider sandbox started by `npm start`, used for any provider whose URL is not configured */
   sandboxUrl?: string;
@@ -63,6 +76,9 @@ export function loadWorkerConfig(env: Env = process.env, providers: ProviderUrls
       workflowTaskPollers: readInt(env, 'WORKER_WORKFLOW_TASK_POLLERS', 4, { min: 2 }),
       activityTaskPollers: readInt(env, 'WORKER_ACTIVITY_TASK_POLLERS', 4, { min: 1 }),
       shutdownGraceSeconds: readInt(env, 'WORKER_SHUTDOWN_GRACE_SECONDS', 20, { min: 0 }),
+      workflowStackFrames: readInt(env, 'WORKER_WORKFLOW_STACK_FRAMES', defaultWorkflowStackFrames, {
+        max: 100,
+      }),
     },
     ...(metricsAddress ? { metricsAddress } : {}),
     dws:

@@ -3,12 +3,14 @@
  * activities, the encrypting data converter, the tuning, and the Worker Deployment version it belongs to.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   DefaultLogger,
+  type BundleOptions,
   NativeConnection,
   Worker,
   type Logger,
@@ -81,8 +83,10 @@ export async function createWorker(config: WorkerConfig, deps: WorkerDependencie
   const connection =
     deps.connection ?? (await NativeConnection.connect(config.temporal.connectConfig.connectionOptions));
   const { tuning } = config;
-  const workflowBundle =
-    deps.workflowBundle ?? (await projectBundle(deps.workflowsPath, deps.tracing?.workflowModules));
+  const workflowBundle = await withWorkflowStackFrames(
+    deps.workflowBundle ?? (await projectBundle(deps.workflowsPath, deps.tracing?.workflowModules)),
+    tuning.workflowStackFrames,
+  );
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -130,6 +134,25 @@ async function projectBundle(
   return buildWorkflowBundle(otherWorkflows ?? workflowsPath, quietLogger, interceptorModules);
 }
 
+/**
+ * The bundle with `Error.stackTraceLimit` set, in the workflow sandbox, before any of its code runs.
+ *
+ * The SDK's promise hook builds `new Error().stack` with the sandbox's own Error for every promise
+ * workflow code creates, and maps each frame through the bundle's source map, for the Stack Trace tab:
+ * most of the workflow thread's time, with no SDK option to turn it off. V8 reads the limit from that
+ * Error when each one is built, so fewer frames are fewer look-ups, and 0 captures none. It has to be set
+ * as the bundle is evaluated: the reusable V8 context deep-freezes its globals, Error included, right
+ * after, and no workflow or interceptor code could set it later. Prepended on the bundle's first line, so
+ * the lines of the source map still match; the same prebuilt bundle serves every setting.
+ */
+export async function withWorkflowStackFrames(
+  bundle: WorkflowBundleOption,
+  frames: number,
+): Promise<WorkflowBundleOption> {
+  const code = 'code' in bundle ? bundle.code : await readFile(bundle.codePath, 'utf8');
+  return { code: `Error.stackTraceLimit = ${frames};${code}` };
+}
+
 // Bundled here rather than by Worker.create so webpack's report stays out of the INFO log.
 const quietLogger = new DefaultLogger('WARN');
 
@@ -143,11 +166,14 @@ export function buildWorkflowBundle(
   path: string = workflowsPath,
   logger: Logger = quietLogger,
   workflowInterceptorModules: string[] = [],
+  /** the benchmark's variants only (bench/retired-patches-worker.ts); a product bundle is built as is */
+  webpackConfigHook?: BundleOptions['webpackConfigHook'],
 ) {
   return bundleWorkflowCode({
     workflowsPath: path,
     failureConverterPath,
     logger,
     workflowInterceptorModules,
+    ...(webpackConfigHook ? { webpackConfigHook } : {}),
   });
 }
