@@ -187,7 +187,8 @@ export class FlowCalls {
           // The known run has closed: the describe says whether a newer one is there, and whose it is.
           this.knownRuns.forget(workflowId, known.runId);
           const latest = await this.target(workflowId, access);
-          if (latest.runId !== known.runId) return act(latest);
+          // A closed run still answers a read asked without the refusal; an update or signal would fail again.
+          if (latest.runId !== known.runId || access === 'read') return act(latest);
           if (latest.status !== 'RUNNING') throw new VerificationFinishedError(workflowId, latest.status!);
           throw err;
         }

@@ -185,10 +185,24 @@ describe('HTTP journey: frontend round trips', function () {
         const firstRun = stack.env.client.workflow.getHandle(id, first.json<{ runId: string }>().runId);
         assert.equal((await firstRun.result()).status, 'CANCELLED');
 
-        // The same caller starts again through another process (another client on another connection):
-        // this app still remembers the first run, which has closed.
+        // A read of the remembered run once it has closed: refused by the closed run, then asked as before.
+        const closedState = await counted(() => call(app, 'app', 'GET', `/verifications/${id}`));
+        assert.equal(
+          closedState.answer.json<{ outcome: string }>().outcome,
+          'CANCELLED',
+          closedState.answer.body,
+        );
+        assert.deepEqual(closedState.made, ['QueryWorkflow', 'DescribeWorkflowExecution', 'QueryWorkflow']);
+
+        // A second run started here, then ended and followed by a third through another process
+        // (another client on another connection): this app still remembers the second, which has closed.
+        const second = await call(app, 'app', 'POST', '/verifications', input);
+        assert.equal(second.statusCode, 201, second.body);
         const elsewhere = new VerificationClient(stack.env.client, rig.taskQueue, { caller: 'app-backend' });
-        const second = await elsewhere.start(input);
+        await elsewhere.cancel(customerId);
+        const secondRun = stack.env.client.workflow.getHandle(id, second.json<{ runId: string }>().runId);
+        assert.equal((await secondRun.result()).status, 'CANCELLED');
+        const third = await elsewhere.start(input);
         const code = await rig.control.latestOtp(customerId);
         const otp = await counted(() =>
           call(app, 'app', 'POST', `/verifications/${id}/otp`, { customerId, code }, uniqueName('otp')),
@@ -202,10 +216,10 @@ describe('HTTP journey: frontend round trips', function () {
         assert.equal((await elsewhere.result(customerId)).status, 'MODIFIED');
 
         // Now another caller's run follows this caller's: the remembered run is not a way into it.
-        const third = await new VerificationClient(stack.env.client, rig.taskQueue, {
+        const fourth = await new VerificationClient(stack.env.client, rig.taskQueue, {
           caller: 'support-tool',
         }).start(input);
-        assert.notEqual(third.runId, second.runId);
+        assert.notEqual(fourth.runId, third.runId);
         const stateRefused = await counted(() => call(app, 'app', 'GET', `/verifications/${id}`));
         assert.equal(stateRefused.answer.statusCode, 404, stateRefused.answer.body);
         assert.deepEqual(
