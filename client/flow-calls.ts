@@ -99,23 +99,24 @@ const knownRunTtlMs = 15 * 60_000;
 const knownRunsMax = 10_000;
 
 /**
- * The running run this process last saw under each workflow id, and its owner: what an update or a
- * signal needs instead of a describe (one frontend round trip, a third of a code's latency under load).
- * Safe without invalidation from elsewhere because a run's owner never changes and the call is pinned to
- * the run: an update or signal only lands on a run that is still open, and the only open run under an
- * id is its latest, so a call that lands reached the run the describe would have named. One that does not
- * land (the run closed, maybe a newer one began) falls back to the describe. A read may answer from a
- * closed run (a query, a result), so reads never use it: a newer run would go unseen. Only a run the
- * caller may act on is taken from here; any other is described, so a foreign caller's answer and cost
- * are the describe's, as before.
+ * The running run this process last saw under each workflow id, and its owner: what an update, a signal
+ * or the state query needs instead of a describe (one frontend round trip, a third of a code's latency
+ * under load). Safe without invalidation from elsewhere because a run's owner never changes and the call
+ * is pinned to the run: an update or signal only lands on a run that is still open (the state query asks
+ * to be refused by a closed one), and the only open run under an id is its latest, so a call that lands
+ * reached the run the describe would have named. One that does not (the run closed, maybe a newer one
+ * began) falls back to the describe. A result has no such refusal, so the outcome still describes: an
+ * older run's outcome must never stand for a newer run's. Only a run the caller may act on is taken from
+ * here; any other is described, so a foreign caller's answer and cost are the describe's, as before.
  */
 class KnownRuns {
   private readonly runs = new Map<string, { runId: string; owner: string | undefined; until: number }>();
 
   get(workflowId: string): { runId: string; owner: string | undefined } | undefined {
     const run = this.runs.get(workflowId);
-    if (run && run.until <= Date.now()) this.runs.delete(workflowId);
-    return run && run.until > Date.now() ? run : undefined;
+    if (!run || run.until > Date.now()) return run;
+    this.runs.delete(workflowId);
+    return undefined;
   }
 
   /** A run seen running (a describe, a start), with the owner its memo names. */
