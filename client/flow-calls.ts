@@ -2,10 +2,11 @@
  * The calls both clients make on one workflow by id: the messages both workflows answer (code, resend,
  * cancel, state, outcome), each within the bound of ./outages.ts, and every SDK error turned into the
  * library's typed errors here, from the meaning ./temporal-errors.ts reads in it. With a caller, every
- * call first checks that the run is the caller's (see `Caller`).
+ * call first checks that the run is the caller's (see `Caller`), by a describe unless this process
+ * already knows the run (see `KnownRuns`).
  */
 import { randomUUID } from 'node:crypto';
-import { isGrpcDeadlineError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { isGrpcDeadlineError, WorkflowClient, type Client, type WorkflowHandle } from '@temporalio/client';
 import { callerMemoKey, callerNamePattern, defaultCallerName, submissionUpdateId } from '../workflows/ids.js';
 import {
   cancelSignal,
@@ -85,9 +86,60 @@ export interface LatestRun {
 /** The run a call acts on: pinned to the run whose owner was checked, so a newer run is never reached. */
 interface Target {
   handle: WorkflowHandle;
+  /** the run the handle is pinned to */
+  runId: string;
   /** Temporal's status name, when the ownership check has read it already */
   status?: string;
+  /** taken from the runs this process knows, not described: it may have closed since */
+  known?: true;
 }
+
+/** How long, and how many, runs a process remembers: only memory is at stake, never the caller's scope. */
+const knownRunTtlMs = 15 * 60_000;
+const knownRunsMax = 10_000;
+
+/**
+ * The running run this process last saw under each workflow id, and its owner: what an update, a signal
+ * or the state query needs instead of a describe (one frontend round trip, a third of a code's latency
+ * under load). Safe without invalidation from elsewhere because a run's owner never changes and the call
+ * is pinned to the run: an update or signal only lands on a run that is still open (the state query asks
+ * to be refused by a closed one), and the only open run under an id is its latest, so a call that lands
+ * reached the run the describe would have named. One that does not (the run closed, maybe a newer one
+ * began) falls back to the describe. A result has no such refusal, so the outcome still describes: an
+ * older run's outcome must never stand for a newer run's. Only a run the caller may act on is taken from
+ * here; any other is described, so a foreign caller's answer and cost are the describe's, as before.
+ */
+class KnownRuns {
+  private readonly runs = new Map<string, { runId: string; owner: string | undefined; until: number }>();
+
+  get(workflowId: string): { runId: string; owner: string | undefined } | undefined {
+    const run = this.runs.get(workflowId);
+    if (!run || run.until > Date.now()) return run;
+    this.runs.delete(workflowId);
+    return undefined;
+  }
+
+  /** A run seen running (a describe, a start), with the owner its memo names. */
+  saw(workflowId: string, runId: string, owner: string | undefined): void {
+    this.runs.delete(workflowId);
+    this.runs.set(workflowId, { runId, owner, until: Date.now() + knownRunTtlMs });
+    // Maps iterate in insertion order: the first key is the one seen longest ago.
+    if (this.runs.size > knownRunsMax) this.runs.delete(this.runs.keys().next().value!);
+  }
+
+  forget(workflowId: string, runId: string): void {
+    if (this.runs.get(workflowId)?.runId === runId) this.runs.delete(workflowId);
+  }
+}
+
+/** One memory per Temporal client: every per-request client `forCaller` makes shares it. */
+const knownRunsOf = new WeakMap<Client, KnownRuns>();
+
+/**
+ * The client's workflow client, but with queries refused by a closed run (the SDK sets that per client,
+ * not per call): what lets a query go to a known run, which answers only while it is the latest.
+ */
+const openRunQueriesOf = new WeakMap<Client, WorkflowClient>();
 
 /**
  * How often a start tries again when the id was held by a run that closed before the look-up: each
@@ -99,23 +151,55 @@ const startAttempts = 3;
 const idempotencyKeyPattern = new RegExp(requestKeySchema.pattern);
 
 export class FlowCalls {
+  private readonly knownRuns: KnownRuns;
+
   constructor(
     readonly client: Client,
     readonly answerWithinMs: number,
     readonly caller?: Caller,
-  ) {}
+  ) {
+    let known = knownRunsOf.get(client);
+    if (!known) knownRunsOf.set(client, (known = new KnownRuns()));
+    this.knownRuns = known;
+  }
 
-  /** `act` on the workflow within the bound, its SDK errors typed, once the caller may. */
+  /**
+   * `act` on the workflow within the bound, its SDK errors typed, once the caller may. `landsOnlyOnOpenRun`:
+   * `act` fails on a closed run (an update or a signal; an update's known id still answers; a query that
+   * asks to be refused by one), so the run this process knows may stand in for the describe.
+   */
   run<T>(
     workflowId: string,
     operation: Operation,
     access: Access,
     act: (target: Target) => Promise<T>,
     boundMs = this.answerWithinMs,
+    landsOnlyOnOpenRun = false,
   ): Promise<T> {
     return withinBound(this.client, boundMs, operation, () =>
-      this.typed(workflowId, operation, boundMs, async () => act(await this.target(workflowId, access))),
+      this.typed(workflowId, operation, boundMs, async () => {
+        const known = landsOnlyOnOpenRun ? this.knownTarget(workflowId, access) : undefined;
+        if (!known) return act(await this.target(workflowId, access));
+        try {
+          return await act(known);
+        } catch (err) {
+          const { kind } = meaningOf(err);
+          if (kind !== 'no-run' && kind !== 'closed') throw err;
+          // The known run has closed: the describe says whether a newer one is there, and whose it is.
+          this.knownRuns.forget(workflowId, known.runId);
+          const latest = await this.target(workflowId, access);
+          // A closed run still answers a read asked without the refusal; an update or signal would fail again.
+          if (latest.runId !== known.runId || access === 'read') return act(latest);
+          if (latest.status !== 'RUNNING') throw new VerificationFinishedError(workflowId, latest.status!);
+          throw err;
+        }
+      }),
     );
+  }
+
+  /** Remembers a run this client started or joined, so the calls that follow on it skip the describe. */
+  sawRunning(workflowId: string, runId: string, owner = this.caller?.name): void {
+    if (this.caller && runId) this.knownRuns.saw(workflowId, runId, owner);
   }
 
   /** Whether this client's caller may act on a run `owner` started. */
@@ -132,12 +216,33 @@ export class FlowCalls {
    * run described, so a run started meanwhile by someone else is never reached.
    */
   private async target(workflowId: string, access: Access): Promise<Target> {
-    if (!this.caller) return { handle: this.client.workflow.getHandle(workflowId) };
+    if (!this.caller) return { handle: this.client.workflow.getHandle(workflowId), runId: '' };
     const description = await this.client.workflow.getHandle(workflowId).describe();
-    if (!this.mayAct(ownerOf(description.memo), access)) throw new VerificationNotFoundError(workflowId);
+    const owner = ownerOf(description.memo);
+    if (description.status.name === 'RUNNING') this.sawRunning(workflowId, description.runId, owner);
+    else this.knownRuns.forget(workflowId, description.runId);
+    if (!this.mayAct(owner, access)) throw new VerificationNotFoundError(workflowId);
     return {
       handle: this.client.workflow.getHandle(workflowId, description.runId),
+      runId: description.runId,
       status: description.status.name,
+    };
+  }
+
+  /**
+   * The run this process knows for the workflow, when the caller may act on it; otherwise undefined, and
+   * the describe decides (a foreign caller is never answered from memory: a newer run may be its own).
+   * Its status is as last seen: a call that finds it closed falls back to the describe (see `run`).
+   */
+  private knownTarget(workflowId: string, access: Access): Target | undefined {
+    if (!this.caller) return undefined;
+    const known = this.knownRuns.get(workflowId);
+    if (!known || !this.mayAct(known.owner, access)) return undefined;
+    return {
+      handle: this.client.workflow.getHandle(workflowId, known.runId),
+      runId: known.runId,
+      status: 'RUNNING',
+      known: true,
     };
   }
 
@@ -177,6 +282,7 @@ export class FlowCalls {
       const description = await this.client.workflow.getHandle(workflowId).describe();
       const requestKey = description.memo?.requestKey;
       const owner = ownerOf(description.memo);
+      if (description.status.name === 'RUNNING') this.sawRunning(workflowId, description.runId, owner);
       return {
         runId: description.runId,
         running: description.status.name === 'RUNNING',
@@ -191,8 +297,13 @@ export class FlowCalls {
 
   /** The user's code, fire-and-forget: for OTP-entry endpoints that then poll state. */
   async submitOtp(workflowId: string, code: string): Promise<void> {
-    await this.run(workflowId, 'submitOtp', 'answer', (target) =>
-      this.whileRunning(target, () => target.handle.signal(submitOtpSignal, { code })),
+    await this.run(
+      workflowId,
+      'submitOtp',
+      'answer',
+      (target) => this.whileRunning(target, () => target.handle.signal(submitOtpSignal, { code })),
+      this.answerWithinMs,
+      true,
     );
   }
 
@@ -200,28 +311,64 @@ export class FlowCalls {
   async verifyOtp(workflowId: string, code: string, options: SubmissionOptions = {}): Promise<OtpVerdict> {
     const updateId = submissionUpdateId('otp', submissionKey(options));
     // No "still running?" check: a finished flow still answers a known update id with its verdict.
-    return this.run(workflowId, 'verifyOtp', 'answer', ({ handle }) =>
-      handle.executeUpdate(verifyOtpUpdate, { args: [{ code }], updateId }),
+    return this.run(
+      workflowId,
+      'verifyOtp',
+      'answer',
+      ({ handle }) => handle.executeUpdate(verifyOtpUpdate, { args: [{ code }], updateId }),
+      this.answerWithinMs,
+      true,
     );
   }
 
   /** Asks for a new code; answered with whether it was sent (cooldown and cap apply). Idempotent on the key. */
   async resend(workflowId: string, options: SubmissionOptions = {}): Promise<ResendAnswer> {
     const updateId = submissionUpdateId('resend', submissionKey(options));
-    return this.run(workflowId, 'resend', 'answer', ({ handle }) =>
-      handle.executeUpdate(requestResendUpdate, { updateId }),
+    return this.run(
+      workflowId,
+      'resend',
+      'answer',
+      ({ handle }) => handle.executeUpdate(requestResendUpdate, { updateId }),
+      this.answerWithinMs,
+      true,
     );
   }
 
   async cancel(workflowId: string, reason?: string): Promise<void> {
-    await this.run(workflowId, 'cancel', 'cancel', (target) =>
-      this.whileRunning(target, () => target.handle.signal(cancelSignal, reason ? { reason } : {})),
+    await this.run(
+      workflowId,
+      'cancel',
+      'cancel',
+      (target) =>
+        this.whileRunning(target, () => target.handle.signal(cancelSignal, reason ? { reason } : {})),
+      this.answerWithinMs,
+      true,
     );
   }
 
-  /** A query needs a worker: without one this is the call that would otherwise wait longest. */
+  /**
+   * A query needs a worker: without one this is the call that would otherwise wait longest. A closed run
+   * answers a query too, so a known run is asked to refuse it when closed (then the describe decides).
+   */
   state(workflowId: string, timeoutMs = this.answerWithinMs): Promise<VerificationState> {
-    return this.run(workflowId, 'state', 'read', ({ handle }) => handle.query(stateQuery), timeoutMs);
+    return this.run(
+      workflowId,
+      'state',
+      'read',
+      ({ handle, runId, known }) =>
+        (known ? this.openRunQueries().getHandle(workflowId, runId) : handle).query(stateQuery),
+      timeoutMs,
+      true,
+    );
+  }
+
+  private openRunQueries(): WorkflowClient {
+    let queries = openRunQueriesOf.get(this.client);
+    if (!queries) {
+      queries = new WorkflowClient({ ...this.client.workflow.options, queryRejectCondition: 'NOT_OPEN' });
+      openRunQueriesOf.set(this.client, queries);
+    }
+    return queries;
   }
 
   /** The outcome, however long the flow takes: not bounded. */

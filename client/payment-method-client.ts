@@ -78,7 +78,9 @@ export class PaymentMethodClient {
           staticSummary: `Default payment method change for Wonder customer ${valid.wonderCustomerUuid}`,
         },
       );
-      return { verificationId, runId: handle.firstExecutionRunId ?? '' };
+      const runId = handle.firstExecutionRunId ?? '';
+      this.calls.sawRunning(verificationId, runId);
+      return { verificationId, runId };
     });
   }
 
