@@ -5,21 +5,23 @@
  * every workflow that needs the user to prove possession.
  */
 import { allHandlersFinished, condition, currentUpdateInfo, patched, uuid4 } from '@temporalio/workflow';
-import type { VerifyOutput } from '../activities/dws/types.js';
 import type {
   ActionForm,
   BusinessSceneCode,
   ChallengeData,
   ChallengeType,
+  ConsultInput,
+  ConsultOutput,
   Env,
+  VerifyOutput,
 } from '../activities/dws/types.js';
 import { ChallengeInbox } from './challenge-inbox.js';
 import { callerFailure } from './failures.js';
 import { patches } from './patches.js';
-import { sendBudgetRefusal } from './provider-failure.js';
+import { sendBudgetRefusal, stillUnanswered } from './provider-failure.js';
 import type { FlowJournal } from './flow-journal.js';
 import { submissionKeyOf } from './ids.js';
-import { dws, dwsLocal } from './provider-activities.js';
+import { dws, dwsConsultLocal, dwsLocal } from './provider-activities.js';
 import type {
   CancelRequest,
   ChallengeAnswer,
@@ -149,7 +151,7 @@ export class ChallengeSession {
   /** consult → challenge rounds, until the user has passed every challenge the provider set */
   async confirmPossession(request: PossessionRequest): Promise<Possession> {
     this.journal.enter('CONSULTING');
-    const consult = await dws.consultModification({
+    const consult = await this.consult({
       requestId: uuid4(),
       customerId: request.customerId,
       businessSceneCode: request.businessSceneCode ?? 'MOBILE_AVAILABLE',
@@ -157,6 +159,23 @@ export class ChallengeSession {
     });
     this.journal.note('consulted', consult.resultCode);
     return this.passRounds({ authenticationId: consult.authenticationId, actionForm: consult.actionForm }, 1);
+  }
+
+  /**
+   * The consult runs local for its first seconds (consultLocalBudget), so the code goes out in the flow's
+   * first workflow task. Without a final answer by then it carries on as an activity under the same
+   * requestId, where an operator sees it pending with its attempts; a final "no" ends the flow as before.
+   * Runs that began before patches.localConsult consult as an activity from the start, and replay so.
+   */
+  private async consult(input: ConsultInput): Promise<ConsultOutput> {
+    if (!patched(patches.localConsult)) return dws.consultModification(input);
+    try {
+      return await dwsConsultLocal.consultModification(input);
+    } catch (err) {
+      if (!stillUnanswered(err)) throw err;
+    }
+    this.journal.note('no final answer from DWS within the first seconds: the consult goes on as an activity');
+    return dws.consultModification(input);
   }
 
   /** A challenge and the further ones its verification asks for, bounded by maxChallengeRounds. */
