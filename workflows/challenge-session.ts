@@ -65,6 +65,14 @@ export class ChallengeSession {
   private expiresAtMs = 0;
   /** which PIN rule this run applies; see codeFormatProblem */
   private pinRule: PinRule = 'digits';
+  /**
+   * The run consulted locally (patches.localConsult), so it began after patches.localUserCalls and
+   * patches.encryptedPin shipped and takes their new branches without asking. Asking would put their
+   * markers after the consult's local activity marker in the same workflow task, and a query's replay of
+   * such a running flow failed (TMPRL1100 "Non-deprecated patch marker encountered for change
+   * local-user-calls") while a whole-history replay passed.
+   */
+  private localConsult = false;
 
   constructor(
     private readonly journal: FlowJournal,
@@ -168,13 +176,16 @@ export class ChallengeSession {
    * Runs that began before patches.localConsult consult as an activity from the start, and replay so.
    */
   private async consult(input: ConsultInput): Promise<ConsultOutput> {
-    if (!patched(patches.localConsult)) return dws.consultModification(input);
+    this.localConsult = patched(patches.localConsult);
+    if (!this.localConsult) return dws.consultModification(input);
     try {
       return await dwsConsultLocal.consultModification(input);
     } catch (err) {
       if (!stillUnanswered(err)) throw err;
     }
-    this.journal.note('no final answer from DWS within the first seconds: the consult goes on as an activity');
+    this.journal.note(
+      'no final answer from DWS within the first seconds: the consult goes on as an activity',
+    );
     return dws.consultModification(input);
   }
 
@@ -206,7 +217,7 @@ export class ChallengeSession {
     delete state.encryptionInfo;
     // Runs that began before the encrypted PIN refused anything but 6 digits without a verify; they keep
     // doing so on replay. Asked only for a PIN challenge, so SMS runs record no marker.
-    if (state.challengeType === 'PAYMENT_PASSWORD' && patched(patches.encryptedPin))
+    if (state.challengeType === 'PAYMENT_PASSWORD' && (this.localConsult || patched(patches.encryptedPin)))
       this.pinRule = 'encrypted';
     state.attemptsLeft = this.policy.maxVerifyAttempts;
     state.resendsLeft = this.policy.maxResends;
@@ -238,7 +249,7 @@ export class ChallengeSession {
       this.journal.enter('VERIFYING');
       const requestId = uuid4();
       const verified: VerifyOutput = await ChallengeInbox.for(item, () =>
-        userFacing().verifyAndResume({
+        this.userFacing().verifyAndResume({
           requestId,
           authenticationId: challenge.authenticationId,
           challengeData: challengeData(state.challengeType, item.code),
@@ -295,6 +306,11 @@ export class ChallengeSession {
       submissions.splice(0, submissions.length - maxRememberedSubmissions);
   }
 
+  /** Histories recorded before the change keep their activity tasks; new flows run the two calls locally. */
+  private userFacing(): typeof dws {
+    return this.localConsult || patched(patches.localUserCalls) ? dwsLocal : dws;
+  }
+
   private end(status: UnprovenStatus, event: string): ChallengeResult {
     this.journal.note(event);
     return { passed: false, status };
@@ -303,7 +319,7 @@ export class ChallengeSession {
   private async sendCode(challenge: Challenge, event: string): Promise<void> {
     const { state } = this.journal;
     this.journal.enter('CHALLENGING');
-    const sent = await userFacing().triggerChallenge({
+    const sent = await this.userFacing().triggerChallenge({
       challengeId: challenge.authenticationId,
       triggerRequestId: uuid4(),
       customerId: state.customerId ?? '',
@@ -358,11 +374,6 @@ export class ChallengeSession {
 }
 
 const maxRememberedSubmissions = 20;
-
-/** Histories recorded before the change keep their activity tasks; new flows run the two calls locally. */
-function userFacing(): typeof dws {
-  return patched(patches.localUserCalls) ? dwsLocal : dws;
-}
 
 function now(): number {
   return new Date().getTime();

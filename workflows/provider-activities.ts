@@ -56,6 +56,5 @@ export const consultLocalBudget: LocalActivityOptions = {
   retry: { ...providerCall.retry, maximumAttempts: 3 },
 };
 
-export const dwsConsultLocal = proxyLocalActivities<Pick<DwsActivities, 'consultModification'>>(
-  consultLocalBudget,
-);
+export const dwsConsultLocal =
+  proxyLocalActivities<Pick<DwsActivities, 'consultModification'>>(consultLocalBudget);
