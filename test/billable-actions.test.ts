@@ -68,7 +68,7 @@ describe('billable actions (Temporal Cloud) per journey', function () {
     const stack = verificationStack();
     let without: JourneyActions[] | undefined;
 
-    it('a successful email change costs at most 11; the phone change with risk and a wrong code beside it', async function () {
+    it('a successful email change costs at most 9; the phone change with risk and a wrong code beside it', async function () {
       await withVerificationWorker(stack.env, stack.sandbox, async ({ control, taskQueue }) => {
         const journeys = await runJourneys({ client: stack.env.client, taskQueue, control });
         without = journeys;
@@ -80,12 +80,19 @@ describe('billable actions (Temporal Cloud) per journey', function () {
         }
         const email = journeys.find((j) => j.journey.startsWith('email change: start'));
         assert.ok(email, 'the email journey ran');
-        // 10 before webhooks, plus the local activity that asks for the caller's endpoints (it has none).
+        // The start, the two updates, the two upserts, the code's timer, the modify, and two workflow
+        // tasks with local activities: the first (endpoint look-up, consult, trigger) and the code's (verify).
         assert.ok(
-          email.total <= 11,
+          email.total <= 9,
           `the email journey costs ${email.total} actions: ${JSON.stringify(email)}`,
         );
         assert.equal(email.byCategory['workflow started'], 1);
+        assert.equal(email.byCategory.activity, 1, 'the modify; the consult answered in its local seconds');
+        assert.equal(
+          email.byCategory['local activity'],
+          2,
+          'the first workflow task (endpoint look-up, consult, trigger) and the code’s (verify); none at the finish',
+        );
         assert.equal(email.byCategory.query, 0, 'nothing polls the state');
         assert.equal(email.byCategory.update, 2, 'the start and the code, each answered in its own call');
         assert.equal(email.byCategory['search-attribute upsert'], 2, 'waiting for input, and the outcome');
@@ -94,7 +101,7 @@ describe('billable actions (Temporal Cloud) per journey', function () {
       });
     });
 
-    it('with a webhook endpoint the email change costs 3 more: the delivery’s start and one attempt per event', async function () {
+    it('with a webhook endpoint the email change costs 4 more: the events at the finish, the delivery’s start, one attempt per event', async function () {
       const receiver = await startAcceptingReceiver();
       const webhooks = {
         endpoints: parseWebhookEndpoints(journeyWebhookEndpoints(receiver.url), 'the bench endpoint'),
@@ -114,7 +121,12 @@ describe('billable actions (Temporal Cloud) per journey', function () {
         for (const { total, journey } of withWebhooks) console.log(`      ${total} actions: ${journey}`);
         const email = (list: JourneyActions[]) =>
           list.find((j) => j.journey.startsWith('email change: start'))!;
-        assert.equal(email(withWebhooks).total, email(without).total + 3);
+        assert.equal(email(withWebhooks).total, email(without).total + 4);
+        assert.equal(
+          email(withWebhooks).byCategory['local activity'],
+          email(without).byCategory['local activity'] + 1,
+          'the events prepared at the finish, for a caller the start found an endpoint for',
+        );
         assert.equal(
           email(withWebhooks).byCategory['workflow started'],
           2,

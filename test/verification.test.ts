@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
 import { cancelSignal, stateQuery, submitOtpSignal, verifyOtpUpdate } from '../workflows/messages.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
-import { verificationOutcomeKey, verificationResultCodeKey } from '../workflows/search-attributes.js';
+import {
+  verificationOutcomeKey,
+  verificationResultCodeKey,
+  verificationStepKey,
+} from '../workflows/search-attributes.js';
 import { verifyContactChange } from '../workflows/verification.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
 import {
@@ -12,7 +16,7 @@ import {
   verificationStack,
 } from './helpers/verification-env.js';
 import { uniqueName } from './helpers/temporal.js';
-import { encryptPin } from '@dws-verify/client';
+import { encryptPin, VerificationClient } from '@dws-verify/client';
 import { issuePinKey } from '../sandbox/dws/pin-keys.js';
 
 describe('contact-change verification on the dev server', function () {
@@ -277,11 +281,7 @@ describe('contact-change verification on the dev server', function () {
       const scheduled = history.events
         ?.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name)
         .filter(Boolean);
-      assert.deepEqual(
-        scheduled,
-        ['consultModification', 'modifyCustomer'],
-        'trigger and verify ran locally',
-      );
+      assert.deepEqual(scheduled, ['modifyCustomer'], 'consult, trigger and verify ran locally');
       assert.equal(
         (await control.outbox({ customerId: customer.customerId })).length,
         1,
@@ -319,6 +319,144 @@ describe('contact-change verification on the dev server', function () {
         modifyAttempts?.every((a) => a === 1),
         'every activity ran on its first attempt only',
       );
+    });
+  });
+
+  describe('the consult: local for its first seconds, then an activity', function () {
+    type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
+    const codeSentTo = async (control: SandboxControlClient, customerId: string): Promise<string> => {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const [message] = await control.outbox({ customerId });
+        if (message) return message.code;
+        assert.ok(Date.now() < deadline, 'no code was sent');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const scheduledActivities = (history: History) =>
+      (history.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+
+    it('sends the code in the first workflow task: endpoint look-up, consult and trigger, all local', async function () {
+      await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
+        const customer = await control.addCustomer();
+        const handle = await start({
+          customerId: customer.customerId,
+          change: { email: 'fast@example.com' },
+        });
+        // Waits on the sandbox, not on the state query: nothing but the flow itself in its first seconds.
+        const code = await codeSentTo(control, customer.customerId);
+        await handle.signal(submitOtpSignal, { code });
+        assert.equal((await handle.result()).status, 'MODIFIED');
+        const events = (await handle.fetchHistory()).events ?? [];
+        // Which workflow task recorded each local activity (its marker names the activity type).
+        const taskOf = new Map(
+          events.flatMap((e) => {
+            const marker = e.markerRecordedEventAttributes;
+            const data = marker?.details?.data?.payloads?.[0]?.data;
+            if (marker?.markerName !== 'core_local_activity' || !data) return [];
+            const { activity_type: type } = JSON.parse(Buffer.from(data).toString('utf8')) as {
+              activity_type: string;
+            };
+            return [[type, Number(marker.workflowTaskCompletedEventId)] as const];
+          }),
+        );
+        const firstTask = Number(events.find((e) => e.workflowTaskCompletedEventAttributes)?.eventId);
+        const { verifyAndResume, ...beforeTheCode } = Object.fromEntries(taskOf);
+        assert.deepEqual(
+          beforeTheCode,
+          { webhookEndpoints: firstTask, consultModification: firstTask, triggerChallenge: firstTask },
+          'the endpoint look-up, the consult and the trigger, all in the first workflow task',
+        );
+        assert.ok(
+          verifyAndResume !== undefined && verifyAndResume > firstTask,
+          'the verify, once the code came',
+        );
+
+        assert.deepEqual(scheduledActivities({ events }), ['modifyCustomer'], 'the modify only');
+      });
+    });
+
+    // A failing test must not leave the sandbox answering U to the tests after it.
+    let recover: (() => Promise<unknown>) | undefined;
+    afterEach(async () => {
+      await recover?.();
+      recover = undefined;
+    });
+
+    it('goes on as a pending activity, same requestId, when DWS answers U past the local budget', async function () {
+      this.timeout(120_000);
+      await withVerificationWorker(stack.env, stack.sandbox, async ({ control, taskQueue }) => {
+        const customer = await control.addCustomer();
+        // Every consult answered U until the provider "recovers" below.
+        await control.setFaults({ failNext: [{ api: 'modifyCustomer', kind: 'unknown', count: 1000 }] });
+        recover = () => control.setFaults({ failNext: [] });
+        const since = Date.now();
+        // As the HTTP service starts it: VerificationStep = CONSULTING set by the start itself.
+        const verifications = new VerificationClient(stack.env.client, taskQueue);
+        const { verificationId } = await verifications.start(
+          { customerId: customer.customerId, change: { email: 'outage@example.com' } },
+          { answer: 'started' },
+        );
+        const handle = stack.env.client.workflow.getHandle<typeof verifyContactChange>(verificationId);
+
+        // What an operator finds (docs/operators.md#the-list): the pending activity and its attempts.
+        const deadline = Date.now() + 60_000;
+        let pending;
+        for (;;) {
+          const { raw } = await handle.describe();
+          pending = raw.pendingActivities?.find((a) => a.activityType?.name === 'consultModification');
+          if (pending && (pending.attempt ?? 0) >= 2) break;
+          assert.ok(
+            Date.now() < deadline,
+            `no retried consult activity: ${JSON.stringify(raw.pendingActivities)}`,
+          );
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        assert.match(pending.lastFailure?.message ?? '', /U|UNKNOWN/i);
+        const description = await handle.describe();
+        assert.equal(description.typedSearchAttributes.get(verificationStepKey), 'CONSULTING');
+        const state = await handle.query(stateQuery);
+        assert.equal(state.step, 'CONSULTING');
+        assert.ok(
+          state.timeline.some((e) => e.event.includes('the consult goes on as an activity')),
+          JSON.stringify(state.timeline),
+        );
+        const metadata = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+        assert.equal(metadata.currentDetails, `Consulting DWS for customer ${customer.customerId}.`);
+
+        await recover();
+        await waitForStep(handle, 'AWAITING_INPUT');
+        await handle.signal(submitOtpSignal, { code: await control.latestOtp(customer.customerId) });
+        assert.equal((await handle.result()).status, 'MODIFIED');
+        assert.equal((await control.ledger(customer.customerId)).count, 1);
+
+        const history = await handle.fetchHistory();
+        assert.deepEqual(scheduledActivities(history), ['consultModification', 'modifyCustomer']);
+        const consults = (await control.requests({ api: 'modifyCustomer' })).filter(
+          (r) => r.requestId && r.fault && r.at >= since,
+        );
+        assert.ok(consults.length >= 4, 'local attempts, then activity attempts, all answered U');
+        assert.equal(new Set(consults.map((r) => r.requestId)).size, 1, 'one requestId across both');
+      });
+    });
+
+    it("ends REJECTED on the consult's F with the provider's code, with no activity after it", async function () {
+      await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
+        // A customer the sandbox does not know: DWS refuses the consult.
+        const handle = await start({
+          customerId: `unknown${Date.now()}`,
+          change: { email: 'no@example.com' },
+        });
+        const outcome = await handle.result();
+        assert.equal(outcome.status, 'REJECTED');
+        const [consult] = (await control.requests({ api: 'modifyCustomer' })).slice(-1);
+        assert.equal(consult?.resultStatus, 'F');
+        assert.equal(outcome.status === 'REJECTED' && outcome.resultCode, consult?.resultCode);
+        assert.equal(outcome.status === 'REJECTED' && outcome.failedStep, 'CONSULTING');
+        const { typedSearchAttributes } = await handle.describe();
+        assert.equal(typedSearchAttributes.get(verificationResultCodeKey), consult?.resultCode);
+        assert.deepEqual(scheduledActivities(await handle.fetchHistory()), [], 'no fallback to an activity');
+      });
     });
   });
 

@@ -5,21 +5,23 @@
  * every workflow that needs the user to prove possession.
  */
 import { allHandlersFinished, condition, currentUpdateInfo, patched, uuid4 } from '@temporalio/workflow';
-import type { VerifyOutput } from '../activities/dws/types.js';
 import type {
   ActionForm,
   BusinessSceneCode,
   ChallengeData,
   ChallengeType,
+  ConsultInput,
+  ConsultOutput,
   Env,
+  VerifyOutput,
 } from '../activities/dws/types.js';
 import { ChallengeInbox } from './challenge-inbox.js';
 import { callerFailure } from './failures.js';
 import { patches } from './patches.js';
-import { sendBudgetRefusal } from './provider-failure.js';
+import { sendBudgetRefusal, stillUnanswered } from './provider-failure.js';
 import type { FlowJournal } from './flow-journal.js';
 import { submissionKeyOf } from './ids.js';
-import { dws, dwsLocal } from './provider-activities.js';
+import { dws, dwsConsultLocal, dwsLocal } from './provider-activities.js';
 import type {
   CancelRequest,
   ChallengeAnswer,
@@ -63,6 +65,14 @@ export class ChallengeSession {
   private expiresAtMs = 0;
   /** which PIN rule this run applies; see codeFormatProblem */
   private pinRule: PinRule = 'digits';
+  /**
+   * The run consulted locally (patches.localConsult), so it began after patches.localUserCalls and
+   * patches.encryptedPin shipped and takes their new branches without asking. Asking would put their
+   * markers after the consult's local activity marker in the same workflow task, and a query's replay of
+   * such a running flow failed (TMPRL1100 "Non-deprecated patch marker encountered for change
+   * local-user-calls") while a whole-history replay passed.
+   */
+  private localConsult = false;
 
   constructor(
     private readonly journal: FlowJournal,
@@ -149,7 +159,7 @@ export class ChallengeSession {
   /** consult → challenge rounds, until the user has passed every challenge the provider set */
   async confirmPossession(request: PossessionRequest): Promise<Possession> {
     this.journal.enter('CONSULTING');
-    const consult = await dws.consultModification({
+    const consult = await this.consult({
       requestId: uuid4(),
       customerId: request.customerId,
       businessSceneCode: request.businessSceneCode ?? 'MOBILE_AVAILABLE',
@@ -157,6 +167,26 @@ export class ChallengeSession {
     });
     this.journal.note('consulted', consult.resultCode);
     return this.passRounds({ authenticationId: consult.authenticationId, actionForm: consult.actionForm }, 1);
+  }
+
+  /**
+   * The consult runs local for its first seconds (consultLocalBudget), so the code goes out in the flow's
+   * first workflow task. Without a final answer by then it carries on as an activity under the same
+   * requestId, where an operator sees it pending with its attempts; a final "no" ends the flow as before.
+   * Runs that began before patches.localConsult consult as an activity from the start, and replay so.
+   */
+  private async consult(input: ConsultInput): Promise<ConsultOutput> {
+    this.localConsult = patched(patches.localConsult);
+    if (!this.localConsult) return dws.consultModification(input);
+    try {
+      return await dwsConsultLocal.consultModification(input);
+    } catch (err) {
+      if (!stillUnanswered(err)) throw err;
+    }
+    this.journal.note(
+      'no final answer from DWS within the first seconds: the consult goes on as an activity',
+    );
+    return dws.consultModification(input);
   }
 
   /** A challenge and the further ones its verification asks for, bounded by maxChallengeRounds. */
@@ -187,7 +217,7 @@ export class ChallengeSession {
     delete state.encryptionInfo;
     // Runs that began before the encrypted PIN refused anything but 6 digits without a verify; they keep
     // doing so on replay. Asked only for a PIN challenge, so SMS runs record no marker.
-    if (state.challengeType === 'PAYMENT_PASSWORD' && patched(patches.encryptedPin))
+    if (state.challengeType === 'PAYMENT_PASSWORD' && (this.localConsult || patched(patches.encryptedPin)))
       this.pinRule = 'encrypted';
     state.attemptsLeft = this.policy.maxVerifyAttempts;
     state.resendsLeft = this.policy.maxResends;
@@ -219,7 +249,7 @@ export class ChallengeSession {
       this.journal.enter('VERIFYING');
       const requestId = uuid4();
       const verified: VerifyOutput = await ChallengeInbox.for(item, () =>
-        userFacing().verifyAndResume({
+        this.userFacing().verifyAndResume({
           requestId,
           authenticationId: challenge.authenticationId,
           challengeData: challengeData(state.challengeType, item.code),
@@ -276,6 +306,11 @@ export class ChallengeSession {
       submissions.splice(0, submissions.length - maxRememberedSubmissions);
   }
 
+  /** Histories recorded before the change keep their activity tasks; new flows run the two calls locally. */
+  private userFacing(): typeof dws {
+    return this.localConsult || patched(patches.localUserCalls) ? dwsLocal : dws;
+  }
+
   private end(status: UnprovenStatus, event: string): ChallengeResult {
     this.journal.note(event);
     return { passed: false, status };
@@ -284,7 +319,7 @@ export class ChallengeSession {
   private async sendCode(challenge: Challenge, event: string): Promise<void> {
     const { state } = this.journal;
     this.journal.enter('CHALLENGING');
-    const sent = await userFacing().triggerChallenge({
+    const sent = await this.userFacing().triggerChallenge({
       challengeId: challenge.authenticationId,
       triggerRequestId: uuid4(),
       customerId: state.customerId ?? '',
@@ -339,11 +374,6 @@ export class ChallengeSession {
 }
 
 const maxRememberedSubmissions = 20;
-
-/** Histories recorded before the change keep their activity tasks; new flows run the two calls locally. */
-function userFacing(): typeof dws {
-  return patched(patches.localUserCalls) ? dwsLocal : dws;
-}
 
 function now(): number {
   return new Date().getTime();

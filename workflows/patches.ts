@@ -23,6 +23,11 @@ export const patches = {
   localUserCallFailures: 'local-user-call-failures',
   /** a finished contact change hands its events to the caller's webhook endpoints (a delivery child) */
   webhookEvents: 'webhook-events',
+  /**
+   * the consult local for its first seconds, then an activity; a contact change looks up its caller's
+   * webhook endpoints in the same first workflow task, and a caller without any costs nothing at the finish
+   */
+  localConsult: 'local-consult',
 } as const;
 
 export type PatchId = (typeof patches)[keyof typeof patches];
@@ -90,6 +95,11 @@ export const patchLives: Record<PatchId, PatchLife> = {
     since: { verifyContactChange: '2026-12-02' },
     phase: 'active',
     deprecateFrom: '2026-12-09',
+  },
+  'local-consult': {
+    since: { verifyContactChange: '2026-12-03', changeWonderPaymentMethod: '2026-12-03' },
+    phase: 'active',
+    deprecateFrom: '2026-12-10',
   },
 };
 

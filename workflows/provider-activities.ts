@@ -40,3 +40,21 @@ export const userFacingCall: LocalActivityOptions = {
 };
 
 export const dwsLocal = proxyLocalActivities<DwsActivities>(userFacingCall);
+
+/**
+ * The consult's first seconds, local: it runs in the flow's first workflow task, beside the trigger that
+ * follows it, so the code goes out in that task. Three attempts (at 0, 1 s and 3 s) cover a normal answer
+ * and two quick retries of an unknown one. They are counted, not timed: the SDK's scheduleToCloseTimeout
+ * does not stop a local activity's retries (seen with sdk 1.24: a U answered for ever was retried at 7 s
+ * and 15 s). A consult still without a final answer then carries on as the activity
+ * `dws.consultModification`, with the same requestId: a pending activity with its attempt count, where
+ * operators look for a flow stuck at the provider (docs/operators.md#the-list).
+ */
+export const consultLocalBudget: LocalActivityOptions = {
+  startToCloseTimeout: '3 seconds',
+  scheduleToCloseTimeout: '10 seconds',
+  retry: { ...providerCall.retry, maximumAttempts: 3 },
+};
+
+export const dwsConsultLocal =
+  proxyLocalActivities<Pick<DwsActivities, 'consultModification'>>(consultLocalBudget);

@@ -57,6 +57,18 @@ export function providerFailure(err: unknown): ProviderFailure | undefined {
 }
 
 /**
+ * A call that ended without the provider's final answer: its time ran out (a timeout, or a retryable
+ * failure whose retries the budget cut short), as a local activity's short budget ends. Not a final "no"
+ * (a non-retryable failure), a cancellation, or anything the workflow raised itself.
+ */
+export function stillUnanswered(err: unknown): boolean {
+  const end = activityEnd(err);
+  if (!end) return false;
+  if (end.cause instanceof ApplicationFailure) return !end.cause.nonRetryable;
+  return end.cause instanceof TimeoutFailure;
+}
+
+/**
  * The send budget's own failures of triggerChallenge (activities/dws/types.ts) as the journey ends with
  * them: the budget spent (with when the customer may have a code again), or a budget that could not be
  * checked within the retries. Recognised however the call ran (activityEnd). Both types came with the

@@ -2,7 +2,8 @@
  * One customer's contact change at DWS, from request to a final outcome:
  * consult → challenge → wait for the user's code → verify → modify (→ another challenge "with risk")
  * → optionally carry the change to the Wonder customer record.
- * Every provider call is an activity; every requestId is made here once, so retries reuse it.
+ * Every provider call is an activity or a local activity (workflows/provider-activities.ts); every
+ * requestId is made in the workflow once, so retries reuse it.
  */
 import {
   CancellationScope,
@@ -16,6 +17,7 @@ import {
   startChild,
   uuid4,
   workflowInfo,
+  type WorkflowInfo,
 } from '@temporalio/workflow';
 import type { CustomerUser } from '../activities/dws/types.js';
 import type { WebhookActivities } from '../activities/webhooks/types.js';
@@ -41,8 +43,9 @@ import { deliverWebhooks } from './webhook-delivery.js';
 type Modified = Extract<VerificationOutcome, { status: 'MODIFIED' }>;
 
 /**
- * Asked as the flow finishes: the caller's endpoints and the events, masked. A local activity, so a flow
- * whose caller has no endpoint pays one action and no more; bounded, since the outcome waits for it.
+ * Local activities, bounded since the outcome waits for them: the caller's endpoints, asked in the first
+ * workflow task beside the consult (one action for both), and, at the finish, the events, masked, only
+ * when the caller has an endpoint: a flow whose caller has none pays nothing for its webhooks.
  */
 const webhooksLocal = proxyLocalActivities<WebhookActivities>({
   startToCloseTimeout: '5 seconds',
@@ -74,6 +77,9 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
   setHandler(requestResendUpdate, session.requestResend, { validator: session.checkOpen });
   setHandler(cancelSignal, session.cancel);
 
+  // Asked before any command, by every contact change: flows that began before patches.localConsult
+  // looked nothing up at their start and replay so, preparing their events at the finish whatever.
+  const endpointsAtStart = patched(patches.localConsult) ? lookUpEndpoints() : Promise.resolve(undefined);
   const outcome = await changeContact();
   // Outside the flow's own cancellation: a cancelled flow's outcome is announced like any other.
   await CancellationScope.nonCancellable(() => announce(outcome));
@@ -129,9 +135,11 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
    */
   async function announce(final: VerificationOutcome): Promise<void> {
     if (!patched(patches.webhookEvents)) return;
+    // A caller without an endpoint when the flow started gets no events from it (endpoints change with a
+    // worker's configuration, so only across a deploy); the endpoints the events go to are read below.
+    if ((await endpointsAtStart)?.length === 0) return;
     const info = workflowInfo();
-    const owner = info.memo?.[callerMemoKey];
-    const caller = typeof owner === 'string' ? owner : defaultCallerName;
+    const caller = callerOf(info);
     const first = session.firstChallenge;
     const numberOnFile =
       first?.challengeType === 'sms' &&
@@ -188,6 +196,14 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
   }
 
   /**
+   * The caller's endpoint ids, or undefined when the look-up failed (or an operator's cancel stopped it):
+   * the finish then prepares its events as flows before the look-up did, so no flow loses its events.
+   */
+  function lookUpEndpoints(): Promise<string[] | undefined> {
+    return webhooksLocal.webhookEndpoints({ caller: callerOf(workflowInfo()) }).catch(() => undefined);
+  }
+
+  /**
    * The DWS change stands whatever happens here: a failure after retries is reported in the state and the
    * outcome, never undone and never silent.
    */
@@ -215,6 +231,12 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
       return failure.code;
     }
   }
+}
+
+/** The caller the HTTP service started the flow for (its memo), or the default caller of a direct start. */
+function callerOf(info: WorkflowInfo): string {
+  const owner = info.memo?.[callerMemoKey];
+  return typeof owner === 'string' ? owner : defaultCallerName;
 }
 
 /** The user's language (BCP 47) as Wonder's x-i18n-lang, when Wonder has that language. */

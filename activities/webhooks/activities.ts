@@ -1,6 +1,8 @@
 /**
- * The webhook activities: `prepareWebhookEvents` (a local activity the verification runs as it finishes:
- * which of the caller's endpoints exist, and the events, masked) and `deliverWebhookEvent` (one POST,
+ * The webhook activities: `webhookEndpoints` (a local activity the verification runs as it starts, beside
+ * the consult: whether its caller has any endpoint), `prepareWebhookEvents` (a local activity the
+ * verification runs as it finishes, when the caller had one: which of the caller's endpoints exist, and
+ * the events, masked) and `deliverWebhookEvent` (one POST,
  * signed per Standard Webhooks; the delivery workflow's retry policy makes the attempts). One POST per
  * attempt, got's own retry off: Temporal owns retries, one layer only.
  */
@@ -34,6 +36,10 @@ export function createWebhookActivities(settings: WebhookSettings): WebhookActiv
   });
 
   return {
+    async webhookEndpoints({ caller }: { caller: string }): Promise<string[]> {
+      return endpointsOf(settings, caller).map((endpoint) => endpoint.id);
+    },
+
     async prepareWebhookEvents(input: WebhookEventsInput): Promise<PreparedWebhookEvents> {
       const endpoints = endpointsOf(settings, input.caller).map((endpoint) => endpoint.id);
       return {

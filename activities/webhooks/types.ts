@@ -56,6 +56,8 @@ export interface WebhookAttemptDetails {
 }
 
 export interface WebhookActivities {
+  /** the ids of the caller's endpoints, asked as the verification starts */
+  webhookEndpoints(input: { caller: string }): Promise<string[]>;
   prepareWebhookEvents(input: WebhookEventsInput): Promise<PreparedWebhookEvents>;
   deliverWebhookEvent(input: DeliverWebhookInput): Promise<WebhookDelivered>;
 }
