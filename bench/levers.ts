@@ -85,10 +85,10 @@ function leversOf(options: LeverOptions, beforeRoot: () => string): Lever[] {
     },
     {
       name: 'stack',
-      what: "the workflow sandbox's stack capture: 10 frames per promise (V8's default) against 0",
+      what: "the workflow sandbox's stack capture: 10 frames per promise (V8's default) against the worker's default (WORKER_WORKFLOW_STACK_FRAMES=3)",
       servers: ['dev', 'cluster'],
       before: () => ({ workerEnv: { WORKER_WORKFLOW_STACK_FRAMES: '10' } }),
-      after: () => ({ workerEnv: { WORKER_WORKFLOW_STACK_FRAMES: '0' } }),
+      after: () => ({}),
     },
     {
       name: 'patches',
