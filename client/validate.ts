@@ -1,17 +1,14 @@
 /**
- * A start checked before it reaches Temporal: the wire contract (the same schemas and Ajv set-up the
- * workflow checks itself with, workflows/input-contract.ts), then the operator's policy, which a caller
+ * A start checked before it reaches Temporal: the wire contract (validators generated from the same
+ * schemas, with the same Ajv set-up, as the workflow's own check: workflows/input-contract.ts), then the operator's policy, which a caller
  * may only tighten. The input sent on carries the whole effective policy, so the flow runs the operator's
  * values whatever the workflow's own defaults are.
  */
 import type { PaymentMethodChangeInput, VerificationInput, VerificationPolicy } from '../workflows/types.js';
 import { defaultPolicy } from '../workflows/types.js';
-import { compileWireSchema, looserWhen, problemOf, type InputProblem } from '../workflows/input-contract.js';
-import { paymentMethodChangeInputSchema, verificationInputSchema } from '../workflows/wire-schemas.js';
+import { looserWhen, problemOf, type InputProblem } from '../workflows/input-contract.js';
+import { contactChangeInput, paymentMethodChangeInput } from '../workflows/wire-validators.generated.js';
 import { InvalidVerificationInputError } from './errors.js';
-
-const checkContactChange = compileWireSchema(verificationInputSchema);
-const checkPaymentMethodChange = compileWireSchema(paymentMethodChangeInputSchema);
 
 function refuse(problem: InputProblem | undefined): void {
   if (problem) throw new InvalidVerificationInputError(problem.field, problem.message);
@@ -43,7 +40,7 @@ export function validateVerificationInput(
   input: unknown,
   operatorPolicy: VerificationPolicy = defaultPolicy,
 ): VerificationInput {
-  refuse(problemOf(checkContactChange, input));
+  refuse(problemOf(contactChangeInput, input));
   const valid = input as VerificationInput;
   return { ...valid, policy: tightenPolicy(operatorPolicy, valid.policy) };
 }
@@ -52,7 +49,7 @@ export function validatePaymentMethodChangeInput(
   input: unknown,
   operatorPolicy: VerificationPolicy = defaultPolicy,
 ): PaymentMethodChangeInput {
-  refuse(problemOf(checkPaymentMethodChange, input));
+  refuse(problemOf(paymentMethodChangeInput, input));
   const valid = input as PaymentMethodChangeInput;
   return { ...valid, policy: tightenPolicy(operatorPolicy, valid.policy) };
 }

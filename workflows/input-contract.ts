@@ -6,21 +6,17 @@
  * clamped to them, not refused, so such a start still runs, within the bounds. The bounds are the schema's
  * minimum and maximum, read here; docs/http-api.md says why each is what it is.
  *
- * Ajv compiles validators with generated code, which the workflow sandbox runs (a vm context that allows
- * code generation); the validators are compiled once, when the bundle loads, and are deterministic.
+ * The validators are Ajv's, compiled before the workflow runs (scripts/generate-wire-validators.ts, into
+ * wire-validators.generated.ts): the workflow's modules are evaluated for every flow, and compiling them
+ * there cost each flow tens of milliseconds of CPU. Plain functions, deterministic.
  */
-import { Ajv, type AnySchema, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { VerificationPolicy } from './types.js';
-import { paymentMethodChangeInputSchema, policySchema, verificationInputSchema } from './wire-schemas.js';
-
-const ajv = new Ajv({ allErrors: false, strict: true });
-addFormats.default(ajv);
-
-/** Compiled once per process (or per bundle); the client library's and the workflow's checks share it. */
-export function compileWireSchema(schema: AnySchema): ValidateFunction {
-  return ajv.compile(schema);
-}
+import { policySchema } from './wire-schemas.js';
+import {
+  contactChangeInputUnbounded,
+  paymentMethodChangeInputUnbounded,
+} from './wire-validators.generated.js';
 
 /** "change.mobileNoInfo.phoneNo" for "/change/mobileNoInfo/phoneNo", with a missing property appended. */
 export function fieldOf(error: ErrorObject): string {
@@ -79,28 +75,10 @@ export const looserWhen: Record<PolicyField, 'higher' | 'lower'> = {
   maxChallengeRounds: 'higher',
 };
 
-/** The policy's shape without its bounds: a policy out of bounds is clamped, not a malformed input. */
-const unboundedPolicySchema = {
-  ...policySchema,
-  properties: Object.fromEntries(
-    Object.entries(policySchema.properties).map(([field, { minimum: _min, maximum: _max, ...shape }]) => [
-      field,
-      shape,
-    ]),
-  ),
-};
-
-const checkContactChange = compileWireSchema({
-  ...verificationInputSchema,
-  properties: { ...verificationInputSchema.properties, policy: unboundedPolicySchema },
-});
-const checkPaymentMethodChange = compileWireSchema({
-  ...paymentMethodChangeInputSchema,
-  properties: { ...paymentMethodChangeInputSchema.properties, policy: unboundedPolicySchema },
-});
-
-export const contactChangeInputProblem = (input: unknown) => problemOf(checkContactChange, input);
-export const paymentMethodChangeInputProblem = (input: unknown) => problemOf(checkPaymentMethodChange, input);
+// The policy's bounds left out: a policy beyond them is clamped, not a malformed input.
+export const contactChangeInputProblem = (input: unknown) => problemOf(contactChangeInputUnbounded, input);
+export const paymentMethodChangeInputProblem = (input: unknown) =>
+  problemOf(paymentMethodChangeInputUnbounded, input);
 
 /**
  * The policy within the hard bounds, and the fields that had to move. A field that is not a whole number
