@@ -1,8 +1,9 @@
 /**
  * The wire contract, written once: the JSON Schemas of what a verification takes, shows and returns.
  * `types.ts` derives the TypeScript types from these (json-schema-to-ts), the HTTP service validates
- * and publishes them, and the client library compiles the input schema with Ajv, so a new field or
- * outcome cannot be added in one place only. Plain data: the workflow bundle may import it.
+ * and publishes them, and the workflow and the client library check input with validators generated from
+ * them (`npm run generate:validators`, checked by a unit test), so a new field or outcome cannot be added
+ * in one place only. Plain data: the workflow bundle may import it.
  */
 
 /**
