@@ -106,7 +106,7 @@ function leversOf(options: LeverOptions, beforeRoot: () => string): Lever[] {
     },
     {
       name: 'commit',
-      what: `this checkout with its defaults against ${options.before} with its own (eager off, GOGC 100)`,
+      what: `this checkout with its defaults against ${options.before} with its own (eager off on the cluster)`,
       servers: ['dev', 'cluster'],
       before: () => ({ build: { root: beforeRoot() }, serverEnv: goDefaultGc, dynamicConfig: eager(false) }),
       after: () => ({}),

@@ -10,7 +10,6 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TypedSearchAttributes, type SearchAttributeType } from '@temporalio/common';
 import { stopOnSignals } from '../config/shutdown.js';
-import { temporalServerGoEnv } from './go-runtime.js';
 import { stopProcess } from './processes.js';
 import { temporalCliPath, temporalFolder, TemporalBinaryError } from './temporal-binaries.js';
 
@@ -106,7 +105,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
   mkdirSync(resolve(options.dbFile ?? defaultDevServerDbFile, '..'), { recursive: true });
   const child = spawn(temporalCliPath(), devServerArgs(options), {
     stdio: options.stdio ?? 'ignore',
-    env: { ...process.env, ...temporalServerGoEnv(), ...options.env },
+    env: { ...process.env, ...options.env },
   });
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code) => reject(new Error(`the Temporal dev server exited early with code ${code}`))),

@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { ClusterSetupError, type ClusterBinaries } from './provision.js';
-import { temporalServerGoEnv } from '../go-runtime.js';
 import { freePort, pollUntil, readyOrExit, spawnLogged, stopProcess } from '../processes.js';
 
 const run = promisify(execFile);
@@ -336,7 +335,7 @@ export class TemporalServerProcess {
       {
         logFile: this.options.logFile,
         cwd: this.options.configDir,
-        env: { ...process.env, ...temporalServerGoEnv(), ...this.options.env },
+        env: { ...process.env, ...this.options.env },
       },
     );
     this.child = child;
