@@ -45,8 +45,8 @@ interface Lever {
   what: string;
   servers: readonly ServerKind[];
   /** called only when the lever runs: a side may install something (Node 24, a checkout) */
-  before: () => Variant;
-  after: () => Variant;
+  before: (server: ServerKind) => Variant;
+  after: (server: ServerKind) => Variant;
 }
 
 interface LeverOptions {
@@ -108,7 +108,12 @@ function leversOf(options: LeverOptions, beforeRoot: () => string): Lever[] {
       name: 'commit',
       what: `this checkout with its defaults against ${options.before} with its own (eager off on the cluster)`,
       servers: ['dev', 'cluster'],
-      before: () => ({ build: { root: beforeRoot() }, serverEnv: goDefaultGc, dynamicConfig: eager(false) }),
+      // The dev server has always dispatched eagerly; only the cluster's config changed since.
+      before: (server) => ({
+        build: { root: beforeRoot() },
+        serverEnv: goDefaultGc,
+        ...(server === 'cluster' ? { dynamicConfig: eager(false) } : {}),
+      }),
       after: () => ({}),
     },
   ];
@@ -198,7 +203,7 @@ async function main(): Promise<void> {
       for (let r = 0; r < options.rounds; r++)
         order.push(...(r % 2 === 0 ? (['before', 'after'] as const) : (['after', 'before'] as const)));
       for (const [i, side] of order.entries()) {
-        const variant = lever[side]();
+        const variant = lever[side](server);
         log(`[${server} · ${lever.name} · ${side}]`);
         const cases = await withStack(
           server,
