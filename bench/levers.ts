@@ -33,6 +33,8 @@ const benchFolder = join(projectRoot, '.bench');
 
 /** One side of a lever: what the server and the worker run with. */
 interface Variant {
+  /** the server this side runs on, when it is not the row's own (the `cluster` lever) */
+  serverKind?: ServerKind;
   serverEnv?: Record<string, string>;
   dynamicConfig?: Record<string, unknown>;
   workerKind?: WorkerKind;
@@ -105,6 +107,13 @@ function leversOf(options: LeverOptions, beforeRoot: () => string): Lever[] {
       after: () => ({ build: { node: node24Binary() as string } }),
     },
     {
+      name: 'cluster',
+      what: 'the cluster (Temporal Server on PostgreSQL) against the dev server, both with this checkout’s defaults, interleaved; the floor is the dev server’s',
+      servers: ['dev'],
+      before: () => ({}),
+      after: () => ({ serverKind: 'cluster' }),
+    },
+    {
       name: 'commit',
       what: `this checkout with its defaults against ${options.before} with its own (eager off on the cluster)`,
       servers: ['dev', 'cluster'],
@@ -148,7 +157,7 @@ async function main(): Promise<void> {
   ) => {
     const stack = await startBenchStack({
       logDir: join(benchFolder, 'logs', options.label, group),
-      serverKind: server,
+      serverKind: variant.serverKind ?? server,
       serverDb: 'memory',
       ...(variant.serverEnv ? { serverEnv: variant.serverEnv } : {}),
       ...(variant.dynamicConfig ? { dynamicConfig: variant.dynamicConfig } : {}),
@@ -366,7 +375,7 @@ function git(args: string[]): string {
   return result.stdout;
 }
 
-const leverNames = ['eager', 'gogc', 'stack', 'patches', 'node24', 'commit'];
+const leverNames = ['eager', 'gogc', 'stack', 'patches', 'node24', 'cluster', 'commit'];
 const usage = `npm run bench:levers -- [flags]
 
   --levers LIST           any of ${leverNames.join(',')} (default all)
