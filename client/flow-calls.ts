@@ -6,7 +6,7 @@
  * already knows the run (see `KnownRuns`).
  */
 import { randomUUID } from 'node:crypto';
-import { isGrpcDeadlineError, WorkflowClient, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowClient, type Client, type WorkflowHandle } from '@temporalio/client';
 import { callerMemoKey, callerNamePattern, defaultCallerName, submissionUpdateId } from '../workflows/ids.js';
 import {
   cancelSignal,
@@ -26,7 +26,7 @@ import {
   VerificationNotFoundError,
 } from './errors.js';
 import { unavailable, unavailableFrom, withinBound, type Operation } from './outages.js';
-import { meaningOf } from './temporal-errors.js';
+import { meaningOf, waitEndedUnanswered } from './temporal-errors.js';
 
 /**
  * Who the client acts for. A verification belongs to the caller that started it (its name is in the
@@ -388,7 +388,7 @@ export class FlowCalls {
       return this.client
         .withDeadline(Date.now() + Math.max(waitMs, 1000), () => handle.result() as Promise<T>)
         .catch((err: unknown) => {
-          if (isGrpcDeadlineError(err)) return undefined;
+          if (waitEndedUnanswered(err)) return undefined;
           throw err;
         });
     });

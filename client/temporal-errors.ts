@@ -109,6 +109,15 @@ function statusName(code: number): string {
   return name.replace(/^WORKFLOW_EXECUTION_STATUS_/, '');
 }
 
+/**
+ * Whether a long poll (the outcome's wait for the close event) ended without an answer: the client's
+ * deadline, or the server giving up the poll as that deadline nears, which it may answer CANCELLED
+ * instead of DEADLINE_EXCEEDED. Either way the run had not closed when the wait ended.
+ */
+export function waitEndedUnanswered(err: unknown): boolean {
+  return isGrpcDeadlineError(err) || isGrpcCancelledError(err);
+}
+
 /** The outage an SDK error stands for, or undefined when it is an answer about the workflow. */
 export function outageReason(err: unknown): UnavailableReason | undefined {
   if (err instanceof NamespaceNotFoundError) return 'NAMESPACE_UNKNOWN';

@@ -27,7 +27,12 @@ import {
   VerificationNotFoundError,
   VerificationUnavailableError,
 } from '@dws-verify/client';
-import { grpcCodes, meaningOf, type SdkErrorMeaning } from '../../client/temporal-errors.js';
+import {
+  grpcCodes,
+  meaningOf,
+  waitEndedUnanswered,
+  type SdkErrorMeaning,
+} from '../../client/temporal-errors.js';
 import { answerFor } from '../../http/error-answers.js';
 import { callerFailure } from '../../workflows/failures.js';
 
@@ -212,5 +217,17 @@ describe("the HTTP answer for each of the library's errors", function () {
   it('answers an SDK error no mapping knows as nothing (the handler logs it and answers 500)', function () {
     assert.equal(answerFor(wrapped(grpcCodes.INVALID_ARGUMENT)), undefined);
     assert.equal(answerFor(new TypeError('x is undefined')), undefined);
+  });
+});
+
+describe("the outcome's wait: when it ended without the close event", function () {
+  it('takes the deadline and a poll the server gave up (CANCELLED) as "not finished yet", nothing else', function () {
+    assert.equal(waitEndedUnanswered(wrapped(grpcCodes.DEADLINE_EXCEEDED)), true);
+    assert.equal(waitEndedUnanswered(wrapped(grpcCodes.CANCELLED)), true);
+    assert.equal(waitEndedUnanswered(grpcError(grpcCodes.CANCELLED)), true);
+    // An outage stays an outage: the route answers 503, not "still running".
+    assert.equal(waitEndedUnanswered(wrapped(grpcCodes.UNAVAILABLE)), false);
+    assert.equal(waitEndedUnanswered(wrapped(grpcCodes.NOT_FOUND)), false);
+    assert.equal(waitEndedUnanswered(new Error('no gRPC status')), false);
   });
 });
