@@ -23,6 +23,7 @@ import type { ServerKind } from './options.js';
 import { round } from './processes.js';
 import {
   benchAnswerWithinMs,
+  caseProcesses,
   startBenchStack,
   type BenchStack,
   type WorkerBuild,
@@ -183,14 +184,7 @@ async function main(): Promise<void> {
       concurrency,
       warmupMs: options.warmupSeconds * 1000,
       measureMs: options.measureSeconds * 1000,
-      processes: {
-        serverPid: stack.serverPid,
-        ...(stack.databasePid !== undefined ? { databasePid: stack.databasePid } : {}),
-        sandboxPid: stack.sandboxPid,
-        workerPids,
-        workerMetricsUrls: metricsUrls,
-        serverMetricsUrl: stack.serverMetricsUrl,
-      },
+      processes: caseProcesses(stack, workerPids, metricsUrls),
       prepare: () => createCustomer(stack.sandboxControl, `l${run}-${flowNumber++}`),
       flow: flow as never,
       connectionsAccepted: () => stack.connectionsAccepted(),

@@ -27,6 +27,7 @@ import { formatReport, ratiosOf, scalingOf, userWaitsOf, writeReport, type Bench
 import { loadWorkerConfig, type WorkerTuning } from '../worker/config.js';
 import {
   benchAnswerWithinMs,
+  caseProcesses,
   compileProject,
   startBenchStack,
   type BenchStack,
@@ -155,14 +156,11 @@ async function runCases(
       concurrency,
       warmupMs: options.warmupSeconds * 1000,
       measureMs: options.measureSeconds * 1000,
-      processes: {
-        serverPid: stack.serverPid,
-        ...(stack.databasePid !== undefined ? { databasePid: stack.databasePid } : {}),
-        sandboxPid: stack.sandboxPid,
+      processes: caseProcesses(
+        stack,
         workerPids,
-        workerMetricsUrls: workers.map((w) => w.metricsUrl),
-        serverMetricsUrl: stack.serverMetricsUrl,
-      },
+        workers.map((w) => w.metricsUrl),
+      ),
       prepare: () => createCustomer(stack.sandboxControl, `b${run}-${kind.slice(0, 4)}-${flowNumber++}`),
       flow,
       connectionsAccepted: () => stack.connectionsAccepted(),

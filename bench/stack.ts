@@ -18,6 +18,7 @@ import { startCluster } from '../scripts/cluster/cluster.js';
 import { startDevServer, type RunningDevServer } from '../scripts/dev-server.js';
 import { freePort, projectRoot, waitForLine, workerStartedLine } from '../scripts/processes.js';
 import { verificationSearchAttributes } from '../workflows/search-attributes.js';
+import type { CaseProcesses } from './cases.js';
 import type { ServerDb, ServerKind } from './options.js';
 import { OtpMailbox } from './otp-mailbox.js';
 import { killOnExit, killPidOnExit, spawnBenchChild, waitForMessage, type NodeChild } from './processes.js';
@@ -83,6 +84,21 @@ export interface WorkerBuild {
   node?: string;
   /** a checkout of another commit, with its own node_modules, run under tsx */
   root?: string;
+}
+
+/** What a case measures on this stack: its server (and database), its sandbox and the given workers. */
+export function caseProcesses(
+  stack: BenchStack,
+  workerPids: number[],
+  workerMetricsUrls?: string[],
+): CaseProcesses {
+  return {
+    serverPid: stack.serverPid,
+    ...(stack.databasePid !== undefined ? { databasePid: stack.databasePid } : {}),
+    sandboxPid: stack.sandboxPid,
+    workerPids,
+    ...(workerMetricsUrls ? { workerMetricsUrls, serverMetricsUrl: stack.serverMetricsUrl } : {}),
+  };
 }
 
 export interface BenchStackOptions {

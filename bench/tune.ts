@@ -18,7 +18,13 @@ import { describeMachine } from './machine.js';
 import { BenchOptionsError, parseBenchOptions } from './options.js';
 import { projectRoot } from '../scripts/processes.js';
 import { round } from './processes.js';
-import { benchAnswerWithinMs, compileProject, startBenchStack, type WorkerKind } from './stack.js';
+import {
+  benchAnswerWithinMs,
+  caseProcesses,
+  compileProject,
+  startBenchStack,
+  type WorkerKind,
+} from './stack.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
 interface Variant {
@@ -131,12 +137,7 @@ async function main(): Promise<void> {
                 concurrency,
                 warmupMs: options.warmupSeconds * 1000,
                 measureMs: options.measureSeconds * 1000,
-                processes: {
-                  serverPid: stack.serverPid,
-                  ...(stack.databasePid !== undefined ? { databasePid: stack.databasePid } : {}),
-                  sandboxPid: stack.sandboxPid,
-                  workerPids: [worker!.pid],
-                },
+                processes: caseProcesses(stack, [worker!.pid]),
                 prepare: () => createCustomer(stack.sandboxControl, `t${run}-${flowNumber++}`),
                 flow: (id) => orchestratedFlow(verifications, stack.mailbox, id),
                 connectionsAccepted: () => stack.connectionsAccepted(),
