@@ -264,9 +264,13 @@ describe('traces in Jaeger, end to end', function () {
       await freePort(),
       await freePort(),
     ];
-    // One failed attempt of an activity and of a local activity, so their failure counters exist.
+    // One failed attempt of an activity and of a local activity, so their failure counters exist. The
+    // consult is the first modifyCustomer call and runs locally: it is only slowed, so the 500 is the
+    // modify's, which is an activity.
     sandbox.faults.update({
+      slowMs: 1,
       failNext: [
+        { api: 'modifyCustomer', kind: 'slow', count: 1 },
         { api: 'modifyCustomer', kind: 'serverError', count: 1, status: 500 },
         { api: 'triggerChallenge', kind: 'serverError', count: 1, status: 500 },
       ],
