@@ -122,7 +122,7 @@ export function waitEndedUnanswered(err: unknown): boolean {
 export function outageReason(err: unknown): UnavailableReason | undefined {
   if (err instanceof NamespaceNotFoundError) return 'NAMESPACE_UNKNOWN';
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return 'NO_ANSWER_IN_TIME';
-  if (isGrpcDeadlineError(err) || isGrpcCancelledError(err)) return 'NO_ANSWER_IN_TIME';
+  if (waitEndedUnanswered(err)) return 'NO_ANSWER_IN_TIME';
   const grpc = grpcErrorOf(err);
   // A ServiceError without a gRPC status: the SDK could not even make the call (the connection failed).
   if (!grpc) return err instanceof ServiceError ? 'TEMPORAL_UNREACHABLE' : undefined;
