@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { WorkflowExecutionAlreadyStartedError, type WorkflowHandle } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { cancelSignal, stateQuery, submitOtpSignal, verifyOtpUpdate } from '../workflows/messages.js';
 import { verificationWorkflowId } from '../workflows/ids.js';
 import {
@@ -11,11 +12,12 @@ import { verifyContactChange } from '../workflows/verification.js';
 import { SandboxControlClient } from '../sandbox/control-client.js';
 import {
   createVerificationWorker,
+  verificationWorkflows,
   waitForStep,
   withVerificationWorker,
   verificationStack,
 } from './helpers/verification-env.js';
-import { uniqueName } from './helpers/temporal.js';
+import { uniqueName, workflowBundle } from './helpers/temporal.js';
 import { encryptPin, VerificationClient } from '@dws-verify/client';
 import { issuePinKey } from '../sandbox/dws/pin-keys.js';
 
@@ -437,6 +439,41 @@ describe('contact-change verification on the dev server', function () {
         );
         assert.ok(consults.length >= 4, 'local attempts, then activity attempts, all answered U');
         assert.equal(new Set(consults.map((r) => r.requestId)).size, 1, 'one requestId across both');
+      });
+    });
+
+    it('replays a consult whose local attempts timed out as it ran: on as an activity, no nondeterminism', async function () {
+      this.timeout(120_000);
+      await withVerificationWorker(stack.env, stack.sandbox, async ({ control, start }) => {
+        const customer = await control.addCustomer();
+        // Each local attempt waits past its 3 s; the activity's 20 s take the fourth call's slow answer.
+        await control.setFaults({
+          slowMs: 3_500,
+          failNext: [{ api: 'modifyCustomer', kind: 'slow', count: 4 }],
+        });
+        recover = () => control.setFaults({ slowMs: 2_000, failNext: [] });
+        const handle = await start({
+          customerId: customer.customerId,
+          change: { email: 'slow@example.com' },
+        });
+        await waitForStep(handle, 'AWAITING_INPUT');
+        await recover();
+        await handle.signal(submitOtpSignal, { code: await codeSentTo(control, customer.customerId) });
+        assert.equal((await handle.result()).status, 'MODIFIED');
+
+        const history = await handle.fetchHistory();
+        const timedOut = (history.events ?? []).filter(
+          (e) =>
+            e.markerRecordedEventAttributes?.markerName === 'core_local_activity' &&
+            e.markerRecordedEventAttributes.failure?.timeoutFailureInfo,
+        );
+        assert.equal(timedOut.length, 1, 'the local consult recorded as timed out');
+        assert.deepEqual(scheduledActivities(history), ['consultModification', 'modifyCustomer']);
+        // What a worker does after a crash or an eviction: the same path from the recorded history.
+        await Worker.runReplayHistory(
+          { workflowBundle: await workflowBundle(verificationWorkflows) },
+          history,
+        );
       });
     });
 

@@ -48,7 +48,9 @@ export const dwsLocal = proxyLocalActivities<DwsActivities>(userFacingCall);
  * does not stop a local activity's retries (seen with sdk 1.24: a U answered for ever was retried at 7 s
  * and 15 s). A consult still without a final answer then carries on as the activity
  * `dws.consultModification`, with the same requestId: a pending activity with its attempt count, where
- * operators look for a flow stuck at the provider (docs/operators.md#the-list).
+ * operators look for a flow stuck at the provider (docs/operators.md#the-list). With sdk 1.24 an attempt
+ * after the first can be cut short by the previous attempt's start-to-close timer, which sdk-core leaves
+ * running (TimeoutBag::mark_started); the last attempt's timeout then replays bare (provider-failure.ts).
  */
 export const consultLocalBudget: LocalActivityOptions = {
   startToCloseTimeout: '3 seconds',

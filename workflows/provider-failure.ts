@@ -13,6 +13,12 @@ const budgetUnavailable: SendBudgetFailureType = 'SEND_BUDGET_UNAVAILABLE';
  * bare ApplicationFailure counts only if the failure converter made it from a failure that came in
  * (`failure`, "only present if this error was generated from an external operation"), so one the
  * workflow code throws itself is never taken for a provider's answer.
+ *
+ * A local activity that ended in a timeout is the one case that differs between a run and its replay:
+ * the run gets the TimeoutFailure wrapped, the replay gets it bare, as sdk-core recorded it in the
+ * activity's marker (seen with sdk 1.24 in the chaos run: a consult whose local attempts timed out went
+ * on as an activity, and the replay after a worker crash failed the workflow instead, a nondeterminism
+ * error that held the flow at CONSULTING). Both are taken the same way here, so both take one path.
  */
 interface ActivityEnd {
   /** what the activity raised, or what ended it (a TimeoutFailure: the retry budget spent) */
@@ -24,6 +30,7 @@ interface ActivityEnd {
 function activityEnd(err: unknown): ActivityEnd | undefined {
   if (err instanceof ActivityFailure) return { cause: err.cause, wrapper: err };
   if (err instanceof ApplicationFailure && err.failure) return { cause: err };
+  if (err instanceof TimeoutFailure && err.failure) return { cause: err };
   return undefined;
 }
 
@@ -32,7 +39,8 @@ export interface ProviderFailure {
   message: string;
   /**
    * It arrived bare (a local activity's own failure): before patches.localUserCallFailures such a failure
-   * was not recognised and failed the workflow, and flows that began so must replay so.
+   * was not recognised and failed the workflow, and flows that began so must replay so. Never set for a
+   * timeout, which a run always gets wrapped (activityEnd).
    */
   bare: boolean;
 }
@@ -44,15 +52,16 @@ export function providerFailure(err: unknown): ProviderFailure | undefined {
   const { cause, wrapper } = end;
   if (cause instanceof ApplicationFailure)
     return { code: cause.type ?? 'APPLICATION_FAILURE', message: cause.message, bare: !wrapper };
-  // Anything but an ApplicationFailure comes wrapped, a local activity's timeout included.
-  if (!wrapper) return undefined;
+  // Worded from the timeout alone: its replay has no wrapper to name the activity (activityEnd).
   if (cause instanceof TimeoutFailure) {
     return {
       code: 'PROVIDER_UNAVAILABLE',
-      message: `no final answer from the provider within the retry budget (${wrapper.activityType})`,
+      message: 'no final answer from the provider within the retry budget',
       bare: false,
     };
   }
+  // Anything else comes wrapped.
+  if (!wrapper) return undefined;
   return { code: 'PROVIDER_FAILURE', message: cause?.message ?? wrapper.message, bare: false };
 }
 

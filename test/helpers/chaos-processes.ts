@@ -4,7 +4,7 @@
  * child process, so it can be killed outright (SIGKILL: no graceful shutdown, no goodbye to the server).
  */
 import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { sandboxDwsEnv } from '../../activities/dws/config.js';
 import { startDevServer, type DevServerOptions, type RunningDevServer } from '../../scripts/dev-server.js';
 import { freePort, spawnNode, stopProcess, waitForLine, workerStartedLine } from '../../scripts/processes.js';
@@ -144,6 +144,13 @@ export class WorkerProcess {
       name: 'the worker',
       timeoutMs: this.options.readyTimeoutMs ?? 60_000,
     });
+  }
+
+  /** The lines of every incarnation's log so far that match `pattern`. */
+  logLines(pattern: RegExp): string[] {
+    return readFileSync(this.options.logFile, 'utf8')
+      .split('\n')
+      .filter((line) => pattern.test(line));
   }
 
   /** SIGKILL: the crash this test is about. Waits until the process is gone. */
