@@ -4,7 +4,7 @@
  * the message handlers themselves (so a reader sees them); the logic they call lives here, shared by
  * every workflow that needs the user to prove possession.
  */
-import { allHandlersFinished, condition, currentUpdateInfo, patched, uuid4 } from '@temporalio/workflow';
+import { allHandlersFinished, condition, currentUpdateInfo, uuid4 } from '@temporalio/workflow';
 import type {
   ActionForm,
   BusinessSceneCode,
@@ -17,6 +17,7 @@ import type {
 } from '../activities/dws/types.js';
 import { ChallengeInbox } from './challenge-inbox.js';
 import { callerFailure } from './failures.js';
+import type { PatchAsks } from './patch-asks.js';
 import { patches } from './patches.js';
 import { sendBudgetRefusal, stillUnanswered } from './provider-failure.js';
 import type { FlowJournal } from './flow-journal.js';
@@ -65,18 +66,10 @@ export class ChallengeSession {
   private expiresAtMs = 0;
   /** which PIN rule this run applies; see codeFormatProblem */
   private pinRule: PinRule = 'digits';
-  /**
-   * The run consulted locally (patches.localConsult), so it began after patches.localUserCalls and
-   * patches.encryptedPin shipped and takes their new branches without asking. Asking would put their
-   * markers after the consult's local activity marker in the same workflow task, and a query's replay of
-   * such a running flow failed (TMPRL1100 "Non-deprecated patch marker encountered for change
-   * local-user-calls") while a whole-history replay passed.
-   */
-  private localConsult = false;
-
   constructor(
     private readonly journal: FlowJournal,
     private readonly policy: VerificationPolicy,
+    private readonly patches: PatchAsks,
   ) {}
 
   /** submitOtp: a signal cannot be refused; a malformed code is noted and costs no attempt. */
@@ -176,8 +169,7 @@ export class ChallengeSession {
    * Runs that began before patches.localConsult consult as an activity from the start, and replay so.
    */
   private async consult(input: ConsultInput): Promise<ConsultOutput> {
-    this.localConsult = patched(patches.localConsult);
-    if (!this.localConsult) return dws.consultModification(input);
+    if (!this.patches.localConsult) return dws.consultModification(input);
     try {
       return await dwsConsultLocal.consultModification(input);
     } catch (err) {
@@ -217,7 +209,7 @@ export class ChallengeSession {
     delete state.encryptionInfo;
     // Runs that began before the encrypted PIN refused anything but 6 digits without a verify; they keep
     // doing so on replay. Asked only for a PIN challenge, so SMS runs record no marker.
-    if (state.challengeType === 'PAYMENT_PASSWORD' && (this.localConsult || patched(patches.encryptedPin)))
+    if (state.challengeType === 'PAYMENT_PASSWORD' && this.patches.takes(patches.encryptedPin))
       this.pinRule = 'encrypted';
     state.attemptsLeft = this.policy.maxVerifyAttempts;
     state.resendsLeft = this.policy.maxResends;
@@ -288,7 +280,7 @@ export class ChallengeSession {
     this.inbox.closeAll(closed, notAwaiting);
     // The code or resend whose provider call ended the flow has a caller too. Runs that began before
     // patches.localUserCallFailures left it unanswered, and so never closed; asked only then.
-    if (this.inbox.hasUnanswered && patched(patches.localUserCallFailures))
+    if (this.inbox.hasUnanswered && this.patches.takes(patches.localUserCallFailures))
       this.inbox.closeUnanswered(closed, notAwaiting);
     await condition(allHandlersFinished);
   }
@@ -308,7 +300,7 @@ export class ChallengeSession {
 
   /** Histories recorded before the change keep their activity tasks; new flows run the two calls locally. */
   private userFacing(): typeof dws {
-    return this.localConsult || patched(patches.localUserCalls) ? dwsLocal : dws;
+    return this.patches.takes(patches.localUserCalls) ? dwsLocal : dws;
   }
 
   private end(status: UnprovenStatus, event: string): ChallengeResult {

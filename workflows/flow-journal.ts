@@ -7,7 +7,8 @@
  * start sets `CONSULTING` for free), and one upsert at the end carries `DONE`, the outcome and a REJECTED
  * flow's result code. Every step stays in the state query, the timeline and the current details.
  */
-import { log, patched, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import { log, setCurrentDetails, upsertSearchAttributes } from '@temporalio/workflow';
+import type { PatchAsks } from './patch-asks.js';
 import { patches } from './patches.js';
 import {
   verificationOutcomeKey,
@@ -24,11 +25,14 @@ export class FlowJournal {
   #whereFiltered: boolean | undefined;
   #upsertedStep: VerificationStep = 'CONSULTING';
 
-  constructor(readonly state: VerificationState) {}
+  constructor(
+    readonly state: VerificationState,
+    private readonly patches: PatchAsks,
+  ) {}
 
   /** Asked once, on the first step: histories from before the change keep their upsert on every step. */
   private get whereFiltered(): boolean {
-    this.#whereFiltered ??= patched(patches.searchAttributesWhereFiltered);
+    this.#whereFiltered ??= this.patches.takes(patches.searchAttributesWhereFiltered);
     return this.#whereFiltered;
   }
 

@@ -5,10 +5,11 @@
  * A workflow function builds one, sets the message handlers itself (so a reader of the workflow sees
  * them; samples-typescript's safe-message-handlers) and keeps only its own business steps.
  */
-import { CancellationScope, isCancellation, log, patched, condition } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, log, condition } from '@temporalio/workflow';
 import { ChallengeSession, type Possession } from './challenge-session.js';
 import { FlowJournal } from './flow-journal.js';
 import { clampPolicy, type InputProblem } from './input-contract.js';
+import { PatchAsks } from './patch-asks.js';
 import { patches } from './patches.js';
 import { providerFailure, sendBudgetFailure } from './provider-failure.js';
 import {
@@ -60,6 +61,8 @@ export class VerificationJourney<Id extends object, Success extends { status: Ou
   readonly state: VerificationState;
   readonly journal: FlowJournal;
   readonly session: ChallengeSession;
+  /** asked first, before anything else the flow does (patch-asks.ts) */
+  readonly patches: PatchAsks;
   #final: Success | JourneyEnd<Id> | undefined;
   readonly #inputProblem: InputProblem | undefined;
 
@@ -69,12 +72,14 @@ export class VerificationJourney<Id extends object, Success extends { status: Ou
     private readonly id: Id,
     start: JourneyStart,
   ) {
+    this.patches = new PatchAsks();
     const asked: VerificationPolicy = { ...defaultPolicy, ...start.policy };
     const bounded = clampPolicy(asked, defaultPolicy);
     // Asked only of a flow the check changes (malformed input, or a policy beyond the bounds), so flows
     // within the contract record no marker; flows that began before the check replay without it.
     const checked =
-      (start.inputProblem !== undefined || bounded.clamped.length > 0) && patched(patches.checkedInput);
+      (start.inputProblem !== undefined || bounded.clamped.length > 0) &&
+      this.patches.takes(patches.checkedInput);
     const policy = checked ? bounded.policy : asked;
     this.#inputProblem = checked ? start.inputProblem : undefined;
     this.state = {
@@ -87,8 +92,8 @@ export class VerificationJourney<Id extends object, Success extends { status: Ou
       wonderSync: start.wonderSync,
       timeline: [],
     };
-    this.journal = new FlowJournal(this.state);
-    this.session = new ChallengeSession(this.journal, policy);
+    this.journal = new FlowJournal(this.state, this.patches);
+    this.session = new ChallengeSession(this.journal, policy, this.patches);
     if (checked && !this.#inputProblem) {
       this.journal.record(this.state.step, `policy held to the bounds: ${bounded.clamped.join(', ')}`);
     }
@@ -167,7 +172,7 @@ export class VerificationJourney<Id extends object, Success extends { status: Ou
     this.#final = final;
     // Asked only for a REJECTED flow: the other outcomes' commands are unchanged and carry no marker.
     const resultCode =
-      final.status === 'REJECTED' && 'resultCode' in final && patched(patches.outcomeResultCode)
+      final.status === 'REJECTED' && 'resultCode' in final && this.patches.takes(patches.outcomeResultCode)
         ? final.resultCode
         : undefined;
     this.journal.close(final.status, resultCode);
@@ -183,7 +188,7 @@ export class VerificationJourney<Id extends object, Success extends { status: Ou
    */
   private providerNo(err: unknown): ReturnType<typeof providerFailure> {
     const failure = providerFailure(err);
-    return failure?.bare && !patched(patches.localUserCallFailures) ? undefined : failure;
+    return failure?.bare && !this.patches.takes(patches.localUserCallFailures) ? undefined : failure;
   }
 
   private ended(status: UnprovenStatus): JourneyEnd<Id> {

@@ -4,7 +4,7 @@
  * The confirmation is the contact change's journey, signals and updates included; no DWS modify is sent,
  * so nothing changes at DWS.
  */
-import { isCancellation, patched, setHandler, uuid4 } from '@temporalio/workflow';
+import { isCancellation, setHandler, uuid4 } from '@temporalio/workflow';
 import { paymentMethodChangeInputProblem } from './input-contract.js';
 import { VerificationJourney } from './journey.js';
 import {
@@ -74,7 +74,7 @@ export async function changeWonderPaymentMethod(
     });
   } catch (err) {
     // Runs cancelled before this change ended CANCELED without an outcome, and replay so.
-    if (isCancellation(err) && !patched(patches.paymentMethodCancelOutcome)) throw err;
+    if (isCancellation(err) && !journey.patches.takes(patches.paymentMethodCancelOutcome)) throw err;
     return journey.failed(err);
   }
 }

@@ -11,7 +11,6 @@ import {
   isCancellation,
   log,
   ParentClosePolicy,
-  patched,
   proxyLocalActivities,
   setHandler,
   startChild,
@@ -77,9 +76,9 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
   setHandler(requestResendUpdate, session.requestResend, { validator: session.checkOpen });
   setHandler(cancelSignal, session.cancel);
 
-  // Asked before any command, by every contact change: flows that began before patches.localConsult
+  // Known from the journey's first ask (patch-asks.ts): flows that began before patches.localConsult
   // looked nothing up at their start and replay so, preparing their events at the finish whatever.
-  const endpointsAtStart = patched(patches.localConsult) ? lookUpEndpoints() : Promise.resolve(undefined);
+  const endpointsAtStart = journey.patches.localConsult ? lookUpEndpoints() : Promise.resolve(undefined);
   const outcome = await changeContact();
   // Outside the flow's own cancellation: a cancelled flow's outcome is announced like any other.
   await CancellationScope.nonCancellable(() => announce(outcome));
@@ -134,7 +133,7 @@ export async function verifyContactChange(input: VerificationInput): Promise<Ver
    * delivery has started and never waits for a receiver. Flows from before it (no marker) announce nothing.
    */
   async function announce(final: VerificationOutcome): Promise<void> {
-    if (!patched(patches.webhookEvents)) return;
+    if (!journey.patches.takes(patches.webhookEvents)) return;
     // A caller without an endpoint when the flow started gets no events from it (endpoints change with a
     // worker's configuration, so only across a deploy); the endpoints the events go to are read below.
     if ((await endpointsAtStart)?.length === 0) return;
