@@ -57,9 +57,8 @@ export async function workflowTaskTimedOutAfter(
   return events.some(
     (e) =>
       e.workflowTaskTimedOutEventAttributes?.timeoutType === TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE &&
-      e.eventTime?.seconds !== undefined &&
-      e.eventTime?.seconds !== null &&
-      Number(e.eventTime.seconds) * 1000 >= since.getTime() - 1000,
+      // whole seconds: a second's slack on the crash's own time
+      Number(e.eventTime?.seconds ?? 0) * 1000 >= since.getTime() - 1000,
   );
 }
 

@@ -90,8 +90,11 @@ export async function withVerificationWorker<T>(
 
 type History = Awaited<ReturnType<WorkflowHandle['fetchHistory']>>;
 
+type Marker = NonNullable<NonNullable<History['events']>[number]['markerRecordedEventAttributes']>;
+
 /** What sdk-core writes into a patch marker: the id, and whether deprecatePatch() wrote it. */
-function patchData(data: Uint8Array | null | undefined): { id?: string; deprecated?: boolean } {
+function patchOf(marker: Marker): { id?: string; deprecated?: boolean } {
+  const data = marker.details?.['patch-data']?.payloads?.[0]?.data;
   return data
     ? (JSON.parse(Buffer.from(data).toString('utf8')) as { id?: string; deprecated?: boolean })
     : {};
@@ -114,16 +117,14 @@ async function replayAsRun(env: TestWorkflowEnvironment, taskQueue: string): Pro
   const failed = histories.flatMap(({ workflowId, history }) => {
     const markers = ((history as History).events ?? []).flatMap((e) => e.markerRecordedEventAttributes ?? []);
     const firstLocal = markers.findIndex((m) => m.markerName === 'core_local_activity');
+    if (firstLocal < 0) return [];
     // A deprecated patch's marker is skipped by a replay that does not ask for it: only the others count.
-    const lateAsk = markers.slice(Math.max(firstLocal, 0)).find((m) => {
-      const data = m.details?.['patch-data']?.payloads?.[0]?.data;
-      return firstLocal >= 0 && m.markerName === 'core_patch' && !patchData(data).deprecated;
-    });
-    return lateAsk
-      ? [
-          `${workflowId}: ${patchData(lateAsk.details?.['patch-data']?.payloads?.[0]?.data).id} asked after a local activity`,
-        ]
-      : [];
+    return markers
+      .slice(firstLocal + 1)
+      .filter((m) => m.markerName === 'core_patch')
+      .map(patchOf)
+      .filter((patch) => !patch.deprecated)
+      .map((patch) => `${workflowId}: ${patch.id} asked after a local activity`);
   });
   const replays = Worker.runReplayHistories(
     { workflowBundle: await workflowBundle(verificationWorkflows) },
